@@ -1,0 +1,397 @@
+package io.beamgate.node.dist;
+
+import io.beamgate.node.NodeName;
+import io.beamgate.node.dist.HandshakeException.Reason;
+import io.beamgate.node.epmd.EpmdClient;
+import io.beamgate.node.epmd.EpmdException;
+import io.beamgate.node.epmd.NodeEntry;
+import io.beamgate.node.etf.EtfEncoder;
+import io.beamgate.node.term.Term;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The node's distribution connections, one per peer name: connects on first send, queues what is
+ * sent until the handshake completes, resolves simultaneous connects as net_kernel does, and
+ * reports up and down to the {@link Dispatcher}. Internal to the node.
+ */
+public final class DistConnections {
+  private static final Logger log = LoggerFactory.getLogger(DistConnections.class);
+  private static final int PASS_THROUGH = 112;
+
+  private final DistSettings settings;
+  private final EventLoopGroup group;
+  private final Executor blocking;
+  private final Dispatcher dispatcher;
+  private volatile int creation;
+  private final Map<String, PeerState> peers = new HashMap<>();
+  private volatile boolean closed;
+
+  private static final class PeerState {
+    final String name;
+    Channel channel;
+    boolean up;
+    Handshake.Peer info;
+    final ArrayDeque<ByteBuf> pending = new ArrayDeque<>();
+    long pendingBytes;
+    final CompletableFuture<Handshake.Peer> upFuture = new CompletableFuture<>();
+
+    PeerState(String name) {
+      this.name = name;
+    }
+  }
+
+  public DistConnections(DistSettings settings, EventLoopGroup group, Executor blocking,
+      Dispatcher dispatcher) {
+    this.settings = settings;
+    this.group = group;
+    this.blocking = blocking;
+    this.dispatcher = dispatcher;
+  }
+
+  public DistSettings settings() {
+    return settings;
+  }
+
+  /** Set once EPMD has given the creation, before any connection is made or accepted. */
+  public void creation(int creation) {
+    this.creation = creation;
+  }
+
+  public int creation() {
+    return creation;
+  }
+
+  /** The initializer for accepted sockets. */
+  public ChannelInitializer<SocketChannel> acceptor() {
+    return new ChannelInitializer<>() {
+      @Override
+      protected void initChannel(SocketChannel ch) {
+        if (closed) {
+          ch.close();
+          return;
+        }
+        DistFrameDecoder decoder = new DistFrameDecoder(settings.maxFrameBytes());
+        Handshake hs = Handshake.acceptor(settings.nodeName(), settings.flags(), creation,
+            settings.cookie(), name -> onAccepting(name, ch));
+        ch.pipeline().addLast("frame", decoder)
+            .addLast("dist", new DistChannelHandler(DistConnections.this, hs, decoder));
+      }
+    };
+  }
+
+  /** Sends a control message and payload to {@code node}, connecting first if needed. */
+  public void send(String node, ControlMessage control, Term payload) {
+    ByteBuf frame = encode(ByteBufAllocator.DEFAULT, control, payload);
+    Channel direct = null;
+    synchronized (this) {
+      if (closed) {
+        frame.release();
+        return;
+      }
+      PeerState p = peers.get(node);
+      if (p != null && p.up) {
+        direct = p.channel;
+      } else {
+        if (p == null) {
+          p = startConnect(node);
+        }
+        if (p.pendingBytes + frame.readableBytes() > settings.maxPendingBytes()) {
+          int size = frame.readableBytes();
+          frame.release();
+          throw new IllegalStateException("queue for " + node + " while connecting: "
+              + (p.pendingBytes + size) + " bytes (expected: <= " + settings.maxPendingBytes()
+              + ")");
+        }
+        p.pending.add(frame);
+        p.pendingBytes += frame.readableBytes();
+        return;
+      }
+    }
+    direct.writeAndFlush(frame, direct.voidPromise());
+  }
+
+  /** Connects to {@code node} if not connected; the future completes when it is up. */
+  public CompletableFuture<Handshake.Peer> connect(String node) {
+    synchronized (this) {
+      if (closed) {
+        return CompletableFuture.failedFuture(
+            new NodeConnectException(Reason.CONNECTION, "node is closed"));
+      }
+      PeerState p = peers.get(node);
+      if (p == null) {
+        p = startConnect(node);
+      }
+      return p.upFuture.copy();
+    }
+  }
+
+  public synchronized boolean isUp(String node) {
+    PeerState p = peers.get(node);
+    return p != null && p.up;
+  }
+
+  public synchronized Set<String> upNodes() {
+    Set<String> s = new TreeSet<>();
+    peers.values().forEach(p -> {
+      if (p.up) {
+        s.add(p.name);
+      }
+    });
+    return s;
+  }
+
+  public synchronized Optional<Handshake.Peer> peer(String node) {
+    PeerState p = peers.get(node);
+    return p != null && p.up ? Optional.of(p.info) : Optional.empty();
+  }
+
+  /** Closes the connection to {@code node}, if any. */
+  public void disconnect(String node) {
+    Channel ch;
+    synchronized (this) {
+      PeerState p = peers.get(node);
+      ch = p == null ? null : p.channel;
+    }
+    if (ch != null) {
+      ch.close();
+    }
+  }
+
+  /** Closes every connection. */
+  public void close() {
+    Channel[] chans;
+    synchronized (this) {
+      closed = true;
+      chans = peers.values().stream().map(p -> p.channel).filter(c -> c != null)
+          .toArray(Channel[]::new);
+    }
+    for (Channel c : chans) {
+      c.close().awaitUninterruptibly(1000);
+    }
+  }
+
+  private PeerState startConnect(String node) {
+    PeerState p = new PeerState(node);
+    peers.put(node, p);
+    NodeName target;
+    try {
+      target = NodeName.parse(node);
+    } catch (IllegalArgumentException e) {
+      failLocked(p, null, Reason.BAD_NAME, e.getMessage());
+      return p;
+    }
+    blocking.execute(() -> resolveAndConnect(p, target));
+    return p;
+  }
+
+  private void resolveAndConnect(PeerState p, NodeName target) {
+    NodeEntry entry;
+    try {
+      EpmdClient epmd = new EpmdClient(target.host(), settings.epmdPort(),
+          settings.connectTimeout());
+      Optional<NodeEntry> e = epmd.portPlease(target.alive());
+      if (e.isEmpty()) {
+        fail(p, null, Reason.CONNECTION, "epmd on " + target.host() + ":" + settings.epmdPort()
+            + " has no node named '" + target.alive() + "'");
+        return;
+      }
+      entry = e.get();
+    } catch (EpmdException e) {
+      fail(p, null, Reason.CONNECTION, e.getMessage());
+      return;
+    }
+    DistFrameDecoder decoder = new DistFrameDecoder(settings.maxFrameBytes());
+    Handshake hs = Handshake.initiator(settings.nodeName(), settings.flags(), creation,
+        settings.cookie(), p.name, entry.highestVersion());
+    DistChannelHandler handler = new DistChannelHandler(this, hs, decoder);
+    Bootstrap b = new Bootstrap().group(group).channel(NioSocketChannel.class)
+        .option(ChannelOption.TCP_NODELAY, true)
+        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS,
+            (int) Math.min(Integer.MAX_VALUE, settings.connectTimeout().toMillis()))
+        .handler(new ChannelInitializer<SocketChannel>() {
+          @Override
+          protected void initChannel(SocketChannel ch) {
+            ch.pipeline().addLast("frame", decoder).addLast("dist", handler);
+          }
+        });
+    ChannelFuture f;
+    synchronized (this) {
+      if (peers.get(p.name) != p || p.channel != null) {
+        return; // replaced meanwhile (an accepted connection won)
+      }
+      f = b.connect(target.host(), entry.port());
+      p.channel = f.channel();
+    }
+    f.addListener(done -> {
+      if (!done.isSuccess()) {
+        fail(p, f.channel(), Reason.CONNECTION, "cannot connect to " + p.name + " at "
+            + target.host() + ":" + entry.port() + ": " + done.cause().getMessage());
+      }
+    });
+  }
+
+  /** Acceptor side: the initiator has named itself. net_kernel's accept_pending rules. */
+  private Handshake.Status onAccepting(String name, Channel ch) {
+    synchronized (this) {
+      if (closed) {
+        return Handshake.Status.NOT_ALLOWED;
+      }
+      PeerState p = peers.get(name);
+      if (p == null) {
+        p = new PeerState(name);
+        p.channel = ch;
+        peers.put(name, p);
+        return Handshake.Status.OK;
+      }
+      if (p.up) {
+        return Handshake.Status.ALIVE;
+      }
+      if (p.channel != null && p.channel.parent() != null) {
+        // Another accepted connection from the same name is pending.
+        return Handshake.Status.NOK;
+      }
+      // Our own attempt is pending: the greater name wins, as in net_kernel.
+      if (settings.nodeName().compareTo(name) > 0) {
+        return Handshake.Status.NOK;
+      }
+      Channel ours = p.channel;
+      p.channel = ch;
+      if (ours != null) {
+        log.debug("simultaneous connect with {}: taking its connection", name);
+        ours.close();
+      }
+      return Handshake.Status.OK_SIMULTANEOUS;
+    }
+  }
+
+  /** The handshake on {@code ch} is complete. */
+  void onHandshakeDone(Channel ch, Handshake.Peer info) {
+    String name = info.name();
+    PeerState p;
+    boolean replaced = false;
+    synchronized (this) {
+      p = peers.get(name);
+      if (p != null && p.up && p.channel != ch) {
+        // The peer said its old connection is gone ("alive" / "true"); the cookie is verified.
+        Channel old = p.channel;
+        peers.remove(name);
+        p.channel = null;
+        old.close();
+        replaced = true;
+        p = null;
+      }
+      if (p == null) {
+        p = new PeerState(name);
+        peers.put(name, p);
+        p.channel = ch;
+      }
+      if (p.channel != ch) {
+        ch.close();
+        return;
+      }
+      p.up = true;
+      p.info = info;
+      for (ByteBuf b; (b = p.pending.poll()) != null; ) {
+        ch.write(b, ch.voidPromise());
+      }
+      p.pendingBytes = 0;
+      ch.flush();
+    }
+    if (replaced) {
+      dispatcher.onNodeDown(name, "connection replaced by a new one from the same node");
+    }
+    log.info("connection to {} up ({}{})", name, info.hidden() ? "hidden" : "visible",
+        ch.parent() != null ? ", accepted" : "");
+    p.upFuture.complete(info);
+    dispatcher.onNodeUp(name, info);
+  }
+
+  /** {@code ch} closed or failed; {@code reason} says why. */
+  void onClosed(Channel ch, String peerName, Reason kind, String reason) {
+    if (peerName == null) {
+      log.info("connection from {} closed before it named itself: {}", ch.remoteAddress(),
+          reason);
+      return;
+    }
+    PeerState p;
+    synchronized (this) {
+      p = peers.get(peerName);
+      if (p == null || p.channel != ch) {
+        return;
+      }
+    }
+    fail(p, ch, kind, reason);
+  }
+
+  private void fail(PeerState p, Channel ch, Reason kind, String reason) {
+    boolean wasUp;
+    synchronized (this) {
+      if (peers.get(p.name) != p || (ch != null && p.channel != null && p.channel != ch)) {
+        return;
+      }
+      wasUp = p.up;
+      failLocked(p, ch, kind, reason);
+    }
+    if (wasUp) {
+      log.info("connection to {} down: {}", p.name, reason);
+      dispatcher.onNodeDown(p.name, reason);
+    } else {
+      log.warn("connection to {} failed: {}", p.name, reason);
+    }
+  }
+
+  private void failLocked(PeerState p, Channel ch, Reason kind, String reason) {
+    peers.remove(p.name);
+    p.up = false;
+    for (ByteBuf b; (b = p.pending.poll()) != null; ) {
+      b.release();
+    }
+    p.pendingBytes = 0;
+    p.upFuture.completeExceptionally(new NodeConnectException(kind, reason));
+    if (ch != null) {
+      ch.close();
+    }
+  }
+
+  void dispatch(String from, ControlMessage control, Term payload) {
+    dispatcher.onControl(from, control, payload);
+  }
+
+  /** A whole frame: 4-byte length, pass-through byte, control term, optional payload term. */
+  static ByteBuf encode(ByteBufAllocator alloc, ControlMessage control, Term payload) {
+    ByteBuf buf = alloc.buffer(64);
+    try {
+      buf.writeInt(0);
+      buf.writeByte(PASS_THROUGH);
+      ByteBufSink sink = new ByteBufSink(buf);
+      EtfEncoder.encode(control.toTerm(), sink);
+      if (control.hasPayload()) {
+        EtfEncoder.encode(payload, sink);
+      }
+      buf.setInt(0, buf.readableBytes() - 4);
+      return buf;
+    } catch (RuntimeException e) {
+      buf.release();
+      throw e;
+    }
+  }
+}
