@@ -1,0 +1,39 @@
+package io.beamgate.gateway.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code beamgate} command line. */
+@Command(
+    name = "beamgate",
+    mixinStandardHelpOptions = true,
+    versionProvider = VersionProvider.class,
+    description = "A policy-enforcing mTLS gateway for Erlang/Elixir clusters.",
+    subcommands = {
+      DemoCommand.class,
+      EpmdCommand.class,
+      NodeCommand.class,
+      CommandLine.HelpCommand.class
+    })
+public final class Main implements Runnable {
+  /** Exit code for bad usage, as sysexits' EX_USAGE. */
+  public static final int EXIT_USAGE = 64;
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+  }
+
+  /** The command line with beamgate's conventions (exit 64 on bad usage). */
+  public static CommandLine commandLine() {
+    CommandLine cl = new CommandLine(new Main());
+    cl.setExitCodeOnInvalidInput(EXIT_USAGE);
+    return cl;
+  }
+
+  public static void main(String[] args) {
+    System.exit(commandLine().execute(args));
+  }
+}
