@@ -71,8 +71,19 @@ public final class ErlNode implements AutoCloseable {
    */
   public static ErlNode start(String alive, String cookie, int epmdPort, String... extra)
       throws IOException {
+    return start("-sname", alive, cookie, epmdPort, extra);
+  }
+
+  /** As {@link #start}, with {@code -name} (a long name such as {@code x@127.0.0.1}). */
+  public static ErlNode startLong(String name, String cookie, int epmdPort, String... extra)
+      throws IOException {
+    return start("-name", name, cookie, epmdPort, extra);
+  }
+
+  private static ErlNode start(String nameFlag, String alive, String cookie, int epmdPort,
+      String... extra) throws IOException {
     String erl = Erl.require();
-    List<String> cmd = new ArrayList<>(List.of(erl, "-sname", alive, "-setcookie", cookie,
+    List<String> cmd = new ArrayList<>(List.of(erl, nameFlag, alive, "-setcookie", cookie,
         "-noshell", "-start_epmd", "false"));
     cmd.addAll(List.of(extra));
     cmd.addAll(List.of("-eval", LOOP));
@@ -150,6 +161,11 @@ public final class ErlNode implements AutoCloseable {
   }
 
   /** Kills the OS process at once (SIGKILL), as a crash would. */
+  /** Freezes the OS process (SIGSTOP): its sockets stay open but it says nothing. */
+  public void freeze() throws IOException, InterruptedException {
+    new ProcessBuilder("kill", "-STOP", Long.toString(process.pid())).start().waitFor();
+  }
+
   public void kill() {
     process.destroyForcibly();
     try {

@@ -1,0 +1,185 @@
+package io.beamgate.gateway.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.beamgate.node.epmd.EpmdServer;
+import io.beamgate.node.testing.ErlNode;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** The beamgate CLI, run in-process, against a real erl node where it talks to one. */
+class CliTest {
+  private static final String COOKIE = "cli_cookie";
+  private static EpmdServer epmd;
+  private static ErlNode erl;
+
+  record Run(int exit, String out, String err) {}
+
+  @BeforeAll
+  static void start() throws Exception {
+    epmd = EpmdServer.start(EpmdServer.Config.loopback(0));
+    erl = ErlNode.start(ErlNode.uniqueName("clierl"), COOKIE, epmd.port());
+  }
+
+  @AfterAll
+  static void stop() {
+    if (erl != null) {
+      erl.close();
+    }
+    if (epmd != null) {
+      epmd.close();
+    }
+  }
+
+  static synchronized Run run(String... args) {
+    PrintStream oldOut = System.out;
+    PrintStream oldErr = System.err;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    try {
+      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+      CommandLine cl = Main.commandLine();
+      cl.setOut(new java.io.PrintWriter(System.out, true));
+      cl.setErr(new java.io.PrintWriter(System.err, true));
+      int code = cl.execute(args);
+      return new Run(code, out.toString(StandardCharsets.UTF_8),
+          err.toString(StandardCharsets.UTF_8));
+    } finally {
+      System.setOut(oldOut);
+      System.setErr(oldErr);
+    }
+  }
+
+  private static String[] node(String... args) {
+    List<String> l = new ArrayList<>(List.of(args));
+    l.addAll(List.of("--epmd-port", Integer.toString(epmd.port())));
+    return l.toArray(String[]::new);
+  }
+
+  @Test
+  void helpAndVersionOnEverySubcommand() {
+    List<List<String>> paths = new ArrayList<>();
+    collect(Main.commandLine(), new ArrayList<>(), paths);
+    assertTrue(paths.size() >= 5, paths.toString());
+    for (List<String> path : paths) {
+      for (String flag : new String[] {"--help", "--version"}) {
+        List<String> args = new ArrayList<>(path);
+        args.add(flag);
+        Run r = run(args.toArray(String[]::new));
+        assertEquals(0, r.exit(), args + ": " + r.err());
+        assertTrue(r.out().contains(flag.equals("--help") ? "Usage:" : "beamgate"),
+            args + ": " + r.out());
+      }
+    }
+  }
+
+  private static void collect(CommandLine cl, List<String> path, List<List<String>> out) {
+    if (cl.getCommandName().equals("help")) {
+      return;
+    }
+    out.add(path);
+    cl.getSubcommands().forEach((name, sub) -> {
+      if (!sub.getCommandName().equals(name)) {
+        return; // an alias
+      }
+      List<String> p = new ArrayList<>(path);
+      p.add(name);
+      collect(sub, p, out);
+    });
+  }
+
+  @Test
+  void badUsageExits64() {
+    assertEquals(64, run("node", "call").exit());
+    assertEquals(64, run("node", "ping", "x", "--no-such-option").exit());
+    assertEquals(64, run("node", "ping", "x", "--cookie", "a", "--cookie-file", "/f").exit(),
+        "mutually exclusive options");
+    Run notList = run(node("node", "call", erl.name(), "lists", "reverse", "{1,2}",
+        "--cookie", COOKIE));
+    assertEquals(64, notList.exit());
+    assertTrue(notList.err().contains("must be a proper list"), notList.err());
+    Run unparsable = run(node("node", "call", erl.name(), "m", "f", "[1,", "--cookie", COOKIE));
+    assertEquals(64, unparsable.exit());
+    assertTrue(unparsable.err().contains("ARGS:"), unparsable.err());
+  }
+
+  @Test
+  void pingPongAndPang() {
+    Run pong = run(node("node", "ping", erl.name(), "--cookie", COOKIE));
+    assertEquals(0, pong.exit(), pong.err());
+    assertEquals("pong", pong.out().strip());
+
+    Run unknown = run(node("node", "ping", "nobody@127.0.0.1", "--cookie", COOKIE,
+        "--timeout", "2000"));
+    assertEquals(1, unknown.exit());
+    assertEquals("pang", unknown.out().strip());
+    assertTrue(unknown.err().contains("no node named 'nobody'"), unknown.err());
+
+    Run wrong = run(node("node", "ping", erl.name(), "--cookie", "wrong_cookie"));
+    assertEquals(1, wrong.exit());
+    assertEquals("pang", wrong.out().strip());
+    assertTrue(wrong.err().contains("cookie"), wrong.err());
+    assertTrue(!wrong.err().contains("wrong_cookie") && !wrong.out().contains("wrong_cookie"),
+        "the cookie is never printed");
+  }
+
+  @Test
+  void pingWithCookieFile(@TempDir Path dir) throws Exception {
+    Path f = dir.resolve("cookie");
+    Files.writeString(f, COOKIE + "\n");
+    Run pong = run(node("node", "ping", erl.name(), "--cookie-file", f.toString()));
+    assertEquals(0, pong.exit(), pong.err());
+  }
+
+  @Test
+  void callPrintsResultsAsErlangTerms() throws Exception {
+    Run r = run(node("node", "call", erl.name(), "lists", "reverse",
+        "[[1, <<\"a\">>, #{k => v}, 2.5, 123456789012345678901234567890]]", "--cookie", COOKIE));
+    assertEquals(0, r.exit(), r.err());
+    // erl reads the printed result back to the same term.
+    String same = erl.evalOk("{ok, Ts, _} = erl_scan:string(\"" + r.out().strip()
+        .replace("\\", "\\\\").replace("\"", "\\\"") + ".\"), {ok, T} = erl_parse:parse_term(Ts),"
+        + " T =:= lists:reverse([1, <<\"a\">>, #{k => v}, 2.5, 123456789012345678901234567890]).");
+    assertEquals("true", same, r.out());
+  }
+
+  @Test
+  void callRemoteErrorPrintsBadrpcAndExits2() {
+    Run r = run(node("node", "call", erl.name(), "no_such_mod", "f", "[]", "--cookie", COOKIE));
+    assertEquals(2, r.exit(), r.err());
+    assertTrue(r.out().startsWith("{badrpc, {'EXIT', {undef,") || r.out().startsWith("{badrpc,"),
+        r.out());
+    assertTrue(r.out().contains("undef"), r.out());
+  }
+
+  @Test
+  void callConnectionFailureExplainsAndExits1() {
+    Run r = run(node("node", "call", erl.name(), "erlang", "node", "[]", "--cookie", "bad"));
+    assertEquals(1, r.exit());
+    assertTrue(r.err().contains("cookie"), r.err());
+  }
+
+  @Test
+  void demoRunsWithoutErlang() {
+    Run r = run("demo");
+    assertEquals(0, r.exit(), r.out() + r.err());
+    assertTrue(r.out().contains("-> pong"), r.out());
+    assertTrue(r.out().contains("-> 42"), r.out());
+    assertTrue(r.out().contains("<<\"hello, world\">>"), r.out());
+    assertTrue(r.out().contains("123456789012345678901234567891"), r.out());
+    assertTrue(r.out().contains("{badrpc,"), r.out());
+    assertTrue(r.out().contains("demo complete"), r.out());
+  }
+}

@@ -1,0 +1,292 @@
+package io.beamgate.node.interop;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.beamgate.node.LocalNode;
+import io.beamgate.node.Mailbox;
+import io.beamgate.node.NodeConfig;
+import io.beamgate.node.NodeListener;
+import io.beamgate.node.NodeName;
+import io.beamgate.node.dist.HandshakeException;
+import io.beamgate.node.dist.NodeConnectException;
+import io.beamgate.node.epmd.EpmdServer;
+import io.beamgate.node.rpc.Rpc;
+import io.beamgate.node.rpc.RpcException;
+import io.beamgate.node.rpc.RpcServer;
+import io.beamgate.node.term.Atom;
+import io.beamgate.node.term.Int;
+import io.beamgate.node.term.Pid;
+import io.beamgate.node.term.Term;
+import io.beamgate.node.term.TermText;
+import io.beamgate.node.term.Tuple;
+import io.beamgate.node.testing.ErlNode;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** A Java node and real erl nodes, in both directions, through the embedded EPMD. */
+class NodeInteropTest {
+  private static final String COOKIE = "interop_cookie";
+  private static final Duration T = Duration.ofSeconds(10);
+  private static EpmdServer epmd;
+  private static ErlNode erl;
+  private static LocalNode java;
+  private static ExecutorService workers;
+
+  @BeforeAll
+  static void start() throws Exception {
+    epmd = EpmdServer.start(EpmdServer.Config.loopback(0));
+    erl = ErlNode.start(ErlNode.uniqueName("erl"), COOKIE, epmd.port());
+    java = LocalNode.start(NodeConfig.builder(ErlNode.uniqueName("java")).cookie(COOKIE)
+        .epmd("127.0.0.1", epmd.port()).build());
+    workers = Executors.newFixedThreadPool(2);
+    RpcServer.start(java, workers)
+        .register("jdemo", "add", 2, a -> Int.of(((Int) a.get(0)).value()
+            + ((Int) a.get(1)).value()))
+        .register("jdemo", "fail", 0, a -> {
+          throw new IllegalStateException("boom");
+        });
+  }
+
+  @AfterAll
+  static void stop() {
+    if (java != null) {
+      java.close();
+    }
+    if (erl != null) {
+      erl.close();
+    }
+    if (epmd != null) {
+      epmd.close();
+    }
+    if (workers != null) {
+      workers.shutdownNow();
+    }
+  }
+
+  private static Term erlTerm(String exprs) throws Exception {
+    return TermText.parse(erl.evalOk(exprs));
+  }
+
+  @Test
+  void javaPingsErl() {
+    assertTrue(java.ping(erl.name(), T));
+    assertTrue(java.connectedNodes().contains(erl.name()));
+  }
+
+  @Test
+  void erlPingsJavaAndSeesItVisible() throws Exception {
+    assertEquals("pong", erl.evalOk("net_adm:ping('" + java.name() + "')."));
+    assertEquals("true", erl.evalOk("lists:member('" + java.name() + "', nodes())."));
+  }
+
+  @Test
+  void javaSendsToErlRegisteredProcess() throws Exception {
+    erl.evalOk("register(inbox, self()).");
+    try (Mailbox mb = java.createMailbox()) {
+      Term msg = Tuple.of(Atom.of("hello"), mb.self(), Term.list(Int.of(1), Term.binary("x")),
+          Term.number(1.5));
+      mb.send("inbox", erl.name(), msg);
+      Term got = erlTerm("receive M -> M after 5000 -> timeout end.");
+      assertEquals(msg, got);
+    } finally {
+      erl.evalOk("unregister(inbox).");
+    }
+  }
+
+  @Test
+  void erlSendsToJavaByNameAndJavaRepliesToPid() throws Exception {
+    try (Mailbox mb = java.createMailbox("jbox")) {
+      erl.evalOk("{jbox, '" + java.name() + "'} ! {from_erl, self(), [1,2,3], #{k => <<\"v\">>}}.");
+      Term got = mb.receive(T);
+      assertNotNull(got, "message from erl arrived");
+      Tuple t = assertInstanceOf(Tuple.class, got);
+      assertEquals(Atom.of("from_erl"), t.get(0));
+      Pid erlPid = assertInstanceOf(Pid.class, t.get(1));
+      assertEquals(erl.name(), erlPid.node().name());
+      assertEquals(TermText.parse("#{k => <<\"v\">>}"), t.get(3));
+      mb.send(erlPid, Tuple.of(Atom.of("reply"), t.get(2)));
+      assertEquals("{reply,[1,2,3]}", erl.evalOk("receive M -> M after 5000 -> timeout end."));
+    }
+  }
+
+  @Test
+  void rexCallsReturnWhatRpcCallReturnsInErl() throws Exception {
+    String[][] calls = {
+      {"lists", "reverse", "[[1, 2, 3]]"},
+      {"lists", "seq", "[1, 10]"},
+      {"erlang", "list_to_binary", "[\"abc\"]"},
+      {"maps", "from_list", "[[{a, 1}, {b, <<\"two\">>}]]"},
+      {"erlang", "integer_to_list", "[123456789012345678901234567890]"},
+      {"erlang", "abs", "[-123456789012345678901234567890]"},
+      {"erlang", "float", "[3]"},
+      {"string", "uppercase", "[\"héllo\"]"},
+    };
+    for (String[] c : calls) {
+      Term javaResult = Rpc.call(java, erl.name(), c[0], c[1],
+          ((io.beamgate.node.term.ErlList) TermText.parse(c[2])).elements(), T);
+      Term erlResult = erlTerm("rpc:call(node(), " + c[0] + ", " + c[1] + ", " + c[2] + ").");
+      assertEquals(erlResult, javaResult, String.join(":", c));
+    }
+  }
+
+  @Test
+  void rexErrorsComeBackAsBadrpc() throws Exception {
+    RpcException undef = assertThrows(RpcException.class,
+        () -> Rpc.call(java, erl.name(), "no_such_module", "f", List.of(), T));
+    assertEquals(RpcException.Kind.BADRPC, undef.kind());
+    Tuple exit = assertInstanceOf(Tuple.class, undef.reason());
+    assertEquals(Atom.of("EXIT"), exit.get(0));
+    assertEquals(Atom.of("undef"), ((Tuple) exit.get(1)).get(0));
+
+    RpcException thrown = assertThrows(RpcException.class,
+        () -> Rpc.call(java, erl.name(), "erlang", "throw", List.of(Atom.of("ball")), T));
+    assertEquals(TermText.parse("ball"), thrown.reason(), "rpc:call returns a throw's value");
+  }
+
+  @Test
+  void rexTimeoutIsTyped() {
+    RpcException e = assertThrows(RpcException.class, () -> Rpc.call(java, erl.name(), "timer",
+        "sleep", List.of(Int.of(3000)), Duration.ofMillis(300)));
+    assertEquals(RpcException.Kind.TIMEOUT, e.kind());
+    assertEquals(TermText.parse("{badrpc, timeout}"), e.badrpc());
+  }
+
+  /** The rex protocol, as OTP's rpc module speaks it to rex (OTP 25's rpc:call uses erpc). */
+  private static String rexCall(String m, String f, String args) throws Exception {
+    return erl.evalOk("gen_server:call({rex, '" + java.name() + "'}, {call, " + m + ", " + f
+        + ", " + args + ", group_leader()}, 5000).");
+  }
+
+  @Test
+  void erlCallsJavaRpcServerThroughRex() throws Exception {
+    assertEquals("42", rexCall("jdemo", "add", "[40, 2]"));
+    String undef = rexCall("jdemo", "nope", "[]");
+    assertTrue(undef.startsWith("{badrpc,{'EXIT',{undef,[{jdemo,nope,[],"), undef);
+    String failed = rexCall("jdemo", "fail", "[]");
+    assertTrue(failed.startsWith("{badrpc,{'EXIT',"), failed);
+    assertTrue(failed.contains("boom"), failed);
+  }
+
+  @Test
+  void erlRemoteCallThatPrintsDoesNotHang() throws Exception {
+    assertEquals(Atom.OK, Rpc.call(java, erl.name(), "io", "format",
+        List.of(Term.string("printed from erl~n"), Term.list()), T));
+  }
+
+  @Test
+  void erlSpawnOnJavaIsRefusedAndNothingRuns() throws Exception {
+    String r = erl.evalOk("Ref = make_ref(), P = self(), erlang:spawn_request('" + java.name()
+        + "', erlang, send, [P, {ran, Ref}], []), receive {spawn_reply, _, error, R} -> R;"
+        + " {ran, Ref} -> ran; Other -> Other after 5000 -> timeout end.");
+    // The Java node does not offer DFLAG_SPAWN, so erl itself refuses to send the request.
+    assertEquals("notsup", r);
+  }
+
+  @Test
+  void wrongCookieRefusedBothWays() throws Exception {
+    try (LocalNode wrong = LocalNode.start(NodeConfig.builder(ErlNode.uniqueName("wrong"))
+        .cookie("not_the_cookie").epmd("127.0.0.1", epmd.port()).build())) {
+      NodeConnectException e = assertThrows(NodeConnectException.class,
+          () -> wrong.connect(erl.name(), T));
+      assertEquals(HandshakeException.Reason.WRONG_COOKIE, e.reason());
+      assertFalse(e.getMessage().contains("not_the_cookie"));
+      assertFalse(wrong.ping(erl.name(), T));
+
+      assertEquals("pang", erl.evalOk("net_adm:ping('" + wrong.name() + "')."));
+      assertFalse(wrong.connectedNodes().contains(erl.name()));
+    }
+  }
+
+  @Test
+  void hiddenJavaNodeIsHiddenToErl() throws Exception {
+    try (LocalNode hidden = LocalNode.start(NodeConfig.builder(ErlNode.uniqueName("hid"))
+        .cookie(COOKIE).hidden(true).epmd("127.0.0.1", epmd.port()).build())) {
+      assertTrue(hidden.ping(erl.name(), T));
+      assertEquals("false", erl.evalOk("lists:member('" + hidden.name() + "', nodes())."));
+      assertEquals("true",
+          erl.evalOk("lists:member('" + hidden.name() + "', nodes(hidden))."));
+    }
+  }
+
+  @Test
+  void longNamesBothWays() throws Exception {
+    String alive = ErlNode.uniqueName("lerl");
+    try (ErlNode lerl = ErlNode.startLong(alive + "@127.0.0.1", COOKIE, epmd.port());
+        LocalNode ljava = LocalNode.start(NodeConfig.builder(
+            new NodeName(ErlNode.uniqueName("ljava"), "127.0.0.1")).cookie(COOKIE)
+            .epmd("127.0.0.1", epmd.port()).build())) {
+      assertTrue(ljava.ping(lerl.name(), T));
+      assertEquals("pong", lerl.evalOk("net_adm:ping('" + ljava.name() + "')."));
+    }
+  }
+
+  @Test
+  void killedErlIsReportedDownAtOnce() throws Exception {
+    try (ErlNode victim = ErlNode.start(ErlNode.uniqueName("victim"), COOKIE, epmd.port())) {
+      CompletableFuture<String> down = new CompletableFuture<>();
+      java.addNodeListener(listener(victim.name(), down));
+      assertTrue(java.ping(victim.name(), T));
+      long t0 = System.nanoTime();
+      victim.kill();
+      down.get(5, TimeUnit.SECONDS);
+      assertTrue(System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(5));
+    }
+  }
+
+  @Test
+  void silentErlIsReportedDownWithinNetTickTime() throws Exception {
+    Duration tick = Duration.ofSeconds(2);
+    try (ErlNode victim = ErlNode.start(ErlNode.uniqueName("frozen"), COOKIE, epmd.port());
+        LocalNode ticker = LocalNode.start(NodeConfig.builder(ErlNode.uniqueName("ticker"))
+            .cookie(COOKIE).netTickTime(tick).epmd("127.0.0.1", epmd.port()).build())) {
+      CompletableFuture<String> down = new CompletableFuture<>();
+      ticker.addNodeListener(listener(victim.name(), down));
+      assertTrue(ticker.ping(victim.name(), T));
+      long t0 = System.nanoTime();
+      victim.freeze();
+      String reason = down.get(tick.toMillis() * 3, TimeUnit.MILLISECONDS);
+      long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+      assertTrue(reason.contains("net_tick_timeout"), reason);
+      assertTrue(ms >= tick.toMillis() / 2 && ms <= tick.toMillis() * 2, "down after " + ms);
+    }
+  }
+
+  @Test
+  void erlSeesJavaNodeDownWhenItCloses() throws Exception {
+    LocalNode brief = LocalNode.start(NodeConfig.builder(ErlNode.uniqueName("brief"))
+        .cookie(COOKIE).epmd("127.0.0.1", epmd.port()).build());
+    try {
+      assertEquals("true", erl.evalOk("monitor_node('" + brief.name() + "', true)."));
+    } finally {
+      brief.close();
+    }
+    assertEquals("{nodedown,'" + brief.name() + "'}",
+        erl.evalOk("receive {nodedown, _} = D -> D after 5000 -> timeout end."));
+  }
+
+  private static NodeListener listener(String node, CompletableFuture<String> down) {
+    return new NodeListener() {
+      @Override
+      public void nodeUp(String n) {}
+
+      @Override
+      public void nodeDown(String n, String reason) {
+        if (n.equals(node)) {
+          down.complete(reason);
+        }
+      }
+    };
+  }
+}
