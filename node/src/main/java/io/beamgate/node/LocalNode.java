@@ -69,6 +69,7 @@ public final class LocalNode implements AutoCloseable {
   private final AtomicLong ignoredControl = new AtomicLong();
   private final AtomicLong refusedSpawns = new AtomicLong();
   private volatile int creation;
+  private volatile SpawnHandler spawnHandler;
   private Channel server;
   private EpmdClient.Registration registration;
   private Mailbox groupLeader;
@@ -293,6 +294,14 @@ public final class LocalNode implements AutoCloseable {
     }
   }
 
+  /**
+   * Sets who decides SPAWN_REQUESTs from other nodes (null: refuse them all). Accepted tasks
+   * run on this node's worker threads.
+   */
+  public void spawnHandler(SpawnHandler h) {
+    this.spawnHandler = h;
+  }
+
   /** Counters: dropped messages, ignored control messages, refused spawn requests. */
   public Map<String, Long> stats() {
     return Map.of("dropped_messages", dropped.get(), "ignored_control", ignoredControl.get(),
@@ -398,6 +407,13 @@ public final class LocalNode implements AutoCloseable {
       }
     }
     mb.links.clear();
+    for (Map.Entry<Ref, Mailbox.Watcher> w : mb.watchers.entrySet()) {
+      Mailbox.Watcher watcher = w.getValue();
+      Term proc = watcher.byName() != null ? watcher.byName() : mb.self();
+      connections.send(watcher.pid().node().name(),
+          new ControlMessage.MonitorPExit(proc, watcher.pid(), w.getKey(), reason), null);
+    }
+    mb.watchers.clear();
   }
 
   void runHandler(MessageHandler h, Mailbox mb, Term msg) {
@@ -474,16 +490,79 @@ public final class LocalNode implements AutoCloseable {
       } else if (c instanceof ControlMessage.PayloadExit e) {
         exitSignal(e.from(), e.to(), payload, !e.exit2());
       } else if (c instanceof ControlMessage.SpawnRequest s) {
-        refusedSpawns.incrementAndGet();
-        log.warn("refused spawn request from {}: {} (this node never spawns)", from, s.mfa());
-        connections.send(from, new ControlMessage.SpawnReply(s.reqId(), s.from(), 0,
-            Atom.of("notsup")), null);
+        spawnRequest(from, s, payload);
+      } else if (c instanceof ControlMessage.MonitorP m) {
+        Mailbox mb = m.toProc() instanceof Atom name ? byName.get(name.name())
+            : m.toProc() instanceof Pid p ? local(p) : null;
+        if (mb == null || mb.isClosed()) {
+          connections.send(from, new ControlMessage.MonitorPExit(m.toProc(), m.from(), m.ref(),
+              Atom.of("noproc")), null);
+        } else {
+          mb.watchers.put(m.ref(), new Mailbox.Watcher(m.from(),
+              m.toProc() instanceof Atom a ? a : null));
+        }
+      } else if (c instanceof ControlMessage.DemonitorP d) {
+        Mailbox mb = d.toProc() instanceof Atom name ? byName.get(name.name())
+            : d.toProc() instanceof Pid p ? local(p) : null;
+        if (mb != null) {
+          mb.watchers.remove(d.ref());
+        }
       } else if (c instanceof ControlMessage.UnlinkIdAck) {
         // Our unlink is complete; nothing to do.
       } else {
         ignoredControl.incrementAndGet();
         log.debug("ignoring control message from {}: {}", from, c);
       }
+    }
+
+    private void spawnRequest(String from, ControlMessage.SpawnRequest s, Term args) {
+      SpawnHandler h = spawnHandler;
+      java.util.Optional<java.util.concurrent.Callable<Term>> task = java.util.Optional.empty();
+      if (h != null && args instanceof io.beamgate.node.term.ErlList l && l.isProper()) {
+        try {
+          task = h.accept(from, s.mfa(), l.elements());
+        } catch (RuntimeException e) {
+          log.warn("spawn handler failed on a request from {}: {}", from, e.toString());
+        }
+      }
+      if (task.isEmpty()) {
+        refusedSpawns.incrementAndGet();
+        log.warn("refused spawn request from {}: {} (this node never spawns code)", from,
+            s.mfa());
+        connections.send(from, new ControlMessage.SpawnReply(s.reqId(), s.from(), 0,
+            Atom.of("notsup")), null);
+        return;
+      }
+      boolean monitor = false;
+      boolean link = false;
+      if (s.optList() instanceof io.beamgate.node.term.ErlList opts) {
+        for (Term o : opts.elements()) {
+          monitor |= Atom.of("monitor").equals(o)
+              || (o instanceof Tuple t && t.isTagged("monitor", 2));
+          link |= Atom.of("link").equals(o);
+        }
+      }
+      // The stand-in process: a mailbox whose exit reason is the task's result.
+      Mailbox proc = createMailbox();
+      if (monitor) {
+        proc.watchers.put(s.reqId(), new Mailbox.Watcher(s.from(), null));
+      }
+      if (link) {
+        proc.links.add(s.from());
+      }
+      connections.send(from, new ControlMessage.SpawnReply(s.reqId(), s.from(),
+          (link ? 1 : 0) | (monitor ? 2 : 0), proc.self()), null);
+      java.util.concurrent.Callable<Term> work = task.get();
+      blocking.execute(() -> {
+        Term reason;
+        try {
+          reason = work.call();
+        } catch (Exception | Error e) {
+          log.warn("spawned task for {} failed: {}", s.mfa(), e.toString());
+          reason = Tuple.of(Atom.of("java_exception"), Term.binary(String.valueOf(e)));
+        }
+        proc.exit(reason);
+      });
     }
 
     private Mailbox local(Pid pid) {
@@ -523,6 +602,7 @@ public final class LocalNode implements AutoCloseable {
         if (mb.monitoredNodes.remove(node)) {
           mb.deliver(Tuple.of(Atom.of("nodedown"), nodeName));
         }
+        mb.watchers.values().removeIf(w -> w.pid().node().equals(nodeName));
         for (Pid p : mb.links) {
           if (p.node().equals(nodeName) && mb.links.remove(p)) {
             mb.deliver(Tuple.of(Atom.of("EXIT"), p, Atom.of("noconnection")));

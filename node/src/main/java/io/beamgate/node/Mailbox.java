@@ -31,6 +31,10 @@ public final class Mailbox implements AutoCloseable {
   private final ArrayDeque<CompletableFuture<Term>> waiters = new ArrayDeque<>();
   final Set<Pid> links = ConcurrentHashMap.newKeySet();
   final Set<String> monitoredNodes = ConcurrentHashMap.newKeySet();
+  /** Remote processes monitoring this one: monitor reference to (watcher, name used or null). */
+  final java.util.Map<Ref, Watcher> watchers = new ConcurrentHashMap<>();
+
+  record Watcher(Pid pid, Atom byName) {}
   private final MessageHandler handler;
   private volatile boolean closed;
 

@@ -227,4 +227,35 @@ class JavaNodesTest {
     a.close();
     assertThrows(IllegalStateException.class, a::createMailbox);
   }
+
+  @Test
+  void silentPeerFailsTheHandshakeWithinTheTimeout() throws Exception {
+    LocalNode a = start(config("ht").handshakeTimeout(Duration.ofMillis(500)));
+    try (java.net.ServerSocket silent = new java.net.ServerSocket(0);
+        io.beamgate.node.epmd.EpmdClient.Registration reg =
+            new io.beamgate.node.epmd.EpmdClient("127.0.0.1", epmd.port(), T)
+                .register("silent", silent.getLocalPort(), false)) {
+      long t0 = System.nanoTime();
+      NodeConnectException e = assertThrows(NodeConnectException.class,
+          () -> a.connect("silent@127.0.0.1", T));
+      long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+      assertEquals(HandshakeException.Reason.TIMEOUT, e.reason(), e.getMessage());
+      assertTrue(ms < 5000, "failed after " + ms + " ms");
+    }
+  }
+
+  @Test
+  void silentOrGarbageClientsAreClosedAndTheNodeGoesOn() throws Exception {
+    LocalNode a = start(config("gc").handshakeTimeout(Duration.ofMillis(500)));
+    try (java.net.Socket quiet = new java.net.Socket("127.0.0.1", a.port());
+        java.net.Socket noisy = new java.net.Socket("127.0.0.1", a.port())) {
+      quiet.setSoTimeout(5000);
+      noisy.setSoTimeout(5000);
+      noisy.getOutputStream().write("GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes());
+      assertEquals(-1, noisy.getInputStream().read(), "garbage: closed");
+      assertEquals(-1, quiet.getInputStream().read(), "silence: closed after the timeout");
+    }
+    LocalNode b = start(config("gc2"));
+    assertTrue(b.ping(a.name(), T), "the node still serves real peers");
+  }
 }

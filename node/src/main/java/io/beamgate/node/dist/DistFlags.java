@@ -46,10 +46,12 @@ public final class DistFlags {
   /**
    * The flags this node offers: only features it implements. OTP 26 adds UNLINK_ID and V4_NC to
    * the mandatory set, so they are offered too (the node answers UNLINK_ID with UNLINK_ID_ACK
-   * and decodes V4 ports).
+   * and decodes V4 ports). SPAWN is offered so that OTP's erpc (and rpc:call, which uses it)
+   * reaches the node; every SPAWN_REQUEST goes through a {@code SpawnHandler}, and without one
+   * is refused.
    */
   public static final long OFFERED = MANDATORY_25 | SMALL_ATOM_TAGS | SEND_SENDER | UNLINK_ID
-      | V4_NC | ALIAS;
+      | V4_NC | ALIAS | DIST_MONITOR | DIST_MONITOR_NAME | SPAWN;
 
   private DistFlags() {}
 

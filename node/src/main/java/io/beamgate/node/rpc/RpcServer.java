@@ -7,8 +7,11 @@ import io.beamgate.node.term.ErlList;
 import io.beamgate.node.term.Pid;
 import io.beamgate.node.term.Term;
 import io.beamgate.node.term.Tuple;
+import io.beamgate.node.term.Int;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import org.slf4j.Logger;
@@ -29,9 +32,13 @@ public final class RpcServer implements AutoCloseable {
   private RpcServer(LocalNode node, Executor executor) {
     this.executor = executor;
     this.rex = node.createMailbox("rex", this::onMessage);
+    node.spawnHandler(this::onSpawnRequest);
   }
 
-  /** Registers {@code rex} on {@code node}; handlers run on {@code executor}. */
+  /**
+   * Registers {@code rex} on {@code node}, and answers the spawn requests of OTP's erpc (which
+   * {@code rpc:call/4,5} uses since OTP 23); handlers run on {@code executor}.
+   */
   public static RpcServer start(LocalNode node, Executor executor) {
     return new RpcServer(node, executor);
   }
@@ -80,6 +87,44 @@ public final class RpcServer implements AutoCloseable {
         }
       }
       self.send(caller, Tuple.of(tag, result));
+    });
+  }
+
+  /**
+   * erpc's SPAWN_REQUEST: {@code erpc:execute_call(Ref, M, F, A)} or
+   * {@code erpc:execute_cast(M, F, A)}, nothing else. The stand-in process exits with what
+   * {@code execute_call} would: {@code {Ref, return, Value}} or {@code {Ref, error, Reason,
+   * Stack}}, which the caller's erpc turns into its result or exception.
+   */
+  private Optional<Callable<Term>> onSpawnRequest(String from, Tuple mfa, List<Term> args) {
+    boolean call = mfa.equals(Tuple.of(Atom.of("erpc"), Atom.of("execute_call"), Int.of(4)))
+        && args.size() == 4;
+    boolean cast = mfa.equals(Tuple.of(Atom.of("erpc"), Atom.of("execute_cast"), Int.of(3)))
+        && args.size() == 3;
+    if (!call && !cast) {
+      return Optional.empty();
+    }
+    int i = call ? 1 : 0;
+    if (!(args.get(i) instanceof Atom m) || !(args.get(i + 1) instanceof Atom f)
+        || !(args.get(i + 2) instanceof ErlList a) || !a.isProper()) {
+      return Optional.empty();
+    }
+    Term ref = call ? args.get(0) : null;
+    RpcHandler h = handlers.get(key(m.name(), f.name(), a.size()));
+    Term stack = ErlList.of(Tuple.of(m, f, a, ErlList.NIL));
+    return Optional.of(() -> {
+      if (h == null) {
+        return call ? Tuple.of(ref, Atom.of("error"), Atom.of("undef"), stack)
+            : Atom.of("normal");
+      }
+      try {
+        Term v = h.call(a.elements());
+        return call ? Tuple.of(ref, Atom.of("return"), v) : Atom.of("normal");
+      } catch (Exception | Error e) {
+        log.info("rpc handler {}:{}/{} failed: {}", m.name(), f.name(), a.size(), e.toString());
+        Term reason = Tuple.of(Atom.of("java_exception"), Term.binary(String.valueOf(e)));
+        return call ? Tuple.of(ref, Atom.of("error"), reason, stack) : Atom.of("normal");
+      }
     });
   }
 

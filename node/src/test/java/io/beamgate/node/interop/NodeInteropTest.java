@@ -98,7 +98,7 @@ class NodeInteropTest {
       Term msg = Tuple.of(Atom.of("hello"), mb.self(), Term.list(Int.of(1), Term.binary("x")),
           Term.number(1.5));
       mb.send("inbox", erl.name(), msg);
-      Term got = erlTerm("receive M -> M after 5000 -> timeout end.");
+      Term got = erlTerm("receive {hello, _, _, _} = M -> M after 5000 -> timeout end.");
       assertEquals(msg, got);
     } finally {
       erl.evalOk("unregister(inbox).");
@@ -117,7 +117,8 @@ class NodeInteropTest {
       assertEquals(erl.name(), erlPid.node().name());
       assertEquals(TermText.parse("#{k => <<\"v\">>}"), t.get(3));
       mb.send(erlPid, Tuple.of(Atom.of("reply"), t.get(2)));
-      assertEquals("{reply,[1,2,3]}", erl.evalOk("receive M -> M after 5000 -> timeout end."));
+      assertEquals("{reply,[1,2,3]}",
+          erl.evalOk("receive {reply, _} = M -> M after 5000 -> timeout end."));
     }
   }
 
@@ -180,18 +181,55 @@ class NodeInteropTest {
   }
 
   @Test
-  void erlRemoteCallThatPrintsDoesNotHang() throws Exception {
-    assertEquals(Atom.OK, Rpc.call(java, erl.name(), "io", "format",
-        List.of(Term.string("printed from erl~n"), Term.list()), T));
+  void erlRpcAndErpcCallJavaHandlers() throws Exception {
+    String n = "'" + java.name() + "'";
+    assertEquals("42", erl.evalOk("rpc:call(" + n + ", jdemo, add, [40, 2])."));
+    assertEquals("42", erl.evalOk("erpc:call(" + n + ", jdemo, add, [40, 2])."));
+    assertEquals("{badrpc,{'EXIT',{undef,[{jdemo,nope,[1],[]}]}}}",
+        erl.evalOk("rpc:call(" + n + ", jdemo, nope, [1])."));
+    assertEquals("{error,undef}",
+        erl.evalOk("try erpc:call(" + n + ", jdemo, nope, []) catch error:{exception, R, _}"
+            + " -> {error, R} end."));
+    String failed = erl.evalOk("rpc:call(" + n + ", jdemo, fail, []).");
+    assertTrue(failed.startsWith("{badrpc,{'EXIT',{{java_exception,"), failed);
   }
 
   @Test
-  void erlSpawnOnJavaIsRefusedAndNothingRuns() throws Exception {
-    String r = erl.evalOk("Ref = make_ref(), P = self(), erlang:spawn_request('" + java.name()
-        + "', erlang, send, [P, {ran, Ref}], []), receive {spawn_reply, _, error, R} -> R;"
-        + " {ran, Ref} -> ran; Other -> Other after 5000 -> timeout end.");
-    // The Java node does not offer DFLAG_SPAWN, so erl itself refuses to send the request.
+  void erlSpawnOfAnythingButErpcIsRefusedAndNothingRuns() throws Exception {
+    long before = java.stats().get("refused_spawns");
+    String r = erl.evalOk("P = self(), Ref = make_ref(), R = erlang:spawn_request('"
+        + java.name() + "', erlang, send, [P, {ran, Ref}], []), receive {spawn_reply, R, error,"
+        + " E} -> E; {spawn_reply, R, ok, _} -> spawned after 5000 -> timeout end.");
     assertEquals("notsup", r);
+    assertEquals("timeout", erl.evalOk("receive {ran, _} -> ran after 300 -> timeout end."),
+        "the side effect never happened");
+    assertEquals(before + 1, java.stats().get("refused_spawns"));
+    // erlang:spawn/2 with a fun: the same refusal; the fun never runs.
+    erl.evalOk("P2 = self(), spawn('" + java.name() + "', fun() -> P2 ! fun_ran end).");
+    assertEquals("timeout", erl.evalOk("receive fun_ran -> ran after 300 -> timeout end."));
+    assertEquals(before + 2, java.stats().get("refused_spawns"));
+  }
+
+  @Test
+  void erlMonitorsJavaMailboxByNameAndPid() throws Exception {
+    Mailbox mb = java.createMailbox("watched");
+    String n = "'" + java.name() + "'";
+    erl.evalOk("put(mref, monitor(process, {watched, " + n + "})).");
+    assertEquals("noproc", erl.evalOk("monitor(process, {nobody, " + n + "}), receive"
+        + " {'DOWN', _, process, {nobody, _}, R} -> R after 5000 -> timeout end."));
+    // A round trip so the MONITOR_P has arrived before the exit.
+    assertTrue(java.ping(erl.name(), T));
+    erl.evalOk("net_adm:ping(" + n + ").");
+    mb.exit(Atom.of("bye"));
+    String down = erl.evalOk("MRef = get(mref), receive {'DOWN', MRef, process, _, Why} -> Why"
+        + " after 5000 -> timeout end.");
+    assertEquals("bye", down);
+  }
+
+  @Test
+  void erlRemoteCallThatPrintsDoesNotHang() throws Exception {
+    assertEquals(Atom.OK, Rpc.call(java, erl.name(), "io", "format",
+        List.of(Term.string("printed from erl~n"), Term.list()), T));
   }
 
   @Test
