@@ -18,8 +18,8 @@ import picocli.CommandLine.Parameters;
 /** {@code beamgate node}: act as an Erlang node. */
 @Command(name = "node", mixinStandardHelpOptions = true,
     versionProvider = VersionProvider.class,
-    description = "Act as an Erlang node: ping or call other nodes.",
-    subcommands = {NodeCommand.Ping.class, NodeCommand.Call.class})
+    description = "Act as an Erlang node: ping or call other nodes, or serve as one.",
+    subcommands = {NodeCommand.Ping.class, NodeCommand.Call.class, NodeServeCommand.class})
 public final class NodeCommand implements Runnable {
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 

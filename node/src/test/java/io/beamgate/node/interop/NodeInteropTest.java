@@ -50,6 +50,7 @@ class NodeInteropTest {
     erl = ErlNode.start(ErlNode.uniqueName("erl"), COOKIE, epmd.port());
     java = LocalNode.start(NodeConfig.builder(ErlNode.uniqueName("java")).cookie(COOKIE)
         .epmd("127.0.0.1", epmd.port()).build());
+    java.createMailbox(io.beamgate.node.rpc.Echo.NAME, new io.beamgate.node.rpc.Echo());
     workers = Executors.newFixedThreadPool(2);
     RpcServer.start(java, workers)
         .register("jdemo", "add", 2, a -> Int.of(((Int) a.get(0)).value()
@@ -224,6 +225,18 @@ class NodeInteropTest {
     String down = erl.evalOk("MRef = get(mref), receive {'DOWN', MRef, process, _, Why} -> Why"
         + " after 5000 -> timeout end.");
     assertEquals("bye", down);
+  }
+
+  @Test
+  void echoReturnsEveryKindOfTermUnchanged() throws Exception {
+    String n = "'" + java.name() + "'";
+    String term = "{self(), make_ref(), fun() -> ok end, fun lists:map/2, hd(erlang:ports()),"
+        + " #{a => [1, 2.5, <<1,2,3:4>>], \"k\" => {}}, 'h\\x{e9}llo', [1 | improper],"
+        + " -123456789012345678901234567890, <<>>, [], \"string\", 1.0e300, -0.0}";
+    assertEquals("true", erl.evalOk("T = " + term + ", T =:= gen_server:call({beamgate_echo, "
+        + n + "}, T)."));
+    assertEquals("true", erl.evalOk("T = " + term + ", R = make_ref(), {beamgate_echo, " + n
+        + "} ! {self(), R, T}, receive {R, X} -> X =:= T after 5000 -> timeout end."));
   }
 
   @Test
