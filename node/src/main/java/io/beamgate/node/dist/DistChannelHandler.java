@@ -90,6 +90,13 @@ final class DistChannelHandler extends ChannelInboundHandlerAdapter {
         peerName = handshake.peerName();
       }
       writeHandshake(ctx, replies);
+      if (handshake.refusal() != null) {
+        HandshakeException r = handshake.refusal();
+        closeKind = r.reason();
+        closeReason = "handshake: " + r.getMessage();
+        ctx.channel().eventLoop().execute(ctx::close); // after the status is flushed
+        return;
+      }
       if (handshake.isDone()) {
         handshakeTimer.cancel(false);
         decoder.connected();

@@ -221,7 +221,7 @@ public final class DistConnections {
     }
     DistFrameDecoder decoder = new DistFrameDecoder(settings.maxFrameBytes());
     Handshake hs = Handshake.initiator(settings.nodeName(), settings.flags(), creation,
-        settings.cookie(), p.name, entry.highestVersion());
+        settings.cookie(), p.name, entry.highestVersion(), () -> !isUp(p.name));
     DistChannelHandler handler = new DistChannelHandler(this, hs, decoder);
     Bootstrap b = new Bootstrap().group(group).channel(NioSocketChannel.class)
         .option(ChannelOption.TCP_NODELAY, true)
@@ -346,6 +346,24 @@ public final class DistConnections {
     boolean wasUp;
     synchronized (this) {
       if (peers.get(p.name) != p || (ch != null && p.channel != null && p.channel != ch)) {
+        return;
+      }
+      if (kind == Reason.SIMULTANEOUS_LOST && !p.up) {
+        // The peer's own attempt won: its connection is on the way. Wait for it, for as long
+        // as a handshake may take, keeping what is queued.
+        p.channel = null;
+        log.debug("simultaneous connect with {}: waiting for its connection", p.name);
+        long ms = settings.handshakeTimeout().toMillis();
+        group.next().schedule(() -> {
+          boolean stillWaiting;
+          synchronized (DistConnections.this) {
+            stillWaiting = peers.get(p.name) == p && p.channel == null && !p.up;
+          }
+          if (stillWaiting) {
+            fail(p, null, Reason.TIMEOUT, "lost a simultaneous connect, and no connection"
+                + " came from the peer within " + ms + " ms");
+          }
+        }, ms, java.util.concurrent.TimeUnit.MILLISECONDS);
         return;
       }
       wasUp = p.up;

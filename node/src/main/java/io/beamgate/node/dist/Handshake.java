@@ -61,6 +61,7 @@ public final class Handshake {
   private final String expectedPeer;
   private final int peerHighestVersion;
   private final Arbiter arbiter;
+  private final java.util.function.BooleanSupplier aliveAnswer;
 
   private State state;
   private int ourChallenge;
@@ -70,9 +71,11 @@ public final class Handshake {
   private int peerCreation;
   private int version;
   private boolean peerSentOldName;
+  private HandshakeException refusal;
 
   private Handshake(boolean initiator, String self, long flags, int creation, Cookie cookie,
-      String expectedPeer, int peerHighestVersion, Arbiter arbiter) {
+      String expectedPeer, int peerHighestVersion, Arbiter arbiter,
+      java.util.function.BooleanSupplier aliveAnswer) {
     this.initiator = initiator;
     this.self = Objects.requireNonNull(self, "self");
     this.ourFlags = flags;
@@ -81,21 +84,31 @@ public final class Handshake {
     this.expectedPeer = expectedPeer;
     this.peerHighestVersion = peerHighestVersion;
     this.arbiter = arbiter;
+    this.aliveAnswer = aliveAnswer;
     this.state = initiator ? State.INIT : State.AWAIT_NAME;
   }
 
   /** The connecting side, to {@code peer}, whose EPMD entry gave its highest version. */
   public static Handshake initiator(String self, long flags, int creation, Cookie cookie,
       String peer, int peerHighestVersion) {
+    return initiator(self, flags, creation, cookie, peer, peerHighestVersion, () -> true);
+  }
+
+  /**
+   * As above; {@code aliveAnswer} answers the acceptor's "alive" status: true when this side has
+   * no other connection up to the peer (so the peer's old one is stale), false otherwise.
+   */
+  public static Handshake initiator(String self, long flags, int creation, Cookie cookie,
+      String peer, int peerHighestVersion, java.util.function.BooleanSupplier aliveAnswer) {
     return new Handshake(true, self, flags, creation, cookie, Objects.requireNonNull(peer),
-        peerHighestVersion, null);
+        peerHighestVersion, null, aliveAnswer);
   }
 
   /** The accepting side. */
   public static Handshake acceptor(String self, long flags, int creation, Cookie cookie,
       Arbiter arbiter) {
     return new Handshake(false, self, flags, creation, cookie, null, 6,
-        Objects.requireNonNull(arbiter));
+        Objects.requireNonNull(arbiter), null);
   }
 
   /** The first messages to send: the initiator's name; nothing for the acceptor. */
@@ -185,7 +198,12 @@ public final class Handshake {
             return List.of();
           }
           case "alive" -> {
-            // The peer still has a connection to us; we are connecting anew, so it is stale.
+            // The peer still has a connection to us. If we have none up, it is stale: go on.
+            if (!aliveAnswer.getAsBoolean()) {
+              state = State.FAILED;
+              throw new HandshakeException(Reason.ALREADY_CONNECTED,
+                  "already connected to " + expectedPeer + " by another connection");
+            }
             state = State.AWAIT_CHALLENGE;
             return List.of("strue".getBytes(StandardCharsets.ISO_8859_1));
           }
@@ -276,10 +294,14 @@ public final class Handshake {
         switch (st) {
           case OK -> out.add(status("ok"));
           case OK_SIMULTANEOUS -> out.add(status("ok_simultaneous"));
-          case NOK -> throw new HandshakeException(Reason.SIMULTANEOUS_LOST,
-              "simultaneous connect from " + peerName + ": our own attempt wins");
-          case NOT_ALLOWED -> throw new HandshakeException(Reason.NOT_ALLOWED,
-              peerName + " is not allowed to connect");
+          case NOK -> {
+            return refuse("nok", new HandshakeException(Reason.SIMULTANEOUS_LOST,
+                "simultaneous connect from " + peerName + ": our own attempt wins"));
+          }
+          case NOT_ALLOWED -> {
+            return refuse("not_allowed", new HandshakeException(Reason.NOT_ALLOWED,
+                peerName + " is not allowed to connect"));
+          }
           case ALIVE -> {
             state = State.AWAIT_ALIVE_REPLY;
             return List.of(status("alive"));
@@ -323,6 +345,21 @@ public final class Handshake {
       }
       default -> throw protocol("no message expected in state " + stateName());
     }
+  }
+
+  /** The acceptor tells the initiator why it refuses, then the connection closes. */
+  private List<byte[]> refuse(String status, HandshakeException why) {
+    state = State.FAILED;
+    refusal = why;
+    return List.of(status(status));
+  }
+
+  /**
+   * After {@link #receive}: set when this side refused the peer; the returned messages carry
+   * the refusal to the peer, and then the connection is to be closed.
+   */
+  public HandshakeException refusal() {
+    return refusal;
   }
 
   private boolean sentOldName() {

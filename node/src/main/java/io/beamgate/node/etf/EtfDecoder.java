@@ -1,11 +1,52 @@
 package io.beamgate.node.etf;
 
-import io.beamgate.node.term.Term;
-import java.nio.ByteBuffer;
+import static io.beamgate.node.etf.EtfTags.*;
 
-/** Decodes the external term format under {@link DecodeLimits}. Thread-safe. (Stub.) */
+import io.beamgate.node.term.Atom;
+import io.beamgate.node.term.Binary;
+import io.beamgate.node.term.BitBinary;
+import io.beamgate.node.term.ErlFloat;
+import io.beamgate.node.term.ErlList;
+import io.beamgate.node.term.ErlMap;
+import io.beamgate.node.term.ExternalFun;
+import io.beamgate.node.term.Fun;
+import io.beamgate.node.term.Int;
+import io.beamgate.node.term.Pid;
+import io.beamgate.node.term.Port;
+import io.beamgate.node.term.Ref;
+import io.beamgate.node.term.Term;
+import io.beamgate.node.term.Tuple;
+import java.math.BigInteger;
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.zip.DataFormatException;
+import java.util.zip.Inflater;
+
+/**
+ * Decodes the external term format under {@link DecodeLimits}. Iterative (an explicit stack, so
+ * no depth of nesting can overflow the Java stack); every length read from the input is checked
+ * against the bytes present and the limits before anything is allocated; every failure is an
+ * {@link EtfException} naming the fault. Thread-safe.
+ */
 public final class EtfDecoder {
   public static final int VERSION = 131;
+  private static final Int[] SMALL_INTS = new Int[256];
+
+  static {
+    for (int i = 0; i < 256; i++) {
+      SMALL_INTS[i] = new Int(i);
+    }
+  }
+
   private final DecodeLimits limits;
 
   public EtfDecoder(DecodeLimits limits) {
@@ -25,7 +66,27 @@ public final class EtfDecoder {
    * advances the position past it. On failure the position is unspecified.
    */
   public Term decode(ByteBuffer buf) throws EtfException {
-    throw new UnsupportedOperationException("stub");
+    int start = buf.position();
+    try {
+      int version = u8(buf);
+      if (version != VERSION) {
+        throw new EtfException("version byte: " + version + " (expected: 131)");
+      }
+      if (buf.remaining() > 0 && (buf.get(buf.position()) & 0xFF) == COMPRESSED) {
+        buf.get();
+        return decodeCompressed(buf, start);
+      }
+      Term t = decodeBody(buf, start);
+      return t;
+    } catch (BufferUnderflowException e) {
+      throw new EtfException("truncated: the term needs more than the " + (buf.limit() - start)
+          + " bytes present");
+    } catch (IllegalArgumentException e) {
+      throw new EtfException("invalid term: " + e.getMessage(), e);
+    } catch (RuntimeException e) {
+      // Defensive: no runtime exception may escape on hostile input.
+      throw new EtfException("malformed term: " + e, e);
+    }
   }
 
   /** Decodes a whole array holding exactly one term with its version byte. */
@@ -36,5 +97,441 @@ public final class EtfDecoder {
       throw new EtfException("trailing bytes: " + buf.remaining() + " (expected: 0)");
     }
     return t;
+  }
+
+  private Term decodeCompressed(ByteBuffer buf, int start) throws EtfException {
+    long size = u32(buf);
+    if (size > limits.maxDecompressedBytes()) {
+      throw new EtfException("decompressed size: " + size + " (expected: <= "
+          + limits.maxDecompressedBytes() + ")");
+    }
+    if (size > Integer.MAX_VALUE - 16) {
+      throw new EtfException("decompressed size: " + size + " (expected: < 2 GiB)");
+    }
+    Inflater inf = new Inflater();
+    try {
+      if (buf.hasArray()) {
+        inf.setInput(buf.array(), buf.arrayOffset() + buf.position(), buf.remaining());
+      } else {
+        byte[] in = new byte[buf.remaining()];
+        buf.duplicate().get(in);
+        inf.setInput(in);
+      }
+      // Grow the output as data actually inflates, never past the claimed size (+1 to notice
+      // a stream that inflates larger than it claims).
+      byte[] out = new byte[(int) Math.min(size + 1, 64 * 1024)];
+      int n = 0;
+      while (!inf.finished()) {
+        if (n == out.length) {
+          if (n > size) {
+            break;
+          }
+          out = Arrays.copyOf(out, (int) Math.min(size + 1, (long) out.length * 2));
+        }
+        int got = inf.inflate(out, n, out.length - n);
+        if (got == 0 && (inf.needsInput() || inf.needsDictionary())) {
+          throw new EtfException("truncated: compressed data ends after " + n + " of " + size
+              + " bytes");
+        }
+        n += got;
+      }
+      if (n != size) {
+        throw new EtfException("decompressed size: " + (n > size ? "more than " + size : n)
+            + " (expected: " + size + ", as claimed)");
+      }
+      buf.position(buf.position() + (buf.remaining() - inf.getRemaining()));
+      ByteBuffer inner = ByteBuffer.wrap(out, 0, n);
+      Term t = decodeBody(inner, 0);
+      if (inner.hasRemaining()) {
+        throw new EtfException("trailing bytes in compressed term: " + inner.remaining()
+            + " (expected: 0)");
+      }
+      return t;
+    } catch (DataFormatException e) {
+      throw new EtfException("bad compressed data: " + e.getMessage());
+    } finally {
+      inf.end();
+    }
+  }
+
+  /** A container being filled: its elements so far, and how many it needs. */
+  private static final class Frame {
+    final int tag;
+    final Term[] items;
+    int filled;
+    final int extra; // BIT: list has a tail slot (1), else 0
+
+    Frame(int tag, int count, int extra) {
+      this.tag = tag;
+      this.items = new Term[count + extra];
+      this.extra = extra;
+    }
+
+    boolean full() {
+      return filled == items.length;
+    }
+
+    Term build() {
+      switch (tag) {
+        case SMALL_TUPLE:
+          return new Tuple(Arrays.asList(items));
+        case LIST: {
+          int n = items.length - 1;
+          Term tail = items[n];
+          List<Term> el = Arrays.asList(items).subList(0, n);
+          if (tail instanceof ErlList l && l.isEmpty()) {
+            return ErlList.of(el);
+          }
+          return ErlList.improper(el, tail);
+        }
+        case MAP: {
+          LinkedHashMap<Term, Term> m = new LinkedHashMap<>(items.length);
+          for (int i = 0; i < items.length; i += 2) {
+            m.put(items[i], items[i + 1]);
+          }
+          if (m.size() * 2 != items.length) {
+            throw new IllegalArgumentException("map has a duplicate key");
+          }
+          return new ErlMap(m);
+        }
+        default:
+          throw new IllegalStateException("frame " + tag);
+      }
+    }
+  }
+
+  private Term decodeBody(ByteBuffer buf, int start) throws EtfException {
+    ArrayDeque<Frame> stack = new ArrayDeque<>();
+    while (true) {
+      checkTotal(buf, start, 0);
+      int tag = u8(buf);
+      Term leaf;
+      switch (tag) {
+        case SMALL_INTEGER:
+          leaf = SMALL_INTS[u8(buf)];
+          break;
+        case INTEGER:
+          leaf = new Int(buf.getInt());
+          break;
+        case SMALL_BIG:
+          leaf = big(buf, u8(buf));
+          break;
+        case LARGE_BIG:
+          leaf = big(buf, u32(buf));
+          break;
+        case NEW_FLOAT:
+          leaf = new ErlFloat(Double.longBitsToDouble(buf.getLong()));
+          break;
+        case FLOAT:
+          leaf = oldFloat(buf);
+          break;
+        case ATOM_UTF8:
+        case ATOM:
+        case SMALL_ATOM_UTF8:
+        case SMALL_ATOM:
+          leaf = atomAfterTag(buf, tag);
+          break;
+        case NIL:
+          leaf = ErlList.NIL;
+          break;
+        case STRING: {
+          int n = u16(buf);
+          need(buf, n);
+          Term[] chars = new Term[n];
+          for (int i = 0; i < n; i++) {
+            chars[i] = SMALL_INTS[buf.get() & 0xFF];
+          }
+          leaf = ErlList.of(chars);
+          break;
+        }
+        case BINARY: {
+          long n = u32(buf);
+          need(buf, n);
+          checkTotal(buf, start, n);
+          byte[] b = new byte[(int) n];
+          buf.get(b);
+          leaf = Binary.wrap(b);
+          break;
+        }
+        case BIT_BINARY: {
+          long n = u32(buf);
+          int bits = u8(buf);
+          need(buf, n);
+          checkTotal(buf, start, n);
+          if (n == 0 || bits < 1 || bits > 8) {
+            throw new EtfException("bit binary: " + n + " bytes, " + bits
+                + " bits in the last (expected: >= 1 byte, 1..8 bits)");
+          }
+          byte[] b = new byte[(int) n];
+          buf.get(b);
+          leaf = bits == 8 ? Binary.wrap(b) : BitBinary.wrap(b, bits);
+          break;
+        }
+        case NEW_PID:
+        case PID: {
+          Atom node = atom(buf);
+          int id = buf.getInt();
+          int serial = buf.getInt();
+          int creation = tag == NEW_PID ? buf.getInt() : u8(buf);
+          leaf = new Pid(node, id, serial, creation);
+          break;
+        }
+        case NEW_PORT:
+        case V4_PORT:
+        case PORT: {
+          Atom node = atom(buf);
+          long id = tag == V4_PORT ? buf.getLong() : u32(buf);
+          int creation = tag == PORT ? u8(buf) : buf.getInt();
+          leaf = new Port(node, id, creation);
+          break;
+        }
+        case NEWER_REFERENCE:
+        case NEW_REFERENCE: {
+          int len = u16(buf);
+          if (len < 1 || len > Ref.MAX_IDS) {
+            throw new EtfException("reference ids: " + len + " (expected: 1.." + Ref.MAX_IDS
+                + ")");
+          }
+          Atom node = atom(buf);
+          int creation = tag == NEWER_REFERENCE ? buf.getInt() : u8(buf);
+          int[] ids = new int[len];
+          for (int i = 0; i < len; i++) {
+            ids[i] = buf.getInt();
+          }
+          leaf = new Ref(node, creation, ids);
+          break;
+        }
+        case REFERENCE: {
+          Atom node = atom(buf);
+          int id = buf.getInt();
+          leaf = new Ref(node, u8(buf), new int[] {id});
+          break;
+        }
+        case EXPORT: {
+          Atom m = atom(buf);
+          Atom f = atom(buf);
+          int atag = u8(buf);
+          if (atag != SMALL_INTEGER) {
+            throw new EtfException("export arity tag: " + atag + " (expected: 97)");
+          }
+          leaf = new ExternalFun(m, f, u8(buf));
+          break;
+        }
+        case NEW_FUN:
+          leaf = newFun(buf, start);
+          break;
+        case SMALL_TUPLE:
+        case LARGE_TUPLE: {
+          long n = tag == SMALL_TUPLE ? u8(buf) : u32(buf);
+          if (n == 0) {
+            leaf = Tuple.EMPTY;
+            break;
+          }
+          need(buf, n);
+          push(stack, new Frame(SMALL_TUPLE, (int) n, 0));
+          continue;
+        }
+        case LIST: {
+          long n = u32(buf);
+          need(buf, n + 1);
+          if (n == 0) {
+            throw new EtfException("list length: 0 (expected: >= 1; [] is NIL)");
+          }
+          push(stack, new Frame(LIST, (int) n, 1));
+          continue;
+        }
+        case MAP: {
+          long n = u32(buf);
+          if (n == 0) {
+            leaf = ErlMap.EMPTY;
+            break;
+          }
+          need(buf, 2 * n);
+          push(stack, new Frame(MAP, (int) (2 * n), 0));
+          continue;
+        }
+        case COMPRESSED:
+          throw new EtfException("compressed term nested inside a term (expected: only at the"
+              + " top)");
+        case ATOM_CACHE_REF:
+          throw new EtfException("atom cache reference, but no atom cache was agreed");
+        case LOCAL:
+          throw new EtfException("LOCAL_EXT term from another node (not accepted)");
+        case FUN:
+          throw new EtfException("old FUN_EXT (not supported since OTP 23)");
+        default:
+          throw new EtfException("unknown tag: " + tag);
+      }
+      // Attach the finished term to its parent, closing every container it completes.
+      Term done = leaf;
+      while (true) {
+        Frame top = stack.peek();
+        if (top == null) {
+          return done;
+        }
+        top.items[top.filled++] = done;
+        if (!top.full()) {
+          break;
+        }
+        stack.pop();
+        done = top.build();
+      }
+    }
+  }
+
+  private void push(ArrayDeque<Frame> stack, Frame f) throws EtfException {
+    if (stack.size() >= limits.maxDepth()) {
+      throw new EtfException("depth: " + (stack.size() + 1) + " (expected: <= "
+          + limits.maxDepth() + ")");
+    }
+    stack.push(f);
+  }
+
+  private void checkTotal(ByteBuffer buf, int start, long more) throws EtfException {
+    long used = buf.position() - start + more;
+    if (used > limits.maxTermBytes()) {
+      throw new EtfException("term size: more than " + (used - 1) + " bytes (expected: <= "
+          + limits.maxTermBytes() + ")");
+    }
+  }
+
+  private static void need(ByteBuffer buf, long n) throws EtfException {
+    if (n > buf.remaining()) {
+      throw new EtfException("length: " + n + " (expected: <= " + buf.remaining()
+          + ", the bytes present)");
+    }
+  }
+
+  private Term big(ByteBuffer buf, long n) throws EtfException {
+    if (n > limits.maxBignumBytes()) {
+      throw new EtfException("bignum bytes: " + n + " (expected: <= " + limits.maxBignumBytes()
+          + ")");
+    }
+    int sign = u8(buf);
+    need(buf, n);
+    byte[] be = new byte[(int) n + 1];
+    for (int i = 0; i < n; i++) {
+      be[(int) n - i] = buf.get();
+    }
+    BigInteger v = new BigInteger(be);
+    return Term.integer(sign == 0 ? v : v.negate());
+  }
+
+  private static Term oldFloat(ByteBuffer buf) throws EtfException {
+    byte[] b = new byte[31];
+    buf.get(b);
+    int end = 0;
+    while (end < 31 && b[end] != 0) {
+      end++;
+    }
+    try {
+      return new ErlFloat(Double.parseDouble(new String(b, 0, end, StandardCharsets.US_ASCII)
+          .trim()));
+    } catch (NumberFormatException e) {
+      throw new EtfException("FLOAT_EXT: not a number");
+    }
+  }
+
+  private static Atom atom(ByteBuffer buf) throws EtfException {
+    int tag = u8(buf);
+    switch (tag) {
+      case ATOM_UTF8:
+      case ATOM:
+      case SMALL_ATOM_UTF8:
+      case SMALL_ATOM:
+        return atomAfterTag(buf, tag);
+      default:
+        throw new EtfException("tag: " + tag + " (expected: an atom)");
+    }
+  }
+
+  private static Atom atomAfterTag(ByteBuffer buf, int tag) throws EtfException {
+    int n = (tag == ATOM_UTF8 || tag == ATOM) ? u16(buf) : u8(buf);
+    need(buf, n);
+    boolean latin1 = tag == ATOM || tag == SMALL_ATOM;
+    if (n > (latin1 ? Atom.MAX_LENGTH : Atom.MAX_LENGTH * 4)) {
+      throw new EtfException("atom length: " + n + " bytes (expected: <= "
+          + (latin1 ? Atom.MAX_LENGTH : Atom.MAX_LENGTH * 4) + ")");
+    }
+    byte[] b = new byte[n];
+    buf.get(b);
+    String s;
+    if (latin1 || isAscii(b)) {
+      s = new String(b, StandardCharsets.ISO_8859_1);
+    } else {
+      CharsetDecoder d = StandardCharsets.UTF_8.newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT);
+      try {
+        CharBuffer cb = d.decode(ByteBuffer.wrap(b));
+        s = cb.toString();
+      } catch (CharacterCodingException e) {
+        throw new EtfException("atom: invalid UTF-8");
+      }
+    }
+    int len = s.codePointCount(0, s.length());
+    if (len > Atom.MAX_LENGTH) {
+      throw new EtfException("atom length: " + len + " characters (expected: <= "
+          + Atom.MAX_LENGTH + ")");
+    }
+    return new Atom(s);
+  }
+
+  private static boolean isAscii(byte[] b) {
+    for (byte x : b) {
+      if (x < 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * NEW_FUN_EXT: kept opaque (its exact bytes), with module, arity, old index and old uniq
+   * read for printing. Size counts itself and everything after the tag.
+   */
+  private Term newFun(ByteBuffer buf, int start) throws EtfException {
+    int at = buf.position() - 1;
+    long size = u32(buf);
+    if (size < 4 + 1 + 16 + 4 + 4) {
+      throw new EtfException("fun size: " + size + " (expected: >= 29)");
+    }
+    need(buf, size - 4);
+    checkTotal(buf, start, size - 4);
+    int end = at + 1 + (int) size;
+    int arity = u8(buf);
+    buf.position(buf.position() + 16 + 4 + 4); // uniq, index, num free
+    ByteBuffer inner = buf.duplicate();
+    inner.limit(end);
+    Atom module = atom(inner);
+    long oldIndex = smallInt(inner);
+    long oldUniq = smallInt(inner);
+    byte[] raw = new byte[end - at];
+    buf.position(at);
+    buf.get(raw);
+    return new Fun(raw, module, arity, oldIndex, oldUniq);
+  }
+
+  private static long smallInt(ByteBuffer buf) throws EtfException {
+    int tag = u8(buf);
+    if (tag == SMALL_INTEGER) {
+      return u8(buf);
+    }
+    if (tag == INTEGER) {
+      return buf.getInt() & 0xFFFFFFFFL;
+    }
+    throw new EtfException("fun index tag: " + tag + " (expected: an integer)");
+  }
+
+  private static int u8(ByteBuffer b) {
+    return b.get() & 0xFF;
+  }
+
+  private static int u16(ByteBuffer b) {
+    return b.getShort() & 0xFFFF;
+  }
+
+  private static long u32(ByteBuffer b) {
+    return b.getInt() & 0xFFFFFFFFL;
   }
 }

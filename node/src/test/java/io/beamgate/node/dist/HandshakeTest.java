@@ -112,6 +112,7 @@ class HandshakeTest {
     Handshake init = Handshake.initiator("a@h", FLAGS, 1, Cookie.of("c"), "b@h", 6);
     HandshakeException e = assertThrows(HandshakeException.class, () -> run(init, acc));
     assertEquals(HandshakeException.Reason.SIMULTANEOUS_LOST, e.reason());
+    assertEquals(HandshakeException.Reason.SIMULTANEOUS_LOST, acc.refusal().reason());
 
     Handshake acc2 = Handshake.acceptor("b@h", FLAGS, 2, Cookie.of("c"),
         name -> Handshake.Status.OK_SIMULTANEOUS);
@@ -124,6 +125,28 @@ class HandshakeTest {
     Handshake init3 = Handshake.initiator("a@h", FLAGS, 1, Cookie.of("c"), "b@h", 6);
     run(init3, acc3);
     assertTrue(init3.isDone() && acc3.isDone(), "alive, answered true, goes on");
+  }
+
+  @Test
+  void acceptorSendsItsRefusalBeforeClosing() throws Exception {
+    Handshake acc = Handshake.acceptor("b@h", FLAGS, 2, Cookie.of("c"),
+        name -> Handshake.Status.NOT_ALLOWED);
+    Handshake init = Handshake.initiator("a@h", FLAGS, 1, Cookie.of("c"), "b@h", 6);
+    List<byte[]> answer = acc.receive(init.start().get(0));
+    assertEquals("snot_allowed", new String(answer.get(0), StandardCharsets.ISO_8859_1));
+    assertEquals(HandshakeException.Reason.NOT_ALLOWED, acc.refusal().reason());
+    HandshakeException e = assertThrows(HandshakeException.class,
+        () -> init.receive(answer.get(0)));
+    assertEquals(HandshakeException.Reason.NOT_ALLOWED, e.reason());
+  }
+
+  @Test
+  void initiatorAnswersAliveFalseWhenAlreadyConnected() throws Exception {
+    Handshake init = Handshake.initiator("a@h", FLAGS, 1, Cookie.of("c"), "b@h", 6, () -> false);
+    init.start();
+    HandshakeException e = assertThrows(HandshakeException.class,
+        () -> init.receive("salive".getBytes(StandardCharsets.ISO_8859_1)));
+    assertEquals(HandshakeException.Reason.ALREADY_CONNECTED, e.reason());
   }
 
   @Test

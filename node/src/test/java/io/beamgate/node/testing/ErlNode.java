@@ -23,7 +23,7 @@ public final class ErlNode implements AutoCloseable {
   private static final AtomicInteger SEQ = new AtomicInteger();
   private static final String MARK = "@@BG@@";
   // Reads a line, evaluates it, prints MARK{ok, Value} or MARK{Class, Reason}, repeats.
-  private static final String LOOP = "Loop = fun Loop() -> case io:get_line(\"\") of eof -> "
+  private static final String LOOP = "io:setopts([{encoding, unicode}]), Loop = fun Loop() -> case io:get_line(\"\") of eof -> "
       + "halt(); Line -> R = try {ok, Ts, _} = erl_scan:string(Line), "
       + "{ok, Es} = erl_parse:parse_exprs(Ts), {value, V, _} = erl_eval:exprs(Es, []), "
       + "{ok, V} catch C:E -> {C, E} end, io:format(\"" + MARK + "~w~n\", [R]), Loop() end "
