@@ -29,11 +29,26 @@ public final class Main implements Runnable {
   /** The command line with beamgate's conventions (exit 64 on bad usage). */
   public static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new Main());
-    cl.setExitCodeOnInvalidInput(EXIT_USAGE);
+    cl.setParameterExceptionHandler((ex, args) -> {
+      CommandLine bad = ex.getCommandLine();
+      bad.getErr().println(bad.getCommandSpec().qualifiedName() + ": " + ex.getMessage());
+      bad.usage(bad.getErr());
+      return EXIT_USAGE;
+    });
     return cl;
   }
 
   public static void main(String[] args) {
+    // One-shot commands print their own results: log warnings only. Long-running ones log what
+    // they do. -Dorg.slf4j.simpleLogger.defaultLogLevel=... overrides.
+    String level = "warn";
+    if (args.length > 0 && (args[0].equals("epmd")
+        || (args[0].equals("node") && args.length > 1 && args[1].equals("serve")))) {
+      level = "info";
+    }
+    if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
+      System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", level);
+    }
     System.exit(commandLine().execute(args));
   }
 }
