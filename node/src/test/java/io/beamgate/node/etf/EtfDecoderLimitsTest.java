@@ -1,0 +1,283 @@
+package io.beamgate.node.etf;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.beamgate.node.term.Atom;
+import io.beamgate.node.term.BigInt;
+import io.beamgate.node.term.Binary;
+import io.beamgate.node.term.ErlFloat;
+import io.beamgate.node.term.ErlList;
+import io.beamgate.node.term.Int;
+import io.beamgate.node.term.Pid;
+import io.beamgate.node.term.Port;
+import io.beamgate.node.term.Ref;
+import io.beamgate.node.term.Term;
+import io.beamgate.node.term.Tuple;
+import java.io.ByteArrayOutputStream;
+import java.math.BigInteger;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.Random;
+import java.util.zip.Deflater;
+import org.junit.jupiter.api.Test;
+
+/** Hostile and malformed input: every limit at and past its bound, lies, bombs, garbage. */
+class EtfDecoderLimitsTest {
+  private static final EtfDecoder DEFAULT = EtfDecoder.withDefaults();
+
+  private static String fails(EtfDecoder d, byte[] b) {
+    return assertThrows(EtfException.class, () -> d.decode(b)).getMessage();
+  }
+
+  private static byte[] bytes(int... v) {
+    byte[] b = new byte[v.length];
+    for (int i = 0; i < v.length; i++) {
+      b[i] = (byte) v[i];
+    }
+    return b;
+  }
+
+  /** {@code depth} nested one-element lists around an atom, as [[[...[a]...]]]. */
+  private static byte[] nestedLists(int depth) {
+    ByteBuffer b = ByteBuffer.allocate(2 + depth * 6 + 4 + depth);
+    b.put((byte) 131);
+    for (int i = 0; i < depth; i++) {
+      b.put((byte) 108).putInt(1);
+    }
+    b.put((byte) 119).put((byte) 1).put((byte) 'a');
+    for (int i = 0; i < depth; i++) {
+      b.put((byte) 106);
+    }
+    return Arrays.copyOf(b.array(), b.position());
+  }
+
+  @Test
+  void depthAtAndPastTheLimit() throws Exception {
+    EtfDecoder d = new EtfDecoder(DecodeLimits.DEFAULTS.withMaxDepth(50));
+    assertInstanceOf(ErlList.class, d.decode(nestedLists(50)));
+    assertEquals("depth: 51 (expected: <= 50)", fails(d, nestedLists(51)));
+  }
+
+  @Test
+  void hundredThousandDeepNestingIsRefusedWithoutStackOverflow() {
+    String m = fails(DEFAULT, nestedLists(100_000));
+    assertTrue(m.startsWith("depth: 1001"), m);
+  }
+
+  @Test
+  void hundredThousandDeepNestingDecodesIterativelyWhenAllowed() throws Exception {
+    EtfDecoder d = new EtfDecoder(DecodeLimits.DEFAULTS.withMaxDepth(200_000));
+    Term t = d.decode(nestedLists(100_000));
+    // ...and encodes back without recursion either.
+    assertArrayEquals(nestedLists(100_000), EtfEncoder.encode(t));
+  }
+
+  @Test
+  void bignumAtAndPastTheLimit() throws Exception {
+    EtfDecoder d = new EtfDecoder(DecodeLimits.DEFAULTS.withMaxBignumBytes(16));
+    byte[] at = bytes(131, 110, 16, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16);
+    assertInstanceOf(BigInt.class, d.decode(at));
+    byte[] past = bytes(131, 110, 17, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+        17);
+    assertEquals("bignum bytes: 17 (expected: <= 16)", fails(d, past));
+    // A LARGE_BIG claiming 4 GiB of digits fails on the claim, allocating nothing.
+    assertEquals("bignum bytes: 4294967295 (expected: <= 1024)",
+        fails(DEFAULT, bytes(131, 111, 255, 255, 255, 255, 0)));
+  }
+
+  @Test
+  void termSizeAtAndPastTheLimit() throws Exception {
+    byte[] bin = new byte[1 + 1 + 4 + 100];
+    bin[0] = (byte) 131;
+    bin[1] = 109;
+    ByteBuffer.wrap(bin, 2, 4).putInt(100);
+    EtfDecoder at = new EtfDecoder(DecodeLimits.DEFAULTS.withMaxTermBytes(bin.length));
+    assertEquals(100, ((Binary) at.decode(bin)).size());
+    EtfDecoder past = new EtfDecoder(DecodeLimits.DEFAULTS.withMaxTermBytes(bin.length - 1));
+    String m = fails(past, bin);
+    assertTrue(m.contains("(expected: <= " + (bin.length - 1) + ")"), m);
+  }
+
+  private static byte[] compressed(byte[] body, long claimed) {
+    Deflater def = new Deflater();
+    def.setInput(body);
+    def.finish();
+    ByteArrayOutputStream z = new ByteArrayOutputStream();
+    byte[] buf = new byte[65536];
+    while (!def.finished()) {
+      z.write(buf, 0, def.deflate(buf));
+    }
+    ByteBuffer b = ByteBuffer.allocate(6 + z.size());
+    b.put((byte) 131).put((byte) 80).putInt((int) claimed).put(z.toByteArray());
+    return b.array();
+  }
+
+  @Test
+  void decompressedSizeAtAndPastTheLimit() throws Exception {
+    byte[] body = new byte[1 + 4 + 1000];
+    body[0] = 109;
+    ByteBuffer.wrap(body, 1, 4).putInt(1000);
+    EtfDecoder d = new EtfDecoder(DecodeLimits.DEFAULTS.withMaxDecompressedBytes(body.length));
+    assertEquals(1000, ((Binary) d.decode(compressed(body, body.length))).size());
+    EtfDecoder small =
+        new EtfDecoder(DecodeLimits.DEFAULTS.withMaxDecompressedBytes(body.length - 1));
+    assertEquals("decompressed size: 1005 (expected: <= 1004)",
+        fails(small, compressed(body, body.length)));
+  }
+
+  @Test
+  void zlibBombsAreRefused() {
+    // Claims 4 GiB: refused on the claim.
+    byte[] claim = compressed(new byte[10], 0xFFFFFFFFL);
+    assertTrue(fails(DEFAULT, claim).startsWith("decompressed size: 4294967295"));
+    // Claims 1 KiB but inflates to 50 MiB of zeros: stopped just past the claim.
+    byte[] body = new byte[50 << 20];
+    body[0] = 109;
+    ByteBuffer.wrap(body, 1, 4).putInt(body.length - 5);
+    String m = fails(DEFAULT, compressed(body, 1024));
+    assertTrue(m.startsWith("decompressed size: more than 1024"), m);
+    // Inflates to less than claimed.
+    String less = fails(DEFAULT, compressed(bytes(106), 10));
+    assertTrue(less.contains("ends after 1 of 10") || less.contains("(expected: 10"), less);
+  }
+
+  @Test
+  void lyingLengthsFailBeforeAllocating() {
+    assertTrue(fails(DEFAULT, bytes(131, 108, 255, 255, 255, 255, 106)).startsWith("length: "));
+    assertTrue(fails(DEFAULT, bytes(131, 105, 255, 255, 255, 255)).startsWith("length: "));
+    assertTrue(fails(DEFAULT, bytes(131, 116, 127, 255, 255, 255)).startsWith("length: "));
+    assertTrue(fails(DEFAULT, bytes(131, 109, 127, 255, 255, 255, 1)).startsWith("length: "));
+    assertTrue(fails(DEFAULT, bytes(131, 107, 255, 255, 1)).startsWith("length: "));
+    assertTrue(fails(DEFAULT, bytes(131, 118, 255, 255, 97)).startsWith("length: "));
+    assertTrue(fails(DEFAULT, bytes(131, 77, 127, 255, 255, 255, 3, 1)).startsWith("length: "));
+  }
+
+  @Test
+  void atomsOverTheLimitAndInvalidUtf8() throws Exception {
+    byte[] ok = new byte[4 + 255];
+    ok[0] = (byte) 131;
+    ok[1] = 118;
+    ok[2] = 0;
+    ok[3] = (byte) 255;
+    Arrays.fill(ok, 4, ok.length, (byte) 'a');
+    assertEquals(255, ((Atom) DEFAULT.decode(ok)).name().length());
+    byte[] longer = new byte[4 + 256];
+    longer[0] = (byte) 131;
+    longer[1] = 118;
+    longer[2] = 1;
+    longer[3] = 0;
+    Arrays.fill(longer, 4, longer.length, (byte) 'a');
+    assertEquals("atom length: 256 characters (expected: <= 255)", fails(DEFAULT, longer));
+    assertEquals("atom: invalid UTF-8", fails(DEFAULT, bytes(131, 119, 2, 0xC3, 0x28)));
+    assertEquals("atom: invalid UTF-8", fails(DEFAULT, bytes(131, 119, 3, 0xED, 0xA0, 0x80)));
+  }
+
+  @Test
+  void unknownAndUnagreedTags() {
+    assertEquals("unknown tag: 200", fails(DEFAULT, bytes(131, 200)));
+    assertTrue(fails(DEFAULT, bytes(131, 82, 0)).contains("atom cache"));
+    assertTrue(fails(DEFAULT, bytes(131, 121, 0)).contains("LOCAL_EXT"));
+    assertEquals("version byte: 130 (expected: 131)", fails(DEFAULT, bytes(130, 106)));
+    assertTrue(fails(DEFAULT, bytes(131, 104, 1, 80, 0, 0, 0, 1)).contains("nested"));
+  }
+
+  @Test
+  void nanAndInfinityAreRefused() {
+    byte[] nan = ByteBuffer.allocate(10).put((byte) 131).put((byte) 70)
+        .putLong(Double.doubleToRawLongBits(Double.NaN)).array();
+    assertTrue(fails(DEFAULT, nan).contains("expected: finite"));
+  }
+
+  @Test
+  void duplicateMapKeysAreRefused() {
+    assertTrue(fails(DEFAULT, bytes(131, 116, 0, 0, 0, 2, 97, 1, 97, 2, 97, 1, 97, 3))
+        .contains("duplicate key"));
+  }
+
+  @Test
+  void everyPrefixOfValidTermsFailsCleanly() throws Exception {
+    RandomTerms gen = new RandomTerms(99);
+    for (int k = 0; k < 200; k++) {
+      byte[] whole = EtfEncoder.encode(gen.term(3));
+      for (int len = 0; len < whole.length; len++) {
+        byte[] prefix = Arrays.copyOf(whole, len);
+        assertThrows(EtfException.class, () -> DEFAULT.decode(ByteBuffer.wrap(prefix)),
+            "prefix " + len + " of " + whole.length);
+      }
+      assertArrayEquals(whole, EtfEncoder.encode(DEFAULT.decode(whole)));
+    }
+  }
+
+  @Test
+  void randomAndMutatedInputOnlyEverGivesEtfException() {
+    Random rnd = new Random(1234);
+    RandomTerms gen = new RandomTerms(5);
+    EtfDecoder d = new EtfDecoder(DecodeLimits.DEFAULTS.withMaxDecompressedBytes(1 << 20));
+    for (int i = 0; i < 200_000; i++) {
+      byte[] b;
+      if (i % 2 == 0) {
+        b = new byte[1 + rnd.nextInt(40)];
+        rnd.nextBytes(b);
+        b[0] = (byte) 131;
+      } else {
+        b = EtfEncoder.encode(gen.term(2));
+        for (int m = 1 + rnd.nextInt(3); m > 0; m--) {
+          b[rnd.nextInt(b.length)] = (byte) rnd.nextInt(256);
+        }
+      }
+      try {
+        d.decode(b);
+      } catch (EtfException expected) {
+        // the only failure allowed
+      }
+    }
+  }
+
+  @Test
+  void legacyTagsDecode() throws Exception {
+    // ATOM_EXT (Latin-1), SMALL_ATOM_EXT, FLOAT_EXT, PID_EXT, PORT_EXT, NEW_REFERENCE_EXT.
+    assertEquals(Atom.of("\u00e9t\u00e9"), DEFAULT.decode(bytes(131, 100, 0, 3, 0xE9, 't', 0xE9)));
+    assertEquals(Atom.of("ok"), DEFAULT.decode(bytes(131, 115, 2, 'o', 'k')));
+    byte[] f = new byte[33];
+    f[0] = (byte) 131;
+    f[1] = 99;
+    byte[] s = String.format("%.20e", 1.5).getBytes();
+    System.arraycopy(s, 0, f, 2, s.length);
+    assertEquals(new ErlFloat(1.5), DEFAULT.decode(f));
+    assertEquals(new Pid(Atom.of("a@b"), 1, 2, 3),
+        DEFAULT.decode(bytes(131, 103, 100, 0, 3, 'a', '@', 'b', 0, 0, 0, 1, 0, 0, 0, 2, 3)));
+    assertEquals(new Port(Atom.of("a@b"), 7, 1),
+        DEFAULT.decode(bytes(131, 102, 100, 0, 3, 'a', '@', 'b', 0, 0, 0, 7, 1)));
+    assertEquals(new Ref(Atom.of("a@b"), 2, new int[] {1, 2}),
+        DEFAULT.decode(bytes(131, 114, 0, 2, 100, 0, 3, 'a', '@', 'b', 2, 0, 0, 0, 1, 0, 0, 0,
+            2)));
+  }
+
+  @Test
+  void roundTripsEveryTag() throws Exception {
+    Term[] samples = {
+      Int.of(0), Int.of(255), Int.of(256), Int.of(-1), Int.of(Integer.MAX_VALUE),
+      Int.of(Integer.MIN_VALUE), Int.of(Long.MAX_VALUE), Int.of(Long.MIN_VALUE),
+      Term.integer(BigInteger.ONE.shiftLeft(3000).negate()), new ErlFloat(-0.0),
+      new ErlFloat(Double.MIN_VALUE), Atom.of("ok"), Atom.of("\u65e5\u672c"), ErlList.NIL,
+      Term.string("abc"), Term.string("\u65e5"), Term.list(Int.of(1), Term.number(2.5)),
+      ErlList.improper(java.util.List.of(Int.of(1)), Atom.of("t")), Tuple.EMPTY,
+      Tuple.of(Atom.OK, Binary.EMPTY), new Tuple(java.util.Collections.nCopies(300, Int.of(1))),
+      io.beamgate.node.term.ErlMap.EMPTY, Term.binary("xyz"),
+      io.beamgate.node.term.BitBinary.of(new byte[] {(byte) 0xF0}, 4),
+      new Pid(Atom.of("n@h"), 1, 2, 3), new Port(Atom.of("n@h"), 5, 6),
+      new Port(Atom.of("n@h"), 1L << 40, 6),
+      new Ref(Atom.of("n@h"), 9, new int[] {1, 2, 3, 4, 5}),
+      new io.beamgate.node.term.ExternalFun(Atom.of("lists"), Atom.of("map"), 2),
+    };
+    for (Term t : samples) {
+      byte[] b = EtfEncoder.encode(t);
+      assertEquals(t, DEFAULT.decode(b), t.toString());
+      assertArrayEquals(b, EtfEncoder.encode(DEFAULT.decode(b)), t.toString());
+    }
+  }
+}
