@@ -85,7 +85,7 @@ public final class NodeCommand implements Runnable {
     @Parameters(index = "2", paramLabel = "FUNCTION")
     String function;
 
-    @Parameters(index = "3", paramLabel = "ARGS", defaultValue = "[]",
+    @Parameters(index = "3", paramLabel = "ARGS", defaultValue = "[]", arity = "0..1",
         description = "Arguments as an Erlang list, e.g. '[1, <<\"a\">>, #{k => v}]' (default: []).")
     String args;
 
