@@ -6,7 +6,6 @@ import io.beamgate.node.NodeConfig;
 import io.beamgate.node.NodeName;
 import io.beamgate.node.epmd.EpmdClient;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.time.Duration;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Option;
@@ -21,20 +20,11 @@ final class NodeOptions {
     String name;
   }
 
-  static final class CookieSource {
-    @Option(names = "--cookie", paramLabel = "C",
-        description = "The cookie (visible to other users in the process list: prefer --cookie-file).")
-    String cookie;
-
-    @Option(names = "--cookie-file", paramLabel = "F", description = "File holding the cookie.")
-    Path cookieFile;
-  }
-
   @ArgGroup(exclusive = true, multiplicity = "0..1")
   SelfName self;
 
   @ArgGroup(exclusive = true, multiplicity = "0..1")
-  CookieSource cookie;
+  CookieOptions cookie;
 
   @Option(names = "--epmd-port", paramLabel = "P",
       description = "EPMD port on the target's host (default: $ERL_EPMD_PORT or 4369).")
@@ -45,13 +35,7 @@ final class NodeOptions {
   }
 
   Cookie readCookie() throws IOException {
-    if (cookie == null) {
-      return Cookie.fromHome();
-    }
-    if (cookie.cookie != null) {
-      return Cookie.of(cookie.cookie);
-    }
-    return Cookie.fromFile(cookie.cookieFile);
+    return CookieOptions.read(cookie);
   }
 
   /** The target's full name: {@code name} alone gets this host, as erl_call does. */

@@ -8,7 +8,6 @@ import io.beamgate.node.epmd.EpmdClient;
 import io.beamgate.node.rpc.Echo;
 import java.io.IOException;
 import java.net.InetAddress;
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.ArgGroup;
@@ -32,20 +31,11 @@ public final class NodeServeCommand implements Callable<Integer> {
     String name;
   }
 
-  static final class CookieSource {
-    @Option(names = "--cookie", paramLabel = "C",
-        description = "The cookie (visible in the process list: prefer --cookie-file).")
-    String cookie;
-
-    @Option(names = "--cookie-file", paramLabel = "F", description = "File holding the cookie.")
-    Path cookieFile;
-  }
-
   @ArgGroup(exclusive = true, multiplicity = "1")
   Name name;
 
   @ArgGroup(exclusive = true, multiplicity = "0..1")
-  CookieSource cookie;
+  CookieOptions cookie;
 
   @Option(names = "--hidden", description = "Run as a hidden node.")
   boolean hidden;
@@ -62,8 +52,7 @@ public final class NodeServeCommand implements Callable<Integer> {
   public Integer call() throws InterruptedException {
     boolean longNames = name.name != null;
     try {
-      Cookie c = cookie == null ? Cookie.fromHome()
-          : cookie.cookie != null ? Cookie.of(cookie.cookie) : Cookie.fromFile(cookie.cookieFile);
+      Cookie c = CookieOptions.read(cookie);
       NodeConfig cfg = NodeConfig.builder(NodeName.of(longNames ? name.name : name.sname,
               longNames))
           .cookie(c).hidden(hidden)

@@ -6,11 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.beamgate.node.term.Term;
 import io.beamgate.node.testing.Erl;
-import java.io.ByteArrayOutputStream;
-import java.io.DataOutputStream;
+import io.beamgate.node.testing.Escript;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -26,35 +23,12 @@ class EtfCorpusTest {
 
   @TempDir Path dir;
 
-  private Path script() throws IOException {
-    Path p = dir.resolve("etf_corpus.escript");
-    try (InputStream in = getClass().getResourceAsStream("/etf/etf_corpus.escript")) {
-      Files.write(p, in.readAllBytes());
-    }
-    return p;
-  }
-
   private void escript(String... args) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of(Erl.require("escript"), script().toString()));
-    cmd.addAll(List.of(args));
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes());
-    if (!p.waitFor(120, TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-      throw new AssertionError("escript timed out");
-    }
-    assertEquals(0, p.exitValue(), "escript " + String.join(" ", args) + ": " + out);
+    new Escript(dir).run(args);
   }
 
   private static List<byte[]> read(Path f) throws IOException {
-    ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(f));
-    List<byte[]> l = new ArrayList<>();
-    while (b.hasRemaining()) {
-      byte[] t = new byte[b.getInt()];
-      b.get(t);
-      l.add(t);
-    }
-    return l;
+    return Escript.readRecords(f);
   }
 
   @Test
@@ -81,17 +55,12 @@ class EtfCorpusTest {
   void javaEncodingsAreReadByErlAndReencodedIdentically() throws Exception {
     RandomTerms gen = new RandomTerms(7);
     List<byte[]> mine = new ArrayList<>();
-    ByteArrayOutputStream file = new ByteArrayOutputStream();
-    DataOutputStream out = new DataOutputStream(file);
     for (int i = 0; i < COUNT; i++) {
-      byte[] b = EtfEncoder.encode(gen.term(4));
-      mine.add(b);
-      out.writeInt(b.length);
-      out.write(b);
+      mine.add(EtfEncoder.encode(gen.term(4)));
     }
     Path in = dir.resolve("java.bin");
     Path back = dir.resolve("back.bin");
-    Files.write(in, file.toByteArray());
+    Escript.writeRecords(in, mine);
     escript("reencode", in.toString(), back.toString());
     List<byte[]> theirs = read(back);
     assertEquals(COUNT, theirs.size());

@@ -7,20 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.beamgate.node.etf.EtfDecoder;
 import io.beamgate.node.etf.EtfEncoder;
-import io.beamgate.node.testing.Erl;
-import java.io.ByteArrayOutputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.io.InputStream;
+import io.beamgate.node.testing.Escript;
 import java.math.BigInteger;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -117,16 +110,13 @@ class TermTextTest {
   void erlReadsBackWhatWePrint() throws Exception {
     Random rnd = new Random(11);
     List<Term> terms = new ArrayList<>();
-    ByteArrayOutputStream file = new ByteArrayOutputStream();
-    DataOutputStream out = new DataOutputStream(file);
+    List<byte[]> texts = new ArrayList<>();
     for (int i = 0; i < 2000; i++) {
       Term t = randomReadable(rnd, 4);
       terms.add(t);
-      byte[] text = TermText.format(t).getBytes(StandardCharsets.UTF_8);
-      out.writeInt(text.length);
-      out.write(text);
+      texts.add(TermText.format(t).getBytes(StandardCharsets.UTF_8));
     }
-    List<byte[]> back = escript(file.toByteArray(), "parse");
+    List<byte[]> back = escript(texts, "parse");
     for (int i = 0; i < terms.size(); i++) {
       assertArrayEquals(EtfEncoder.encode(terms.get(i)), back.get(i),
           "erl read " + TermText.format(terms.get(i)) + " as "
@@ -144,33 +134,20 @@ class TermTextTest {
     }
   }
 
-  private List<byte[]> escript(byte[] input, String mode, String... args) throws Exception {
-    Path script = dir.resolve("etf_corpus.escript");
-    try (InputStream in = getClass().getResourceAsStream("/etf/etf_corpus.escript")) {
-      Files.write(script, in.readAllBytes());
-    }
+  private List<byte[]> escript(List<byte[]> input, String mode, String... args)
+      throws Exception {
     Path outFile = dir.resolve(mode + ".out");
-    List<String> cmd = new ArrayList<>(List.of(Erl.require("escript"), script.toString(), mode));
+    List<String> cmd = new ArrayList<>(List.of(mode));
     if (input != null) {
       Path in = dir.resolve(mode + ".in");
-      Files.write(in, input);
+      Escript.writeRecords(in, input);
       cmd.add(in.toString());
     } else {
       cmd.addAll(List.of(args));
     }
     cmd.add(outFile.toString());
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    String log = new String(p.getInputStream().readAllBytes());
-    assertTrue(p.waitFor(120, TimeUnit.SECONDS));
-    assertEquals(0, p.exitValue(), log);
-    ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(outFile));
-    List<byte[]> l = new ArrayList<>();
-    while (b.hasRemaining()) {
-      byte[] t = new byte[b.getInt()];
-      b.get(t);
-      l.add(t);
-    }
-    return l;
+    new Escript(dir).run(cmd.toArray(String[]::new));
+    return Escript.readRecords(outFile);
   }
 
   /** Terms erl can read back from text: no pids, refs, ports or local funs. */
