@@ -126,6 +126,37 @@ class NodeInteropTest {
   }
 
   @Test
+  void aliasesBothWays() throws Exception {
+    try (Mailbox mb = java.createMailbox("aliasbox")) {
+      // erl makes an alias and hands it over; Java sends to it (ALIAS_SEND to erl).
+      erl.evalOk("put(alias, alias()), {aliasbox, '" + java.name() + "'} ! {alias, get(alias)}.");
+      Tuple got = assertInstanceOf(Tuple.class, mb.receive(T));
+      io.beamgate.node.term.Ref erlAlias =
+          assertInstanceOf(io.beamgate.node.term.Ref.class, got.get(1));
+      mb.sendAlias(erlAlias, Atom.of("via_alias"));
+      assertEquals("via_alias", erl.evalOk("receive via_alias = M -> M after 5000 -> timeout"
+          + " end."));
+      // Java makes an alias; erl sends to it (ALIAS_SEND to Java).
+      io.beamgate.node.term.Ref mine = mb.alias();
+      erl.evalOk("put(java_alias, binary_to_term(<<" + hex(mine) + ">>)).");
+      erl.evalOk("get(java_alias) ! {to_alias, 42}.");
+      assertEquals(TermText.parse("{to_alias, 42}"), mb.receive(T));
+      mb.unalias(mine);
+      erl.evalOk("get(java_alias) ! {to_alias, 43}.");
+      assertEquals(null, mb.receive(Duration.ofMillis(300)), "no delivery after unalias");
+    }
+  }
+
+  private static String hex(Term t) {
+    byte[] b = io.beamgate.node.etf.EtfEncoder.encode(t);
+    StringBuilder sb = new StringBuilder();
+    for (byte x : b) {
+      sb.append(sb.length() == 0 ? "" : ",").append(x & 0xFF);
+    }
+    return sb.toString();
+  }
+
+  @Test
   void rexCallsReturnWhatRpcCallReturnsInErl() throws Exception {
     String[][] calls = {
       {"lists", "reverse", "[[1, 2, 3]]"},
