@@ -361,6 +361,70 @@ public final class LocalNode implements AutoCloseable {
     });
   }
 
+  Ref monitor(Mailbox mb, Term target, String node) {
+    Ref ref = makeRef();
+    if (node.equals(nodeAtom.name())) {
+      Mailbox other = target instanceof Pid p ? byPid.get(p)
+          : byName.get(((Atom) target).name());
+      Term proc = target instanceof Atom a ? Tuple.of(a, nodeAtom) : target;
+      if (other == null || other.isClosed()) {
+        mb.deliver(Tuple.of(Atom.of("DOWN"), ref, Atom.of("process"), proc, Atom.of("noproc")));
+      } else {
+        other.watchers.put(ref, new Mailbox.Watcher(mb.self(),
+            target instanceof Atom a ? a : null));
+      }
+      return ref;
+    }
+    Term proc = target instanceof Atom a ? Tuple.of(a, Atom.of(node)) : target;
+    mb.monitoring.put(ref, new Mailbox.Monitored(node, proc));
+    connections.send(node, new ControlMessage.MonitorP(mb.self(), target, ref), null);
+    ensureMonitorDownOnFailure(mb, ref, node);
+    return ref;
+  }
+
+  private void ensureMonitorDownOnFailure(Mailbox mb, Ref ref, String node) {
+    connections.connect(node).whenComplete((ok, err) -> {
+      Mailbox.Monitored m;
+      if (err != null && (m = mb.monitoring.remove(ref)) != null) {
+        mb.deliver(Tuple.of(Atom.of("DOWN"), ref, Atom.of("process"), m.proc(),
+            Atom.of("noconnection")));
+      }
+    });
+  }
+
+  void demonitor(Mailbox mb, Ref ref) {
+    Mailbox.Monitored m = mb.monitoring.remove(ref);
+    if (m != null && connections.isUp(m.node())) {
+      Term target = m.proc() instanceof Tuple t ? t.get(0) : m.proc();
+      connections.send(m.node(), new ControlMessage.DemonitorP(mb.self(), target, ref), null);
+    }
+    for (Mailbox other : byPid.values()) {
+      other.watchers.remove(ref);
+    }
+  }
+
+  /**
+   * Sends a SPAWN_REQUEST for {@code module:function(args)} on {@code node}, monitored: the
+   * mailbox receives {@code {spawn_reply, ReqId, ok | error, PidOrReason}} and, when the spawned
+   * process exits, {@code {'DOWN', ReqId, process, Pid, Reason}}. Returns ReqId. Used for erpc.
+   */
+  public Ref spawnRequest(Mailbox mb, String node, Atom module, Atom function,
+      List<? extends Term> args) {
+    Ref reqId = makeRef();
+    mb.monitoring.put(reqId, new Mailbox.Monitored(node, Atom.UNDEFINED));
+    connections.send(node, new ControlMessage.SpawnRequest(reqId, mb.self(), groupLeader(),
+        Tuple.of(module, function, io.beamgate.node.term.Int.of(args.size())),
+        io.beamgate.node.term.ErlList.of(Atom.of("monitor"))),
+        io.beamgate.node.term.ErlList.of(args));
+    ensureMonitorDownOnFailure(mb, reqId, node);
+    return reqId;
+  }
+
+  /** True when {@code node} is connected and offered {@code flag} (a DistFlags bit). */
+  public boolean peerHas(String node, long flag) {
+    return connections.peer(node).map(p -> (p.flags() & flag) != 0).orElse(false);
+  }
+
   void link(Mailbox mb, Pid to) {
     if (to.node().equals(nodeAtom)) {
       Mailbox other = byPid.get(to);
@@ -507,6 +571,23 @@ public final class LocalNode implements AutoCloseable {
         if (mb != null) {
           mb.watchers.remove(d.ref());
         }
+      } else if (c instanceof ControlMessage.SpawnReply r) {
+        Mailbox mb = local(r.to());
+        if (mb != null) {
+          boolean ok = r.result() instanceof Pid;
+          if (!ok || (r.flags() & 2) == 0) {
+            mb.monitoring.remove(r.reqId());
+          } else {
+            mb.monitoring.computeIfPresent(r.reqId(),
+                (k, v) -> new Mailbox.Monitored(v.node(), r.result()));
+          }
+          mb.deliver(Tuple.of(Atom.of("spawn_reply"), r.reqId(), Atom.of(ok ? "ok" : "error"),
+              r.result()));
+        }
+      } else if (c instanceof ControlMessage.MonitorPExit m) {
+        monitorDown(from, m.fromProc(), m.to(), m.ref(), m.reason());
+      } else if (c instanceof ControlMessage.PayloadMonitorPExit m) {
+        monitorDown(from, m.fromProc(), m.to(), m.ref(), payload);
       } else if (c instanceof ControlMessage.UnlinkIdAck) {
         // Our unlink is complete; nothing to do.
       } else {
@@ -565,6 +646,15 @@ public final class LocalNode implements AutoCloseable {
       });
     }
 
+    private void monitorDown(String from, Term fromProc, Pid to, Ref ref, Term reason) {
+      Mailbox mb = local(to);
+      if (mb == null || mb.monitoring.remove(ref) == null) {
+        return; // demonitored meanwhile
+      }
+      Term proc = fromProc instanceof Atom a ? Tuple.of(a, Atom.of(from)) : fromProc;
+      mb.deliver(Tuple.of(Atom.of("DOWN"), ref, Atom.of("process"), proc, reason));
+    }
+
     private Mailbox local(Pid pid) {
       if (!pid.node().equals(nodeAtom) || pid.creation() != creation) {
         return null;
@@ -603,6 +693,12 @@ public final class LocalNode implements AutoCloseable {
           mb.deliver(Tuple.of(Atom.of("nodedown"), nodeName));
         }
         mb.watchers.values().removeIf(w -> w.pid().node().equals(nodeName));
+        for (Map.Entry<Ref, Mailbox.Monitored> m : mb.monitoring.entrySet()) {
+          if (m.getValue().node().equals(node) && mb.monitoring.remove(m.getKey()) != null) {
+            mb.deliver(Tuple.of(Atom.of("DOWN"), m.getKey(), Atom.of("process"),
+                m.getValue().proc(), Atom.of("noconnection")));
+          }
+        }
         for (Pid p : mb.links) {
           if (p.node().equals(nodeName) && mb.links.remove(p)) {
             mb.deliver(Tuple.of(Atom.of("EXIT"), p, Atom.of("noconnection")));

@@ -35,6 +35,11 @@ public final class Mailbox implements AutoCloseable {
   final java.util.Map<Ref, Watcher> watchers = new ConcurrentHashMap<>();
 
   record Watcher(Pid pid, Atom byName) {}
+
+  /** A monitor this mailbox holds on a remote process: its node, and the process as DOWN names it. */
+  record Monitored(String node, Term proc) {}
+
+  final java.util.Map<Ref, Monitored> monitoring = new ConcurrentHashMap<>();
   private final MessageHandler handler;
   private volatile boolean closed;
 
@@ -90,6 +95,24 @@ public final class Mailbox implements AutoCloseable {
 
   public void demonitorNode(String nodeName) {
     monitoredNodes.remove(nodeName);
+  }
+
+  /**
+   * Monitors a process ({@code erlang:monitor(process, Pid)}): when it exits, or the
+   * connection to its node goes down, {@code {'DOWN', Ref, process, Pid, Reason}} arrives here.
+   */
+  public Ref monitor(Pid target) {
+    return node.monitor(this, target, target.node().name());
+  }
+
+  /** Monitors the process registered as {@code name} on {@code nodeName}. */
+  public Ref monitor(String name, String nodeName) {
+    return node.monitor(this, Atom.of(name), nodeName);
+  }
+
+  /** Removes a monitor; a DOWN already queued stays queued. */
+  public void demonitor(Ref ref) {
+    node.demonitor(this, ref);
   }
 
   /** Links to a remote process: an exit of either side reaches the other. */

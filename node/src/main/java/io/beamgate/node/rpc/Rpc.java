@@ -2,6 +2,7 @@ package io.beamgate.node.rpc;
 
 import io.beamgate.node.LocalNode;
 import io.beamgate.node.Mailbox;
+import io.beamgate.node.dist.DistFlags;
 import io.beamgate.node.dist.NodeConnectException;
 import io.beamgate.node.term.Atom;
 import io.beamgate.node.term.ErlList;
@@ -18,6 +19,8 @@ import java.util.List;
 public final class Rpc {
   private static final Atom GEN_CALL = Atom.of("$gen_call");
   private static final Atom NODEDOWN = Atom.of("nodedown");
+  private static final Atom ERPC = Atom.of("erpc");
+  private static final Atom EXECUTE_CALL = Atom.of("execute_call");
 
   private Rpc() {}
 
@@ -26,6 +29,16 @@ public final class Rpc {
    * {@link RpcException} saying why there is none.
    */
   public static Term call(LocalNode self, String node, String module, String function,
+      List<? extends Term> args, Duration timeout) throws RpcException, InterruptedException {
+    connect(self, node, timeout);
+    if (self.peerHas(node, DistFlags.SPAWN)) {
+      return erpcCall(self, node, module, function, args, timeout);
+    }
+    return rexCall(self, node, module, function, args, timeout);
+  }
+
+  /** {@code rpc:call/5} through the remote {@code rex} server, as OTP before 23 did. */
+  public static Term rexCall(LocalNode self, String node, String module, String function,
       List<? extends Term> args, Duration timeout) throws RpcException, InterruptedException {
     Term request = Tuple.of(Atom.of("call"), Atom.of(module), Atom.of(function),
         ErlList.of(args), self.groupLeader());
@@ -38,17 +51,86 @@ public final class Rpc {
   }
 
   /**
-   * As {@code gen_server:call({Name, Node}, Request, Timeout)}: sends
-   * {@code {'$gen_call', {From, Ref}, Request}} and waits for {@code {Ref, Reply}}.
+   * {@code rpc:call/5} as OTP 23+ makes it, through erpc: a SPAWN_REQUEST of
+   * {@code erpc:execute_call(Ref, M, F, A)}, monitored; the result arrives as the spawned
+   * process's exit reason. Results and errors take rpc:call's shapes.
    */
-  public static Term genCall(LocalNode self, String name, String node, Term request,
-      Duration timeout) throws RpcException, InterruptedException {
+  public static Term erpcCall(LocalNode self, String node, String module, String function,
+      List<? extends Term> args, Duration timeout) throws RpcException, InterruptedException {
+    try (Mailbox mb = self.createMailbox()) {
+      Ref res = self.makeRef();
+      List<Term> spawnArgs = List.of(res, Atom.of(module), Atom.of(function), ErlList.of(args));
+      Ref reqId = self.spawnRequest(mb, node, ERPC, EXECUTE_CALL, spawnArgs);
+      while (true) {
+        Term got = mb.receive(t -> t instanceof Tuple tu && tu.arity() >= 4
+            && reqId.equals(tu.get(1)), timeout);
+        if (got == null) {
+          mb.demonitor(reqId);
+          throw new RpcException(RpcException.Kind.TIMEOUT, Atom.of("timeout"),
+              "no answer from " + node + " within " + timeout.toMillis() + " ms");
+        }
+        Tuple t = (Tuple) got;
+        if (t.isTagged("spawn_reply", 4)) {
+          if (Atom.of("ok").equals(t.get(2))) {
+            continue; // spawned; the result comes with the DOWN
+          }
+          throw new RpcException(RpcException.Kind.BADRPC, t.get(3),
+              node + " refused to spawn erpc:execute_call/4: " + t.get(3));
+        }
+        // {'DOWN', ReqId, process, Pid, Reason}
+        return erpcResult(node, res, t.get(4));
+      }
+    }
+  }
+
+  private static Term erpcResult(String node, Ref res, Term reason) throws RpcException {
+    if (reason instanceof Tuple r && r.arity() >= 3 && res.equals(r.get(0))
+        && r.get(1) instanceof Atom kind) {
+      switch (kind.name()) {
+        case "return":
+          return r.get(2);
+        case "throw":
+          return r.get(2); // rpc:call returns a thrown value
+        case "exit":
+          throw badrpc(node, Tuple.of(Atom.of("EXIT"), r.get(2)));
+        case "error":
+          if (r.arity() == 4) {
+            throw badrpc(node, Tuple.of(Atom.of("EXIT"), Tuple.of(r.get(2), r.get(3))));
+          }
+          throw badrpc(node, Tuple.of(Atom.of("EXIT"), r.get(2)));
+        default:
+          break;
+      }
+    }
+    if (Atom.of("noconnection").equals(reason)) {
+      throw new RpcException(RpcException.Kind.NODEDOWN, NODEDOWN,
+          "connection to " + node + " went down during the call: its outcome is unknown");
+    }
+    throw badrpc(node, Tuple.of(Atom.of("EXIT"), reason));
+  }
+
+  private static RpcException badrpc(String node, Term reason) {
+    return new RpcException(RpcException.Kind.BADRPC, reason,
+        node + " answered {badrpc, " + reason + "}");
+  }
+
+  private static void connect(LocalNode self, String node, Duration timeout)
+      throws RpcException {
     try {
       self.connect(node, timeout);
     } catch (NodeConnectException e) {
       throw new RpcException(RpcException.Kind.NOT_CONNECTED, NODEDOWN,
           "cannot connect to " + node + ": " + e.getMessage());
     }
+  }
+
+  /**
+   * As {@code gen_server:call({Name, Node}, Request, Timeout)}: sends
+   * {@code {'$gen_call', {From, Ref}, Request}} and waits for {@code {Ref, Reply}}.
+   */
+  public static Term genCall(LocalNode self, String name, String node, Term request,
+      Duration timeout) throws RpcException, InterruptedException {
+    connect(self, node, timeout);
     try (Mailbox mb = self.createMailbox()) {
       mb.monitorNode(node);
       Ref ref = self.makeRef();

@@ -169,10 +169,11 @@ class NodeInteropTest {
       {"string", "uppercase", "[\"héllo\"]"},
     };
     for (String[] c : calls) {
-      Term javaResult = Rpc.call(java, erl.name(), c[0], c[1],
-          ((io.beamgate.node.term.ErlList) TermText.parse(c[2])).elements(), T);
+      List<Term> args = ((io.beamgate.node.term.ErlList) TermText.parse(c[2])).elements();
       Term erlResult = erlTerm("rpc:call(node(), " + c[0] + ", " + c[1] + ", " + c[2] + ").");
-      assertEquals(erlResult, javaResult, String.join(":", c));
+      assertEquals(erlResult, Rpc.call(java, erl.name(), c[0], c[1], args, T), c[1]);
+      assertEquals(erlResult, Rpc.rexCall(java, erl.name(), c[0], c[1], args, T), c[1]);
+      assertEquals(erlResult, Rpc.erpcCall(java, erl.name(), c[0], c[1], args, T), c[1]);
     }
   }
 
@@ -185,6 +186,10 @@ class NodeInteropTest {
     assertEquals(Atom.of("EXIT"), exit.get(0));
     assertEquals(Atom.of("undef"), ((Tuple) exit.get(1)).get(0));
 
+    // Through erpc the stack is trimmed to the call, exactly as erl's own rpc:call shows it.
+    RpcException viaErpc = assertThrows(RpcException.class,
+        () -> Rpc.erpcCall(java, erl.name(), "no_such_module", "f", List.of(), T));
+    assertEquals(erlTerm("rpc:call(node(), no_such_module, f, [])."), viaErpc.badrpc());
     // rpc:call returns a throw's value, as a result.
     assertEquals(Atom.of("ball"),
         Rpc.call(java, erl.name(), "erlang", "throw", List.of(Atom.of("ball")), T));
@@ -317,6 +322,74 @@ class NodeInteropTest {
       assertTrue(ljava.ping(lerl.name(), T));
       assertEquals("pong", lerl.evalOk("net_adm:ping('" + ljava.name() + "')."));
     }
+  }
+
+  @Test
+  void callToANodeKilledMidCallEndsAsNodedown() throws Exception {
+    try (ErlNode victim = ErlNode.start(ErlNode.uniqueName("midcall"), COOKIE, epmd.port())) {
+      CompletableFuture<RpcException> failure = CompletableFuture.supplyAsync(() -> {
+        try {
+          Rpc.call(java, victim.name(), "timer", "sleep", List.of(Int.of(10_000)), T);
+          return null;
+        } catch (RpcException e) {
+          return e;
+        } catch (InterruptedException e) {
+          throw new IllegalStateException(e);
+        }
+      });
+      Thread.sleep(500);
+      victim.kill();
+      RpcException e = failure.get(5, TimeUnit.SECONDS);
+      assertEquals(RpcException.Kind.NODEDOWN, e.kind(), e.getMessage());
+      assertTrue(e.getMessage().contains("outcome is unknown"), e.getMessage());
+    }
+  }
+
+  @Test
+  void javaMonitorsAndLinksErlProcesses() throws Exception {
+    try (Mailbox mb = java.createMailbox("watcher")) {
+      erl.evalOk("P = spawn(fun() -> receive stop -> exit(stopped) end end), register(victim,"
+          + " P), {watcher, '" + java.name() + "'} ! {victim, P}.");
+      Tuple got = assertInstanceOf(Tuple.class, mb.receive(T));
+      Pid victim = assertInstanceOf(Pid.class, got.get(1));
+      io.beamgate.node.term.Ref byPid = mb.monitor(victim);
+      io.beamgate.node.term.Ref byName = mb.monitor("victim", erl.name());
+      io.beamgate.node.term.Ref none = mb.monitor("nobody_here", erl.name());
+      mb.link(victim);
+      assertEquals(Tuple.of(Atom.of("DOWN"), none, Atom.of("process"),
+          Tuple.of(Atom.of("nobody_here"), Atom.of(erl.name())), Atom.of("noproc")),
+          mb.receive(T));
+      assertTrue(java.ping(erl.name(), T)); // the monitors and link have arrived
+      erl.evalOk("victim ! stop.");
+      java.util.Set<Term> downs = new java.util.HashSet<>();
+      for (int i = 0; i < 3; i++) {
+        downs.add(mb.receive(T));
+      }
+      assertTrue(downs.contains(Tuple.of(Atom.of("DOWN"), byPid, Atom.of("process"), victim,
+          Atom.of("stopped"))), downs.toString());
+      assertTrue(downs.contains(Tuple.of(Atom.of("DOWN"), byName, Atom.of("process"),
+          Tuple.of(Atom.of("victim"), Atom.of(erl.name())), Atom.of("stopped"))),
+          downs.toString());
+      assertTrue(downs.contains(Tuple.of(Atom.of("EXIT"), victim, Atom.of("stopped"))),
+          downs.toString());
+    }
+  }
+
+  @Test
+  void erlLinkedToJavaMailboxGetsItsExit() throws Exception {
+    Mailbox mb = java.createMailbox("linkme");
+    String setup = erl.evalOk("Self = self(), spawn(fun() -> process_flag(trap_exit, true),"
+        + " {linkme, '" + java.name() + "'} ! {hello, self()}, receive {link_to, P} -> link(P),"
+        + " Self ! linked, receive {'EXIT', P, R} -> Self ! {got_exit, R} end end end), ok.");
+    assertEquals("ok", setup);
+    Tuple hello = assertInstanceOf(Tuple.class, mb.receive(T));
+    Pid erlProc = (Pid) hello.get(1);
+    mb.send(erlProc, Tuple.of(Atom.of("link_to"), mb.self()));
+    assertEquals("linked", erl.evalOk("receive linked -> linked after 5000 -> timeout end."));
+    assertTrue(java.ping(erl.name(), T));
+    mb.exit(Atom.of("java_says_bye"));
+    assertEquals("{got_exit,java_says_bye}",
+        erl.evalOk("receive {got_exit, _} = G -> G after 5000 -> timeout end."));
   }
 
   @Test
