@@ -126,7 +126,34 @@ public final class DistConnections {
         return;
       }
     }
-    direct.writeAndFlush(frame, direct.voidPromise());
+    write(direct, frame);
+  }
+
+  private static final io.netty.util.AttributeKey<java.util.concurrent.atomic.AtomicInteger>
+      QUEUED_WRITES = io.netty.util.AttributeKey.valueOf("beamgate.queuedWrites");
+
+  /**
+   * Writes a frame on the channel's event loop and flushes once the burst of frames queued
+   * meanwhile is written: the task that brings the count of queued writes to zero flushes, so
+   * every frame is flushed, and many callers share one system call. Order per caller is kept.
+   */
+  private static void write(Channel ch, ByteBuf frame) {
+    java.util.concurrent.atomic.AtomicInteger queued = ch.attr(QUEUED_WRITES).get();
+    if (queued == null) {
+      queued = new java.util.concurrent.atomic.AtomicInteger();
+      java.util.concurrent.atomic.AtomicInteger prev = ch.attr(QUEUED_WRITES).setIfAbsent(queued);
+      if (prev != null) {
+        queued = prev;
+      }
+    }
+    java.util.concurrent.atomic.AtomicInteger q = queued;
+    q.incrementAndGet();
+    ch.eventLoop().execute(() -> {
+      ch.write(frame, ch.voidPromise());
+      if (q.decrementAndGet() == 0) {
+        ch.flush();
+      }
+    });
   }
 
   /** Connects to {@code node} if not connected; the future completes when it is up. */
