@@ -90,7 +90,7 @@ public final class LocalNode implements AutoCloseable {
     DistSettings settings = new DistSettings(config.name().toString(), config.cookie(), flags,
         config.netTickTime(), config.handshakeTimeout(), config.connectTimeout(),
         config.epmdPort(), config.maxFrameBytes(), config.maxPendingBytes(),
-        config.decodeLimits());
+        config.decodeLimits(), config.maxOutboundBytes(), config.busyTimeout());
     this.connections = new DistConnections(settings, group, blocking, new NodeDispatcher());
   }
 

@@ -24,6 +24,9 @@ import java.util.Objects;
  * @param mailboxCapacity most messages queued in one mailbox; further ones are dropped and
  *     counted
  * @param decodeLimits bounds on terms received from peers
+ * @param maxOutboundBytes bytes queued on one connection but not yet sent, past which a
+ *     sender waits for the peer to catch up (backpressure)
+ * @param busyTimeout how long a sender waits on a busy connection before its send fails
  */
 public record NodeConfig(
     NodeName name,
@@ -39,7 +42,9 @@ public record NodeConfig(
     long maxFrameBytes,
     long maxPendingBytes,
     int mailboxCapacity,
-    DecodeLimits decodeLimits) {
+    DecodeLimits decodeLimits,
+    long maxOutboundBytes,
+    Duration busyTimeout) {
 
   public NodeConfig {
     Objects.requireNonNull(name, "name");
@@ -67,6 +72,11 @@ public record NodeConfig(
           + " (expected: >= 1)");
     }
     Objects.requireNonNull(decodeLimits, "decodeLimits");
+    if (maxOutboundBytes < 1024) {
+      throw new IllegalArgumentException("maxOutboundBytes: " + maxOutboundBytes
+          + " (expected: >= 1024)");
+    }
+    positive("busyTimeout", busyTimeout);
   }
 
   private static void positive(String what, Duration d) {
@@ -100,6 +110,8 @@ public record NodeConfig(
     private long maxPendingBytes = 64L << 20;
     private int mailboxCapacity = 1_000_000;
     private DecodeLimits decodeLimits = DecodeLimits.DEFAULTS;
+    private long maxOutboundBytes = 16L << 20;
+    private Duration busyTimeout = Duration.ofSeconds(10);
 
     private Builder(NodeName name) {
       this.name = name;
@@ -172,12 +184,22 @@ public record NodeConfig(
       return this;
     }
 
+    public Builder maxOutboundBytes(long n) {
+      this.maxOutboundBytes = n;
+      return this;
+    }
+
+    public Builder busyTimeout(Duration d) {
+      this.busyTimeout = d;
+      return this;
+    }
+
     /** Builds; without a cookie, reads {@code ~/.erlang.cookie} as erl does. */
     public NodeConfig build() throws java.io.IOException {
       Cookie c = cookie != null ? cookie : Cookie.fromHome();
       return new NodeConfig(name, c, hidden, epmdHost, epmdPort, listenAddress, listenPort,
           netTickTime, handshakeTimeout, connectTimeout, maxFrameBytes, maxPendingBytes,
-          mailboxCapacity, decodeLimits);
+          mailboxCapacity, decodeLimits, maxOutboundBytes, busyTimeout);
     }
   }
 }

@@ -126,8 +126,41 @@ public final class DistConnections {
         return;
       }
     }
+    awaitNotBusy(node, direct, frame.readableBytes());
     write(direct, frame);
   }
+
+  /**
+   * Backpressure: while the bytes queued on {@code ch} (ours not yet handed to Netty, plus
+   * Netty's not yet sent) exceed {@code maxOutboundBytes}, the sender waits, up to
+   * {@code busyTimeout}; then the send fails, naming the bound. I/O threads never wait: what
+   * they send (replies, protocol answers) is small and always queued.
+   */
+  private void awaitNotBusy(String node, Channel ch, int size) {
+    if (ch.eventLoop().inEventLoop() || queuedBytes(ch) + size <= settings.maxOutboundBytes()) {
+      return;
+    }
+    long deadline = System.nanoTime() + settings.busyTimeout().toNanos();
+    long pause = 50_000;
+    while (ch.isActive() && queuedBytes(ch) + size > settings.maxOutboundBytes()) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("outbound queue to " + node + ": " + queuedBytes(ch)
+            + " bytes (expected: <= " + settings.maxOutboundBytes() + ") for "
+            + settings.busyTimeout().toMillis() + " ms: the peer is not reading");
+      }
+      java.util.concurrent.locks.LockSupport.parkNanos(pause);
+      pause = Math.min(pause * 2, 5_000_000);
+    }
+  }
+
+  private static long queuedBytes(Channel ch) {
+    java.util.concurrent.atomic.AtomicLong mine = ch.attr(QUEUED_BYTES).get();
+    io.netty.channel.ChannelOutboundBuffer out = ch.unsafe().outboundBuffer();
+    return (mine == null ? 0 : mine.get()) + (out == null ? 0 : out.totalPendingWriteBytes());
+  }
+
+  private static final io.netty.util.AttributeKey<java.util.concurrent.atomic.AtomicLong>
+      QUEUED_BYTES = io.netty.util.AttributeKey.valueOf("beamgate.queuedBytes");
 
   private static final io.netty.util.AttributeKey<java.util.concurrent.atomic.AtomicInteger>
       QUEUED_WRITES = io.netty.util.AttributeKey.valueOf("beamgate.queuedWrites");
@@ -147,8 +180,20 @@ public final class DistConnections {
       }
     }
     java.util.concurrent.atomic.AtomicInteger q = queued;
+    java.util.concurrent.atomic.AtomicLong bytes = ch.attr(QUEUED_BYTES).get();
+    if (bytes == null) {
+      bytes = new java.util.concurrent.atomic.AtomicLong();
+      java.util.concurrent.atomic.AtomicLong prev = ch.attr(QUEUED_BYTES).setIfAbsent(bytes);
+      if (prev != null) {
+        bytes = prev;
+      }
+    }
+    java.util.concurrent.atomic.AtomicLong b = bytes;
+    int size = frame.readableBytes();
+    b.addAndGet(size);
     q.incrementAndGet();
     ch.eventLoop().execute(() -> {
+      b.addAndGet(-size);
       ch.write(frame, ch.voidPromise());
       if (q.decrementAndGet() == 0) {
         ch.flush();

@@ -17,6 +17,9 @@ import java.time.Duration;
  * @param maxFrameBytes largest distribution frame accepted
  * @param maxPendingBytes most bytes queued for a peer whose connection is not up yet
  * @param decodeLimits bounds for decoding peers' terms
+ * @param maxOutboundBytes bytes written to a connection but not yet sent, past which senders
+ *     wait (OTP's dist_buf_busy_limit is the model)
+ * @param busyTimeout how long a sender waits on a busy connection before failing
  */
 public record DistSettings(
     String nodeName,
@@ -28,4 +31,6 @@ public record DistSettings(
     int epmdPort,
     long maxFrameBytes,
     long maxPendingBytes,
-    DecodeLimits decodeLimits) {}
+    DecodeLimits decodeLimits,
+    long maxOutboundBytes,
+    Duration busyTimeout) {}

@@ -393,6 +393,53 @@ class NodeInteropTest {
   }
 
   @Test
+  void sendersToAPeerThatStopsReadingAreHeldThenFailWithTheBound() throws Exception {
+    long bound = 1 << 20;
+    try (ErlNode slow = ErlNode.start(ErlNode.uniqueName("slow"), COOKIE, epmd.port());
+        LocalNode sender = LocalNode.start(NodeConfig.builder(ErlNode.uniqueName("sender"))
+            .cookie(COOKIE).epmd("127.0.0.1", epmd.port()).maxOutboundBytes(bound)
+            .busyTimeout(Duration.ofMillis(500)).build());
+        Mailbox mb = sender.createMailbox()) {
+      assertTrue(sender.ping(slow.name(), T));
+      slow.freeze();
+      io.beamgate.node.term.Binary chunk = io.beamgate.node.term.Binary.wrap(new byte[64 << 10]);
+      long sent = 0;
+      IllegalStateException busy = null;
+      long t0 = System.nanoTime();
+      while (busy == null && sent < (512L << 20)) {
+        try {
+          mb.send("nobody", slow.name(), chunk);
+          sent += chunk.size();
+        } catch (IllegalStateException e) {
+          busy = e;
+        }
+      }
+      assertNotNull(busy, "sending " + sent + " bytes to a frozen peer never failed");
+      assertTrue(busy.getMessage().contains("(expected: <= " + bound + ")"), busy.getMessage());
+      // Held, not dropped: what was accepted is bounded by the bound plus the kernel's buffers.
+      assertTrue(sent < bound + (64L << 20), "accepted " + sent + " bytes");
+      assertTrue(System.nanoTime() - t0 >= TimeUnit.MILLISECONDS.toNanos(500));
+      // The node still serves other peers.
+      assertTrue(sender.ping(erl.name(), T));
+    }
+  }
+
+  @Test
+  void severalIdentitiesInOneJvmEachWithItsOwnCookie() throws Exception {
+    try (ErlNode other = ErlNode.start(ErlNode.uniqueName("othercluster"), "other_cookie",
+            epmd.port());
+        LocalNode second = LocalNode.start(NodeConfig.builder(ErlNode.uniqueName("second"))
+            .cookie("other_cookie").epmd("127.0.0.1", epmd.port()).build())) {
+      assertTrue(second.ping(other.name(), T));
+      assertFalse(second.ping(erl.name(), T), "the second identity has the other cookie");
+      assertTrue(java.ping(erl.name(), T));
+      assertFalse(java.ping(other.name(), T));
+      assertEquals("pong", other.evalOk("net_adm:ping('" + second.name() + "')."));
+      assertEquals("pang", other.evalOk("net_adm:ping('" + java.name() + "')."));
+    }
+  }
+
+  @Test
   void killedErlIsReportedDownAtOnce() throws Exception {
     try (ErlNode victim = ErlNode.start(ErlNode.uniqueName("victim"), COOKIE, epmd.port())) {
       CompletableFuture<String> down = new CompletableFuture<>();
