@@ -90,7 +90,8 @@ public final class LocalNode implements AutoCloseable {
     DistSettings settings = new DistSettings(config.name().toString(), config.cookie(), flags,
         config.netTickTime(), config.handshakeTimeout(), config.connectTimeout(),
         config.epmdPort(), config.maxFrameBytes(), config.maxPendingBytes(),
-        config.decodeLimits(), config.maxOutboundBytes(), config.busyTimeout());
+        config.decodeLimits(), config.maxOutboundBytes(), config.busyTimeout(),
+        config.fragmentBytes(), config.maxFragmentedMessages());
     this.connections = new DistConnections(settings, group, blocking, new NodeDispatcher());
   }
 

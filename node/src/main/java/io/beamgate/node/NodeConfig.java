@@ -27,6 +27,10 @@ import java.util.Objects;
  * @param maxOutboundBytes bytes queued on one connection but not yet sent, past which a
  *     sender waits for the peer to catch up (backpressure)
  * @param busyTimeout how long a sender waits on a busy connection before its send fails
+ * @param fragmentBytes messages larger than this are sent in fragments of this size to peers
+ *     that accept fragments (OTP 22+), so small messages interleave with large ones
+ * @param maxFragmentedMessages most fragmented messages a peer may have in progress at once;
+ *     {@code maxFrameBytes} also caps each reassembled message
  */
 public record NodeConfig(
     NodeName name,
@@ -44,7 +48,9 @@ public record NodeConfig(
     int mailboxCapacity,
     DecodeLimits decodeLimits,
     long maxOutboundBytes,
-    Duration busyTimeout) {
+    Duration busyTimeout,
+    int fragmentBytes,
+    int maxFragmentedMessages) {
 
   public NodeConfig {
     Objects.requireNonNull(name, "name");
@@ -77,6 +83,14 @@ public record NodeConfig(
           + " (expected: >= 1024)");
     }
     positive("busyTimeout", busyTimeout);
+    if (fragmentBytes < 1024) {
+      throw new IllegalArgumentException("fragmentBytes: " + fragmentBytes
+          + " (expected: >= 1024)");
+    }
+    if (maxFragmentedMessages < 1) {
+      throw new IllegalArgumentException("maxFragmentedMessages: " + maxFragmentedMessages
+          + " (expected: >= 1)");
+    }
   }
 
   private static void positive(String what, Duration d) {
@@ -112,6 +126,8 @@ public record NodeConfig(
     private DecodeLimits decodeLimits = DecodeLimits.DEFAULTS;
     private long maxOutboundBytes = 16L << 20;
     private Duration busyTimeout = Duration.ofSeconds(10);
+    private int fragmentBytes = 64 * 1024;
+    private int maxFragmentedMessages = 64;
 
     private Builder(NodeName name) {
       this.name = name;
@@ -194,12 +210,23 @@ public record NodeConfig(
       return this;
     }
 
+    public Builder fragmentBytes(int n) {
+      this.fragmentBytes = n;
+      return this;
+    }
+
+    public Builder maxFragmentedMessages(int n) {
+      this.maxFragmentedMessages = n;
+      return this;
+    }
+
     /** Builds; without a cookie, reads {@code ~/.erlang.cookie} as erl does. */
     public NodeConfig build() throws java.io.IOException {
       Cookie c = cookie != null ? cookie : Cookie.fromHome();
       return new NodeConfig(name, c, hidden, epmdHost, epmdPort, listenAddress, listenPort,
           netTickTime, handshakeTimeout, connectTimeout, maxFrameBytes, maxPendingBytes,
-          mailboxCapacity, decodeLimits, maxOutboundBytes, busyTimeout);
+          mailboxCapacity, decodeLimits, maxOutboundBytes, busyTimeout, fragmentBytes,
+          maxFragmentedMessages);
     }
   }
 }

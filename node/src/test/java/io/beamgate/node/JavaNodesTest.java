@@ -113,7 +113,7 @@ class JavaNodesTest {
   void frameCapAtAndPastTheLimit() throws Exception {
     long cap = 64 * 1024;
     LocalNode small = start(config("cap").maxFrameBytes(cap));
-    LocalNode big = start(config("big"));
+    LocalNode big = start(config("big").fragmentBytes(1 << 20)); // whole frames, no fragments
     Mailbox inbox = small.createMailbox("inbox");
     Mailbox out = big.createMailbox();
     // Frame = 1 pass-through byte + control term + payload term; find the payload that fills it.
@@ -250,5 +250,56 @@ class JavaNodesTest {
     }
     LocalNode b = start(config("gc2"));
     assertTrue(b.ping(a.name(), T), "the node still serves real peers");
+  }
+
+  @Test
+  void fragmentedMessagesReassembleUpToTheCap() throws Exception {
+    long cap = 256 * 1024;
+    LocalNode rx = start(config("frx").maxFrameBytes(cap));
+    LocalNode tx = start(config("ftx").fragmentBytes(4096));
+    Mailbox inbox = rx.createMailbox("inbox");
+    Mailbox out = tx.createMailbox();
+    // Reassembled = control and payload without their version bytes.
+    int ctl = io.beamgate.node.etf.EtfEncoder.encode(Tuple.of(Int.of(6), out.self(), Atom.of(""),
+        Atom.of("inbox"))).length - 1;
+    int binHeader = 1 + 4; // BINARY_EXT tag and length
+    byte[] payload = new byte[(int) cap - ctl - binHeader];
+    new java.util.Random(1).nextBytes(payload);
+    out.send("inbox", rx.name(), Binary.wrap(payload));
+    Term got = inbox.receive(T);
+    assertNotNull(got, "a message of exactly the reassembly cap arrives");
+    assertEquals(Binary.of(payload), got);
+
+    CompletableFuture<String> down = new CompletableFuture<>();
+    rx.addNodeListener(new NodeListener() {
+      @Override
+      public void nodeUp(String node) {}
+
+      @Override
+      public void nodeDown(String node, String reason) {
+        down.complete(reason);
+      }
+    });
+    out.send("inbox", rx.name(), Binary.wrap(new byte[payload.length + 1]));
+    String reason = down.get(10, TimeUnit.SECONDS);
+    assertTrue(reason.contains("reassembled message: more than " + cap), reason);
+  }
+
+  @Test
+  void smallMessagesInterleaveWithAFragmentedOne() throws Exception {
+    LocalNode rx = start(config("irx"));
+    LocalNode tx = start(config("itx").fragmentBytes(8192));
+    Mailbox inbox = rx.createMailbox("inbox");
+    Mailbox bigSender = tx.createMailbox();
+    Mailbox smallSender = tx.createMailbox();
+    assertTrue(tx.ping(rx.name(), T));
+    CompletableFuture<Void> big = CompletableFuture.runAsync(
+        () -> bigSender.send("inbox", rx.name(), Binary.wrap(new byte[32 << 20])));
+    Thread.sleep(5);
+    smallSender.send("inbox", rx.name(), Atom.of("small"));
+    big.get(30, TimeUnit.SECONDS);
+    // The small message was sent while the big one was in flight, and arrives first.
+    assertEquals(Atom.of("small"), inbox.receive(T));
+    assertEquals(32 << 20, ((Binary) inbox.receive(T)).size());
   }
 }

@@ -3,6 +3,7 @@ package io.beamgate.node.dist;
 import io.beamgate.node.dist.HandshakeException.Reason;
 import io.beamgate.node.etf.EtfDecoder;
 import io.beamgate.node.etf.EtfException;
+import io.beamgate.node.term.Atom;
 import io.beamgate.node.term.Term;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -31,6 +32,8 @@ final class DistChannelHandler extends ChannelInboundHandlerAdapter {
   private final Handshake handshake;
   private final DistFrameDecoder decoder;
   private final EtfDecoder etf;
+  private final DistHeader header = new DistHeader();
+  private final java.util.Map<Long, Reassembly> partial = new java.util.HashMap<>();
   private ScheduledFuture<?> handshakeTimer;
   private String peerName;
   private Reason closeKind = Reason.CONNECTION;
@@ -119,30 +122,122 @@ final class DistChannelHandler extends ChannelInboundHandlerAdapter {
   }
 
   private void onFrame(ChannelHandlerContext ctx, ByteBuf frame) {
-    try {
-      if (frame.readableBytes() < 1 || frame.getUnsignedByte(frame.readerIndex()) != 112) {
-        throw new DistProtocolException("frame starts with "
-            + (frame.isReadable() ? frame.getUnsignedByte(frame.readerIndex()) : -1)
-            + " (expected: 112, pass-through; no atom cache or fragments were agreed)");
-      }
-      ByteBuffer nio = frame.nioBuffer(frame.readerIndex() + 1, frame.readableBytes() - 1);
-      ControlMessage control = ControlMessage.parse(etf.decode(nio));
-      Term payload = null;
-      if (control.hasPayload()) {
-        if (!nio.hasRemaining()) {
-          throw new DistProtocolException("control message " + control.getClass().getSimpleName()
-              + " without its payload");
-        }
-        payload = etf.decode(nio);
-      }
-      if (nio.hasRemaining()) {
-        throw new DistProtocolException(nio.remaining() + " bytes after the message");
-      }
-      connections.dispatch(peerName, control, payload);
-    } catch (EtfException | DistProtocolException e) {
-      log.warn("closing connection to {}: bad frame: {}", peerName, e.getMessage());
-      close(ctx, Reason.PROTOCOL, "bad frame: " + e.getMessage());
+    if (closeReason != null) {
+      return; // closing: the rest of what was read is dropped
     }
+    try {
+      int first = frame.isReadable() ? frame.getUnsignedByte(frame.readerIndex()) : -1;
+      if (first == 112) {
+        ByteBuffer nio = frame.nioBuffer(frame.readerIndex() + 1, frame.readableBytes() - 1);
+        message(nio, null);
+      } else if (first == 131 && frame.readableBytes() >= 2) {
+        int kind = frame.getUnsignedByte(frame.readerIndex() + 1);
+        ByteBuffer nio = frame.nioBuffer(frame.readerIndex() + 2, frame.readableBytes() - 2);
+        headed(kind, nio);
+      } else {
+        throw new DistProtocolException("frame starts with " + first
+            + " (expected: 112 pass-through or 131 distribution header)");
+      }
+    } catch (EtfException | DistProtocolException | java.nio.BufferUnderflowException e) {
+      String why = e instanceof java.nio.BufferUnderflowException ? "truncated header"
+          : e.getMessage();
+      log.warn("closing connection to {}: bad frame: {}", peerName, why);
+      close(ctx, Reason.PROTOCOL, "bad frame: " + why);
+    }
+  }
+
+  /** A frame with a distribution header: normal (68) or fragmented (69 start, 70 more). */
+  private void headed(int kind, ByteBuffer nio) throws EtfException, DistProtocolException {
+    switch (kind) {
+      case DistHeader.NORMAL -> message(nio, header.readAtomRefs(nio));
+      case DistHeader.FRAGMENT_START -> {
+        long seq = nio.getLong();
+        long fragId = nio.getLong();
+        Atom[] refs = header.readAtomRefs(nio);
+        if (fragId == 1) {
+          message(nio, refs);
+          return;
+        }
+        if (fragId < 1) {
+          throw new DistProtocolException("fragment id: " + fragId + " (expected: >= 1)");
+        }
+        if (partial.size() >= connections.settings().maxFragmentedMessages()) {
+          throw new DistProtocolException("fragmented messages in progress: "
+              + (partial.size() + 1) + " (expected: <= "
+              + connections.settings().maxFragmentedMessages() + ")");
+        }
+        if (partial.containsKey(seq)) {
+          throw new DistProtocolException("fragment sequence " + seq + " started twice");
+        }
+        Reassembly r = new Reassembly(refs, fragId - 1);
+        r.append(nio, connections.settings().maxFrameBytes());
+        partial.put(seq, r);
+      }
+      case DistHeader.FRAGMENT_CONT -> {
+        long seq = nio.getLong();
+        long fragId = nio.getLong();
+        Reassembly r = partial.get(seq);
+        if (r == null) {
+          throw new DistProtocolException("fragment of unknown sequence " + seq);
+        }
+        if (fragId != r.next) {
+          throw new DistProtocolException("fragment id: " + fragId + " (expected: " + r.next
+              + ")");
+        }
+        r.append(nio, connections.settings().maxFrameBytes());
+        r.next--;
+        if (fragId == 1) {
+          partial.remove(seq);
+          message(ByteBuffer.wrap(r.data.array(), 0, r.data.size()), r.refs);
+        }
+      }
+      default -> throw new DistProtocolException("distribution header " + kind
+          + " (expected: 68, 69 or 70)");
+    }
+  }
+
+  /** Fragments of one message so far. */
+  private static final class Reassembly {
+    final Atom[] refs;
+    long next;
+    final io.beamgate.node.etf.ByteArraySink data = new io.beamgate.node.etf.ByteArraySink(1 << 16);
+
+    Reassembly(Atom[] refs, long next) {
+      this.refs = refs;
+      this.next = next;
+    }
+
+    void append(ByteBuffer b, long cap) throws DistProtocolException {
+      long size = (long) data.size() + b.remaining();
+      if (size > cap) {
+        throw new DistProtocolException("reassembled message: more than " + cap
+            + " bytes (expected: <= " + cap + ")");
+      }
+      byte[] chunk = new byte[b.remaining()];
+      b.get(chunk);
+      data.writeBytes(chunk);
+    }
+  }
+
+  /**
+   * A control message and its payload. After a distribution header ({@code refs} not null) the
+   * terms have no version byte and may refer to the header's atoms.
+   */
+  private void message(ByteBuffer nio, Atom[] refs) throws EtfException, DistProtocolException {
+    ControlMessage control = ControlMessage.parse(
+        refs == null ? etf.decode(nio) : etf.decodeAfterHeader(nio, refs));
+    Term payload = null;
+    if (control.hasPayload()) {
+      if (!nio.hasRemaining()) {
+        throw new DistProtocolException("control message " + control.getClass().getSimpleName()
+            + " without its payload");
+      }
+      payload = refs == null ? etf.decode(nio) : etf.decodeAfterHeader(nio, refs);
+    }
+    if (nio.hasRemaining()) {
+      throw new DistProtocolException(nio.remaining() + " bytes after the message");
+    }
+    connections.dispatch(peerName, control, payload);
   }
 
   @Override

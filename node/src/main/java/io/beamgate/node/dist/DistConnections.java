@@ -19,6 +19,7 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import java.util.ArrayDeque;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -50,7 +51,7 @@ public final class DistConnections {
     Channel channel;
     boolean up;
     Handshake.Peer info;
-    final ArrayDeque<ByteBuf> pending = new ArrayDeque<>();
+    final ArrayDeque<Encoded> pending = new ArrayDeque<>();
     long pendingBytes;
     final CompletableFuture<Handshake.Peer> upFuture = new CompletableFuture<>();
 
@@ -100,8 +101,10 @@ public final class DistConnections {
 
   /** Sends a control message and payload to {@code node}, connecting first if needed. */
   public void send(String node, ControlMessage control, Term payload) {
-    ByteBuf frame = encode(ByteBufAllocator.DEFAULT, control, payload);
+    Encoded encoded = encode(ByteBufAllocator.DEFAULT, control, payload);
+    ByteBuf frame = encoded.frame();
     Channel direct = null;
+    long peerFlags = 0;
     synchronized (this) {
       if (closed) {
         frame.release();
@@ -110,6 +113,7 @@ public final class DistConnections {
       PeerState p = peers.get(node);
       if (p != null && p.up) {
         direct = p.channel;
+        peerFlags = p.info.flags();
       } else {
         if (p == null) {
           p = startConnect(node);
@@ -121,14 +125,71 @@ public final class DistConnections {
               + (p.pendingBytes + size) + " bytes (expected: <= " + settings.maxPendingBytes()
               + ")");
         }
-        p.pending.add(frame);
+        p.pending.add(encoded);
         p.pendingBytes += frame.readableBytes();
         return;
       }
     }
-    awaitNotBusy(node, direct, frame.readableBytes());
-    write(direct, frame);
+    for (ByteBuf f : frames(direct, encoded, peerFlags)) {
+      awaitNotBusy(node, direct, f.readableBytes());
+      write(direct, f);
+    }
   }
+
+  /**
+   * The frames that carry an encoded message to a peer with the given flags. Without
+   * DFLAG_FRAGMENTS: the pass-through frame as is. With it, erts expects a distribution header
+   * on every message (erts "External Term Format", Distribution Header): the control message
+   * and payload lose their version bytes and follow a normal header (68) with no atom cache
+   * references or, when larger than {@code fragmentBytes}, go in fragments: a 69 header, then
+   * 70 headers, fragment ids counting down to 1. Other senders' frames may interleave between
+   * fragments. Slices share the encoded buffer: nothing is copied.
+   */
+  private List<ByteBuf> frames(Channel ch, Encoded e, long peerFlags) {
+    ByteBuf frame = e.frame();
+    if ((peerFlags & DistFlags.FRAGMENTS) == 0) {
+      return List.of(frame);
+    }
+    try {
+      // [len][112][131 ctl...][131 payload...]: drop the length, 112 and both 131s.
+      int ctlStart = frame.readerIndex() + 4 + 1;
+      int payloadStart = e.payloadStart();
+      ByteBuf body = payloadStart < 0
+          ? frame.retainedSlice(ctlStart + 1, frame.writerIndex() - ctlStart - 1)
+          : io.netty.buffer.Unpooled.wrappedBuffer(
+              frame.retainedSlice(ctlStart + 1, payloadStart - ctlStart - 1),
+              frame.retainedSlice(payloadStart + 1, frame.writerIndex() - payloadStart - 1));
+      if (body.readableBytes() <= settings.fragmentBytes()) {
+        ByteBuf head = ch.alloc().buffer(7);
+        head.writeInt(3 + body.readableBytes()).writeByte(131).writeByte(DistHeader.NORMAL)
+            .writeByte(0);
+        return List.of(io.netty.buffer.Unpooled.wrappedBuffer(head, body));
+      }
+      int chunk = settings.fragmentBytes();
+      long count = (body.readableBytes() + chunk - 1) / chunk;
+      long seq = sequence.incrementAndGet();
+      List<ByteBuf> out = new java.util.ArrayList<>((int) count);
+      for (long id = count; id >= 1; id--) {
+        int n = Math.min(chunk, body.readableBytes());
+        boolean first = id == count;
+        ByteBuf head = ch.alloc().buffer(4 + 2 + 16 + 1);
+        head.writeInt(2 + 16 + (first ? 1 : 0) + n).writeByte(131)
+            .writeByte(first ? DistHeader.FRAGMENT_START : DistHeader.FRAGMENT_CONT)
+            .writeLong(seq).writeLong(id);
+        if (first) {
+          head.writeByte(0); // no atom cache references
+        }
+        out.add(io.netty.buffer.Unpooled.wrappedBuffer(head, body.readRetainedSlice(n)));
+      }
+      body.release();
+      return out;
+    } finally {
+      frame.release();
+    }
+  }
+
+  private final java.util.concurrent.atomic.AtomicLong sequence =
+      new java.util.concurrent.atomic.AtomicLong();
 
   /**
    * Backpressure: while the bytes queued on {@code ch} (ours not yet handed to Netty, plus
@@ -382,8 +443,10 @@ public final class DistConnections {
       }
       p.up = true;
       p.info = info;
-      for (ByteBuf b; (b = p.pending.poll()) != null; ) {
-        ch.write(b, ch.voidPromise());
+      for (Encoded e; (e = p.pending.poll()) != null; ) {
+        for (ByteBuf f : frames(ch, e, info.flags())) {
+          ch.write(f, ch.voidPromise());
+        }
       }
       p.pendingBytes = 0;
       ch.flush();
@@ -452,8 +515,8 @@ public final class DistConnections {
   private void failLocked(PeerState p, Channel ch, Reason kind, String reason) {
     peers.remove(p.name);
     p.up = false;
-    for (ByteBuf b; (b = p.pending.poll()) != null; ) {
-      b.release();
+    for (Encoded e; (e = p.pending.poll()) != null; ) {
+      e.frame().release();
     }
     p.pendingBytes = 0;
     p.upFuture.completeExceptionally(new NodeConnectException(kind, reason));
@@ -466,19 +529,24 @@ public final class DistConnections {
     dispatcher.onControl(from, control, payload);
   }
 
+  /** An encoded frame, and where its payload term starts (-1: none). */
+  record Encoded(ByteBuf frame, int payloadStart) {}
+
   /** A whole frame: 4-byte length, pass-through byte, control term, optional payload term. */
-  static ByteBuf encode(ByteBufAllocator alloc, ControlMessage control, Term payload) {
+  static Encoded encode(ByteBufAllocator alloc, ControlMessage control, Term payload) {
     ByteBuf buf = alloc.buffer(64);
     try {
       buf.writeInt(0);
       buf.writeByte(PASS_THROUGH);
       ByteBufSink sink = new ByteBufSink(buf);
       EtfEncoder.encode(control.toTerm(), sink);
+      int payloadStart = -1;
       if (control.hasPayload()) {
+        payloadStart = buf.writerIndex();
         EtfEncoder.encode(payload, sink);
       }
       buf.setInt(0, buf.readableBytes() - 4);
-      return buf;
+      return new Encoded(buf, payloadStart);
     } catch (RuntimeException e) {
       buf.release();
       throw e;

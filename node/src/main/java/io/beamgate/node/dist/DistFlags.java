@@ -51,7 +51,7 @@ public final class DistFlags {
    * is refused.
    */
   public static final long OFFERED = MANDATORY_25 | SMALL_ATOM_TAGS | SEND_SENDER | UNLINK_ID
-      | V4_NC | ALIAS | DIST_MONITOR | DIST_MONITOR_NAME | SPAWN;
+      | V4_NC | ALIAS | DIST_MONITOR | DIST_MONITOR_NAME | SPAWN | FRAGMENTS;
 
   private DistFlags() {}
 

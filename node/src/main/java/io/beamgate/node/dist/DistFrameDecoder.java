@@ -63,6 +63,12 @@ final class DistFrameDecoder extends ByteToMessageDecoder {
       return;
     }
     if (in.readableBytes() < 4 + len) {
+      // Grow the cumulation geometrically towards the frame, so a large frame is copied a
+      // bounded number of times, and never allocate the whole claimed size up front.
+      long need = 4 + len - in.readableBytes();
+      if (need > in.writableBytes()) {
+        in.ensureWritable((int) Math.min(need, Math.max(in.readableBytes(), 64 * 1024)));
+      }
       return;
     }
     in.skipBytes(4);

@@ -20,6 +20,9 @@ import java.time.Duration;
  * @param maxOutboundBytes bytes written to a connection but not yet sent, past which senders
  *     wait (OTP's dist_buf_busy_limit is the model)
  * @param busyTimeout how long a sender waits on a busy connection before failing
+ * @param fragmentBytes messages larger than this go in fragments of this size, to peers that
+ *     accept fragments, so small messages are not held up behind them
+ * @param maxFragmentedMessages most fragmented messages a peer may have in progress at once
  */
 public record DistSettings(
     String nodeName,
@@ -33,4 +36,6 @@ public record DistSettings(
     long maxPendingBytes,
     DecodeLimits decodeLimits,
     long maxOutboundBytes,
-    Duration busyTimeout) {}
+    Duration busyTimeout,
+    int fragmentBytes,
+    int maxFragmentedMessages) {}

@@ -76,8 +76,7 @@ public final class EtfDecoder {
         buf.get();
         return decodeCompressed(buf, start);
       }
-      Term t = decodeBody(buf, start);
-      return t;
+      return decodeBody(buf, start, null);
     } catch (BufferUnderflowException e) {
       throw new EtfException("truncated: the term needs more than the " + (buf.limit() - start)
           + " bytes present");
@@ -141,7 +140,7 @@ public final class EtfDecoder {
       }
       buf.position(buf.position() + (buf.remaining() - inf.getRemaining()));
       ByteBuffer inner = ByteBuffer.wrap(out, 0, n);
-      Term t = decodeBody(inner, 0);
+      Term t = decodeBody(inner, 0, null);
       if (inner.hasRemaining()) {
         throw new EtfException("trailing bytes in compressed term: " + inner.remaining()
             + " (expected: 0)");
@@ -200,7 +199,25 @@ public final class EtfDecoder {
     }
   }
 
-  private Term decodeBody(ByteBuffer buf, int start) throws EtfException {
+  /**
+   * Decodes one term without a version byte, as terms follow a distribution header; atom cache
+   * references (ATOM_CACHE_REF) index {@code atomRefs}, the atoms that header named.
+   */
+  public Term decodeAfterHeader(ByteBuffer buf, Atom[] atomRefs) throws EtfException {
+    int start = buf.position();
+    try {
+      return decodeBody(buf, start, atomRefs);
+    } catch (BufferUnderflowException e) {
+      throw new EtfException("truncated: the term needs more than the " + (buf.limit() - start)
+          + " bytes present");
+    } catch (IllegalArgumentException e) {
+      throw new EtfException("invalid term: " + e.getMessage(), e);
+    } catch (RuntimeException e) {
+      throw new EtfException("malformed term: " + e, e);
+    }
+  }
+
+  private Term decodeBody(ByteBuffer buf, int start, Atom[] refs) throws EtfException {
     ArrayDeque<Frame> stack = new ArrayDeque<>();
     while (true) {
       checkTotal(buf, start, 0);
@@ -230,6 +247,9 @@ public final class EtfDecoder {
         case SMALL_ATOM_UTF8:
         case SMALL_ATOM:
           leaf = atomAfterTag(buf, tag);
+          break;
+        case ATOM_CACHE_REF:
+          leaf = cachedAtom(buf, refs);
           break;
         case NIL:
           leaf = ErlList.NIL;
@@ -269,7 +289,7 @@ public final class EtfDecoder {
         }
         case NEW_PID:
         case PID: {
-          Atom node = atom(buf);
+          Atom node = atom(buf, refs);
           int id = buf.getInt();
           int serial = buf.getInt();
           int creation = tag == NEW_PID ? buf.getInt() : u8(buf);
@@ -279,7 +299,7 @@ public final class EtfDecoder {
         case NEW_PORT:
         case V4_PORT:
         case PORT: {
-          Atom node = atom(buf);
+          Atom node = atom(buf, refs);
           long id = tag == V4_PORT ? buf.getLong() : u32(buf);
           int creation = tag == PORT ? u8(buf) : buf.getInt();
           leaf = new Port(node, id, creation);
@@ -292,7 +312,7 @@ public final class EtfDecoder {
             throw new EtfException("reference ids: " + len + " (expected: 1.." + Ref.MAX_IDS
                 + ")");
           }
-          Atom node = atom(buf);
+          Atom node = atom(buf, refs);
           int creation = tag == NEWER_REFERENCE ? buf.getInt() : u8(buf);
           int[] ids = new int[len];
           for (int i = 0; i < len; i++) {
@@ -302,14 +322,14 @@ public final class EtfDecoder {
           break;
         }
         case REFERENCE: {
-          Atom node = atom(buf);
+          Atom node = atom(buf, refs);
           int id = buf.getInt();
           leaf = new Ref(node, u8(buf), new int[] {id});
           break;
         }
         case EXPORT: {
-          Atom m = atom(buf);
-          Atom f = atom(buf);
+          Atom m = atom(buf, refs);
+          Atom f = atom(buf, refs);
           int atag = u8(buf);
           if (atag != SMALL_INTEGER) {
             throw new EtfException("export arity tag: " + atag + " (expected: 97)");
@@ -318,7 +338,7 @@ public final class EtfDecoder {
           break;
         }
         case NEW_FUN:
-          leaf = newFun(buf, start);
+          leaf = newFun(buf, start, refs);
           break;
         case SMALL_TUPLE:
         case LARGE_TUPLE: {
@@ -353,8 +373,6 @@ public final class EtfDecoder {
         case COMPRESSED:
           throw new EtfException("compressed term nested inside a term (expected: only at the"
               + " top)");
-        case ATOM_CACHE_REF:
-          throw new EtfException("atom cache reference, but no atom cache was agreed");
         case LOCAL:
           throw new EtfException("LOCAL_EXT term from another node (not accepted)");
         case FUN:
@@ -432,9 +450,31 @@ public final class EtfDecoder {
     }
   }
 
-  private static Atom atom(ByteBuffer buf) throws EtfException {
+  /** An atom from its UTF-8 text (as a distribution header carries it), validated. */
+  public static Atom atomFromUtf8(byte[] text) throws EtfException {
+    ByteBuffer b = ByteBuffer.allocate(3 + text.length);
+    b.put((byte) ATOM_UTF8).putShort((short) text.length).put(text).flip();
+    b.get();
+    return atomAfterTag(b, ATOM_UTF8);
+  }
+
+  private static Atom cachedAtom(ByteBuffer buf, Atom[] refs) throws EtfException {
+    int idx = u8(buf);
+    if (refs == null) {
+      throw new EtfException("atom cache reference outside a distribution header");
+    }
+    if (idx >= refs.length || refs[idx] == null) {
+      throw new EtfException("atom cache reference: " + idx + " (expected: < " + refs.length
+          + ", as the header named)");
+    }
+    return refs[idx];
+  }
+
+  private static Atom atom(ByteBuffer buf, Atom[] refs) throws EtfException {
     int tag = u8(buf);
     switch (tag) {
+      case ATOM_CACHE_REF:
+        return cachedAtom(buf, refs);
       case ATOM_UTF8:
       case ATOM:
       case SMALL_ATOM_UTF8:
@@ -490,7 +530,7 @@ public final class EtfDecoder {
    * NEW_FUN_EXT: kept opaque (its exact bytes), with module, arity, old index and old uniq
    * read for printing. Size counts itself and everything after the tag.
    */
-  private Term newFun(ByteBuffer buf, int start) throws EtfException {
+  private Term newFun(ByteBuffer buf, int start, Atom[] refs) throws EtfException {
     int at = buf.position() - 1;
     long size = u32(buf);
     if (size < 4 + 1 + 16 + 4 + 4) {
@@ -503,7 +543,7 @@ public final class EtfDecoder {
     buf.position(buf.position() + 16 + 4 + 4); // uniq, index, num free
     ByteBuffer inner = buf.duplicate();
     inner.limit(end);
-    Atom module = atom(inner);
+    Atom module = atom(inner, refs);
     long oldIndex = smallInt(inner);
     long oldUniq = smallInt(inner);
     byte[] raw = new byte[end - at];

@@ -440,6 +440,46 @@ class NodeInteropTest {
   }
 
   @Test
+  void tenMegabyteMessagesBothWays() throws Exception {
+    try (Mailbox mb = java.createMailbox("bigbox")) {
+      erl.evalOk("{bigbox, '" + java.name() + "'} ! {big, self(), binary:copy(<<7, 9>>,"
+          + " 5000000)}, ok.");
+      Tuple got = assertInstanceOf(Tuple.class, mb.receive(T));
+      io.beamgate.node.term.Binary bin =
+          assertInstanceOf(io.beamgate.node.term.Binary.class, got.get(2));
+      assertEquals(10_000_000, bin.size());
+      assertEquals(7, bin.get(0));
+      assertEquals(9, bin.get(9_999_999));
+      byte[] back = new byte[10_000_000];
+      for (int i = 0; i < back.length; i += 2) {
+        back[i] = 7;
+        back[i + 1] = 9;
+      }
+      mb.send((Pid) got.get(1), Tuple.of(Atom.of("back"),
+          io.beamgate.node.term.Binary.wrap(back)));
+      assertEquals("true", erl.evalOk("receive {back, B} -> B =:= binary:copy(<<7, 9>>,"
+          + " 5000000) after 10000 -> timeout end."));
+    }
+  }
+
+  @Test
+  void erlMessagePastTheReassemblyCapClosesTheConnection() throws Exception {
+    try (LocalNode small = LocalNode.start(NodeConfig.builder(ErlNode.uniqueName("smallcap"))
+        .cookie(COOKIE).epmd("127.0.0.1", epmd.port()).maxFrameBytes(1 << 20).build())) {
+      Mailbox mb = small.createMailbox("capbox");
+      CompletableFuture<String> down = new CompletableFuture<>();
+      small.addNodeListener(listener(erl.name(), down));
+      erl.evalOk("{capbox, '" + small.name() + "'} ! binary:copy(<<1>>, 2000000), ok.");
+      String reason = down.get(10, TimeUnit.SECONDS);
+      assertTrue(reason.contains("(expected: <= 1048576)"), reason);
+      assertEquals(null, mb.receive(Duration.ofMillis(100)));
+      // A message under the cap goes through on a new connection.
+      erl.evalOk("{capbox, '" + small.name() + "'} ! binary:copy(<<1>>, 500000), ok.");
+      assertEquals(500_000, ((io.beamgate.node.term.Binary) mb.receive(T)).size());
+    }
+  }
+
+  @Test
   void killedErlIsReportedDownAtOnce() throws Exception {
     try (ErlNode victim = ErlNode.start(ErlNode.uniqueName("victim"), COOKIE, epmd.port())) {
       CompletableFuture<String> down = new CompletableFuture<>();
