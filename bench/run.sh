@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# beamgate's benchmark harness, in one command: builds beamgate, then measures erl->erl,
+# JInterface->erl and beamgate node->erl calls in the same run, and writes docs/benchmarks.md.
+#   bench/run.sh [--seconds N]
+# Needs Erlang (erlang-nox) and Debian's erlang-jinterface; installs them when missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+need=()
+command -v erl >/dev/null 2>&1 || need+=(erlang-nox)
+[ -f /usr/share/java/OtpErlang.jar ] || need+=(erlang-jinterface)
+if [ "${#need[@]}" -gt 0 ]; then
+  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y "${need[@]}"
+fi
+mvn -B -q install -DskipTests
+mvn -B -q -f bench/pom.xml package dependency:build-classpath \
+  -Dmdep.outputFile="$PWD/bench/target/bench.classpath" -Dmdep.includeScope=runtime
+cp="bench/target/classes:$(cat bench/target/bench.classpath):/usr/share/java/OtpErlang.jar"
+exec java -Xmx2g -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$cp" \
+  io.beamgate.bench.Harness --out docs/benchmarks.md "$@"
