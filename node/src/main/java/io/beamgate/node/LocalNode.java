@@ -70,6 +70,7 @@ public final class LocalNode implements AutoCloseable {
   private final AtomicLong refusedSpawns = new AtomicLong();
   private volatile int creation;
   private volatile SpawnHandler spawnHandler;
+  private io.beamgate.node.rpc.RpcClient rpcClient;
   private Channel server;
   private EpmdClient.Registration registration;
   private Mailbox groupLeader;
@@ -229,6 +230,14 @@ public final class LocalNode implements AutoCloseable {
     return byName.get(name);
   }
 
+  /** The node's shared asynchronous RPC client. */
+  public synchronized io.beamgate.node.rpc.RpcClient rpc() {
+    if (rpcClient == null) {
+      rpcClient = new io.beamgate.node.rpc.RpcClient(this);
+    }
+    return rpcClient;
+  }
+
   /** A new reference, unique on this node. */
   public Ref makeRef() {
     long n = refCounter.incrementAndGet();
@@ -242,6 +251,11 @@ public final class LocalNode implements AutoCloseable {
 
   public void removeNodeListener(NodeListener l) {
     listeners.remove(l);
+  }
+
+  /** True when a connection to {@code node} is up now. */
+  public boolean isConnected(String node) {
+    return connections.isUp(node);
   }
 
   /** The nodes with a connection up now. */
@@ -384,6 +398,9 @@ public final class LocalNode implements AutoCloseable {
   }
 
   private void ensureMonitorDownOnFailure(Mailbox mb, Ref ref, String node) {
+    if (connections.isUp(node)) {
+      return; // a later node-down reaches the monitor through onNodeDown
+    }
     connections.connect(node).whenComplete((ok, err) -> {
       Mailbox.Monitored m;
       if (err != null && (m = mb.monitoring.remove(ref)) != null) {
@@ -406,12 +423,19 @@ public final class LocalNode implements AutoCloseable {
 
   /**
    * Sends a SPAWN_REQUEST for {@code module:function(args)} on {@code node}, monitored: the
-   * mailbox receives {@code {spawn_reply, ReqId, ok | error, PidOrReason}} and, when the spawned
-   * process exits, {@code {'DOWN', ReqId, process, Pid, Reason}}. Returns ReqId. Used for erpc.
+   * mailbox receives {@code {spawn_reply, ReqId, error, Reason}} if the spawn fails (a success
+   * is not reported, as erlang:spawn_request's {@code {reply, error_only}}), and, when the
+   * spawned process exits, {@code {'DOWN', ReqId, process, Pid, Reason}}. Returns ReqId. Used
+   * for erpc.
    */
   public Ref spawnRequest(Mailbox mb, String node, Atom module, Atom function,
       List<? extends Term> args) {
-    Ref reqId = makeRef();
+    return spawnRequest(mb, makeRef(), node, module, function, args);
+  }
+
+  /** As above, with a request id made by {@link #makeRef} (to register it before sending). */
+  public Ref spawnRequest(Mailbox mb, Ref reqId, String node, Atom module, Atom function,
+      List<? extends Term> args) {
     mb.monitoring.put(reqId, new Mailbox.Monitored(node, Atom.UNDEFINED));
     connections.send(node, new ControlMessage.SpawnRequest(reqId, mb.self(), groupLeader(),
         Tuple.of(module, function, io.beamgate.node.term.Int.of(args.size())),
@@ -582,8 +606,9 @@ public final class LocalNode implements AutoCloseable {
             mb.monitoring.computeIfPresent(r.reqId(),
                 (k, v) -> new Mailbox.Monitored(v.node(), r.result()));
           }
-          mb.deliver(Tuple.of(Atom.of("spawn_reply"), r.reqId(), Atom.of(ok ? "ok" : "error"),
-              r.result()));
+          if (!ok) {
+            mb.deliver(Tuple.of(Atom.of("spawn_reply"), r.reqId(), Atom.ERROR, r.result()));
+          }
         }
       } else if (c instanceof ControlMessage.MonitorPExit m) {
         monitorDown(from, m.fromProc(), m.to(), m.ref(), m.reason());

@@ -18,7 +18,6 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import java.util.ArrayDeque;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -43,14 +42,15 @@ public final class DistConnections {
   private final Executor blocking;
   private final Dispatcher dispatcher;
   private volatile int creation;
-  private final Map<String, PeerState> peers = new HashMap<>();
+  // Written under the DistConnections lock; read without it on the send fast path.
+  private final Map<String, PeerState> peers = new java.util.concurrent.ConcurrentHashMap<>();
   private volatile boolean closed;
 
   private static final class PeerState {
     final String name;
-    Channel channel;
-    boolean up;
-    Handshake.Peer info;
+    volatile Channel channel;
+    volatile boolean up;
+    volatile Handshake.Peer info;
     final ArrayDeque<Encoded> pending = new ArrayDeque<>();
     long pendingBytes;
     final CompletableFuture<Handshake.Peer> upFuture = new CompletableFuture<>();
@@ -101,6 +101,28 @@ public final class DistConnections {
 
   /** Sends a control message and payload to {@code node}, connecting first if needed. */
   public void send(String node, ControlMessage control, Term payload) {
+    PeerState fast = peers.get(node);
+    if (fast != null && fast.up) {
+      // Up connections need no lock: frames queued before "up" were written while it was set.
+      Channel ch = fast.channel;
+      Handshake.Peer info = fast.info;
+      if (ch != null && info != null) {
+        if ((info.flags() & DistFlags.FRAGMENTS) != 0) {
+          ByteBuf f = encodeWithHeader(ch.alloc(), control, payload);
+          if (f != null) {
+            awaitNotBusy(node, ch, f.readableBytes());
+            write(ch, f);
+            return;
+          }
+        }
+        Encoded encoded = encode(ByteBufAllocator.DEFAULT, control, payload);
+        for (ByteBuf f : frames(ch, encoded, info.flags())) {
+          awaitNotBusy(node, ch, f.readableBytes());
+          write(ch, f);
+        }
+        return;
+      }
+    }
     Encoded encoded = encode(ByteBufAllocator.DEFAULT, control, payload);
     ByteBuf frame = encoded.frame();
     Channel direct = null;
@@ -215,51 +237,85 @@ public final class DistConnections {
   }
 
   private static long queuedBytes(Channel ch) {
-    java.util.concurrent.atomic.AtomicLong mine = ch.attr(QUEUED_BYTES).get();
+    Outbound mine = ch.attr(OUTBOUND).get();
     io.netty.channel.ChannelOutboundBuffer out = ch.unsafe().outboundBuffer();
-    return (mine == null ? 0 : mine.get()) + (out == null ? 0 : out.totalPendingWriteBytes());
+    return (mine == null ? 0 : mine.bytes.get())
+        + (out == null ? 0 : out.totalPendingWriteBytes());
   }
 
-  private static final io.netty.util.AttributeKey<java.util.concurrent.atomic.AtomicLong>
-      QUEUED_BYTES = io.netty.util.AttributeKey.valueOf("beamgate.queuedBytes");
-
-  private static final io.netty.util.AttributeKey<java.util.concurrent.atomic.AtomicInteger>
-      QUEUED_WRITES = io.netty.util.AttributeKey.valueOf("beamgate.queuedWrites");
-
   /**
-   * Writes a frame on the channel's event loop and flushes once the burst of frames queued
-   * meanwhile is written: the task that brings the count of queued writes to zero flushes, so
-   * every frame is flushed, and many callers share one system call. Order per caller is kept.
+   * Frames waiting to be handed to a channel, drained by one event-loop task per burst: a
+   * sender only wakes the event loop when the queue was idle, and a burst from many senders is
+   * written and flushed together. Order per sender is kept.
    */
+  private static final class Outbound implements Runnable {
+    final Channel ch;
+    final java.util.concurrent.ConcurrentLinkedQueue<ByteBuf> queue =
+        new java.util.concurrent.ConcurrentLinkedQueue<>();
+    final java.util.concurrent.atomic.AtomicBoolean scheduled =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    final java.util.concurrent.atomic.AtomicLong bytes = new java.util.concurrent.atomic.AtomicLong();
+
+    Outbound(Channel ch) {
+      this.ch = ch;
+    }
+
+    void offer(ByteBuf frame) {
+      bytes.addAndGet(frame.readableBytes());
+      queue.offer(frame);
+      if (scheduled.compareAndSet(false, true)) {
+        try {
+          ch.eventLoop().execute(this);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+          drop();
+        }
+      }
+    }
+
+    @Override
+    public void run() {
+      while (true) {
+        int n = 0;
+        for (ByteBuf f; (f = queue.poll()) != null; n++) {
+          bytes.addAndGet(-f.readableBytes());
+          ch.write(f, ch.voidPromise());
+        }
+        if (n > 0) {
+          ch.flush();
+        }
+        scheduled.set(false);
+        // A frame offered after the last poll but before the reset found "scheduled" set and
+        // did not schedule: look again.
+        if (queue.isEmpty() || !scheduled.compareAndSet(false, true)) {
+          return;
+        }
+      }
+    }
+
+    void drop() {
+      for (ByteBuf f; (f = queue.poll()) != null; ) {
+        f.release();
+      }
+    }
+  }
+
+  private static final io.netty.util.AttributeKey<Outbound> OUTBOUND =
+      io.netty.util.AttributeKey.valueOf("beamgate.outbound");
+
+  private static Outbound outbound(Channel ch) {
+    Outbound o = ch.attr(OUTBOUND).get();
+    if (o == null) {
+      o = new Outbound(ch);
+      Outbound prev = ch.attr(OUTBOUND).setIfAbsent(o);
+      if (prev != null) {
+        o = prev;
+      }
+    }
+    return o;
+  }
+
   private static void write(Channel ch, ByteBuf frame) {
-    java.util.concurrent.atomic.AtomicInteger queued = ch.attr(QUEUED_WRITES).get();
-    if (queued == null) {
-      queued = new java.util.concurrent.atomic.AtomicInteger();
-      java.util.concurrent.atomic.AtomicInteger prev = ch.attr(QUEUED_WRITES).setIfAbsent(queued);
-      if (prev != null) {
-        queued = prev;
-      }
-    }
-    java.util.concurrent.atomic.AtomicInteger q = queued;
-    java.util.concurrent.atomic.AtomicLong bytes = ch.attr(QUEUED_BYTES).get();
-    if (bytes == null) {
-      bytes = new java.util.concurrent.atomic.AtomicLong();
-      java.util.concurrent.atomic.AtomicLong prev = ch.attr(QUEUED_BYTES).setIfAbsent(bytes);
-      if (prev != null) {
-        bytes = prev;
-      }
-    }
-    java.util.concurrent.atomic.AtomicLong b = bytes;
-    int size = frame.readableBytes();
-    b.addAndGet(size);
-    q.incrementAndGet();
-    ch.eventLoop().execute(() -> {
-      b.addAndGet(-size);
-      ch.write(frame, ch.voidPromise());
-      if (q.decrementAndGet() == 0) {
-        ch.flush();
-      }
-    });
+    outbound(ch).offer(frame);
   }
 
   /** Connects to {@code node} if not connected; the future completes when it is up. */
@@ -277,7 +333,7 @@ public final class DistConnections {
     }
   }
 
-  public synchronized boolean isUp(String node) {
+  public boolean isUp(String node) {
     PeerState p = peers.get(node);
     return p != null && p.up;
   }
@@ -292,9 +348,10 @@ public final class DistConnections {
     return s;
   }
 
-  public synchronized Optional<Handshake.Peer> peer(String node) {
+  public Optional<Handshake.Peer> peer(String node) {
     PeerState p = peers.get(node);
-    return p != null && p.up ? Optional.of(p.info) : Optional.empty();
+    Handshake.Peer info = p == null ? null : p.info;
+    return p != null && p.up && info != null ? Optional.of(info) : Optional.empty();
   }
 
   /** Closes the connection to {@code node}, if any. */
@@ -441,8 +498,8 @@ public final class DistConnections {
         ch.close();
         return;
       }
+      p.info = info; // before "up": the send fast path reads info once it sees up
       p.up = true;
-      p.info = info;
       for (Encoded e; (e = p.pending.poll()) != null; ) {
         for (ByteBuf f : frames(ch, e, info.flags())) {
           ch.write(f, ch.voidPromise());
@@ -529,12 +586,52 @@ public final class DistConnections {
     dispatcher.onControl(from, control, payload);
   }
 
+  /**
+   * A message in one frame behind a normal distribution header with no atom cache references
+   * ({@code [len][131][68][0]}, then the terms without version bytes), for peers with
+   * DFLAG_FRAGMENTS; null when it is too large for one fragment (it then goes by
+   * {@link #frames}).
+   */
+  private ByteBuf encodeWithHeader(ByteBufAllocator alloc, ControlMessage control,
+      Term payload) {
+    ByteBuf buf = alloc.buffer(isSmall(payload) ? 128 : 256);
+    try {
+      buf.writeInt(0).writeByte(131).writeByte(DistHeader.NORMAL).writeByte(0);
+      ByteBufSink sink = new ByteBufSink(buf);
+      EtfEncoder.encodeBody(control.toTerm(), sink);
+      if (control.hasPayload()) {
+        EtfEncoder.encodeBody(payload, sink);
+      }
+      if (buf.readableBytes() - 7 > settings.fragmentBytes()) {
+        buf.release();
+        return null;
+      }
+      buf.setInt(0, buf.readableBytes() - 4);
+      return buf;
+    } catch (RuntimeException e) {
+      buf.release();
+      throw e;
+    }
+  }
+
+  /** Terms whose encoding surely fits a small buffer; anything else gets its size computed. */
+  private static boolean isSmall(Term t) {
+    return !(t instanceof io.beamgate.node.term.Binary
+        || t instanceof io.beamgate.node.term.Tuple
+        || t instanceof io.beamgate.node.term.ErlList
+        || t instanceof io.beamgate.node.term.ErlMap
+        || t instanceof io.beamgate.node.term.BitBinary);
+  }
+
   /** An encoded frame, and where its payload term starts (-1: none). */
   record Encoded(ByteBuf frame, int payloadStart) {}
 
   /** A whole frame: 4-byte length, pass-through byte, control term, optional payload term. */
   static Encoded encode(ByteBufAllocator alloc, ControlMessage control, Term payload) {
-    ByteBuf buf = alloc.buffer(64);
+    // Size the buffer for large payloads up front, so it is not copied as it grows.
+    long hint = control.hasPayload() && !isSmall(payload)
+        ? 128 + EtfEncoder.encodedSize(payload) : 128;
+    ByteBuf buf = alloc.buffer((int) Math.min(hint, Integer.MAX_VALUE - 8));
     try {
       buf.writeInt(0);
       buf.writeByte(PASS_THROUGH);

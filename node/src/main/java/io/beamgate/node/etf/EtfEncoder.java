@@ -45,6 +45,38 @@ public final class EtfEncoder {
     encodeBody(t, out);
   }
 
+  /** The number of bytes {@link #encode(Term, ByteSink)} writes for {@code t}. */
+  public static long encodedSize(Term t) {
+    long[] n = new long[1];
+    encode(t, new ByteSink() {
+      @Override
+      public void writeByte(int b) {
+        n[0]++;
+      }
+
+      @Override
+      public void writeShort(int v) {
+        n[0] += 2;
+      }
+
+      @Override
+      public void writeInt(int v) {
+        n[0] += 4;
+      }
+
+      @Override
+      public void writeLong(long v) {
+        n[0] += 8;
+      }
+
+      @Override
+      public void writeBytes(byte[] src, int offset, int length) {
+        n[0] += length;
+      }
+    });
+    return n[0];
+  }
+
   /** Writes the term without a version byte. */
   public static void encodeBody(Term root, ByteSink out) {
     // Work items: a Term to write, or an Iterator of terms still to write (list/tuple/map

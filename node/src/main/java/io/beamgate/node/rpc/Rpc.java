@@ -2,7 +2,6 @@ package io.beamgate.node.rpc;
 
 import io.beamgate.node.LocalNode;
 import io.beamgate.node.Mailbox;
-import io.beamgate.node.dist.DistFlags;
 import io.beamgate.node.dist.NodeConnectException;
 import io.beamgate.node.term.Atom;
 import io.beamgate.node.term.ErlList;
@@ -26,20 +25,25 @@ public final class Rpc {
 
   /**
    * As {@code rpc:call(Node, Module, Function, Args, Timeout)}: the result, or an
-   * {@link RpcException} saying why there is none.
+   * {@link RpcException} saying why there is none. Through erpc when the peer offers
+   * DFLAG_SPAWN, else through rex; see {@link RpcClient} for the asynchronous form.
    */
   public static Term call(LocalNode self, String node, String module, String function,
       List<? extends Term> args, Duration timeout) throws RpcException, InterruptedException {
-    connect(self, node, timeout);
-    if (self.peerHas(node, DistFlags.SPAWN)) {
-      return erpcCall(self, node, module, function, args, timeout);
+    try {
+      return self.rpc().callAsync(node, module, function, args, timeout).get();
+    } catch (java.util.concurrent.ExecutionException e) {
+      if (e.getCause() instanceof RpcException re) {
+        throw re;
+      }
+      throw new IllegalStateException("rpc to " + node + " failed", e.getCause());
     }
-    return rexCall(self, node, module, function, args, timeout);
   }
 
   /** {@code rpc:call/5} through the remote {@code rex} server, as OTP before 23 did. */
   public static Term rexCall(LocalNode self, String node, String module, String function,
       List<? extends Term> args, Duration timeout) throws RpcException, InterruptedException {
+    connect(self, node, timeout);
     Term request = Tuple.of(Atom.of("call"), Atom.of(module), Atom.of(function),
         ErlList.of(args), self.groupLeader());
     Term reply = genCall(self, "rex", node, request, timeout);
@@ -57,11 +61,12 @@ public final class Rpc {
    */
   public static Term erpcCall(LocalNode self, String node, String module, String function,
       List<? extends Term> args, Duration timeout) throws RpcException, InterruptedException {
+    connect(self, node, timeout);
     try (Mailbox mb = self.createMailbox()) {
       Ref res = self.makeRef();
       List<Term> spawnArgs = List.of(res, Atom.of(module), Atom.of(function), ErlList.of(args));
       Ref reqId = self.spawnRequest(mb, node, ERPC, EXECUTE_CALL, spawnArgs);
-      while (true) {
+      {
         Term got = mb.receive(t -> t instanceof Tuple tu && tu.arity() >= 4
             && reqId.equals(tu.get(1)), timeout);
         if (got == null) {
@@ -71,9 +76,6 @@ public final class Rpc {
         }
         Tuple t = (Tuple) got;
         if (t.isTagged("spawn_reply", 4)) {
-          if (Atom.of("ok").equals(t.get(2))) {
-            continue; // spawned; the result comes with the DOWN
-          }
           throw new RpcException(RpcException.Kind.BADRPC, t.get(3),
               node + " refused to spawn erpc:execute_call/4: " + t.get(3));
         }
@@ -83,7 +85,7 @@ public final class Rpc {
     }
   }
 
-  private static Term erpcResult(String node, Ref res, Term reason) throws RpcException {
+  static Term erpcResult(String node, Ref res, Term reason) throws RpcException {
     if (reason instanceof Tuple r && r.arity() >= 3 && res.equals(r.get(0))
         && r.get(1) instanceof Atom kind) {
       switch (kind.name()) {
@@ -116,6 +118,9 @@ public final class Rpc {
 
   private static void connect(LocalNode self, String node, Duration timeout)
       throws RpcException {
+    if (self.isConnected(node)) {
+      return;
+    }
     try {
       self.connect(node, timeout);
     } catch (NodeConnectException e) {

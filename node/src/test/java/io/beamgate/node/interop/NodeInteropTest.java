@@ -199,6 +199,23 @@ class NodeInteropTest {
   }
 
   @Test
+  void thousandAsyncCallsInFlightFromOneThread() throws Exception {
+    io.beamgate.node.rpc.RpcClient rpc = java.rpc();
+    List<CompletableFuture<Term>> calls = new java.util.ArrayList<>();
+    for (int i = 0; i < 1000; i++) {
+      calls.add(rpc.callAsync(erl.name(), "erlang", "abs", List.of(Int.of(-i)), T));
+    }
+    for (int i = 0; i < 1000; i++) {
+      assertEquals(Int.of(i), calls.get(i).get(10, TimeUnit.SECONDS));
+    }
+    CompletableFuture<Term> slow = rpc.callAsync(erl.name(), "timer", "sleep",
+        List.of(Int.of(2000)), Duration.ofMillis(200));
+    java.util.concurrent.ExecutionException e = assertThrows(
+        java.util.concurrent.ExecutionException.class, () -> slow.get(5, TimeUnit.SECONDS));
+    assertEquals(RpcException.Kind.TIMEOUT, ((RpcException) e.getCause()).kind());
+  }
+
+  @Test
   void rexTimeoutIsTyped() {
     RpcException e = assertThrows(RpcException.class, () -> Rpc.call(java, erl.name(), "timer",
         "sleep", List.of(Int.of(3000)), Duration.ofMillis(300)));
