@@ -92,7 +92,13 @@ public final class Harness {
                 .run(conc, size, sec));
             results.add(new BeamgateClient(server, epmd.port(), "bgb_node_" + pid + "_" + n++)
                 .run(conc, size, sec));
-            Result[] last = results.subList(results.size() - 3, results.size())
+            int rows = 3;
+            if (conc > 1) {
+              results.add(new BeamgateAsyncClient(server, epmd.port(), "bgb_async_" + pid + "_"
+                  + n++).run(conc, size, sec));
+              rows = 4;
+            }
+            Result[] last = results.subList(results.size() - rows, results.size())
                 .toArray(Result[]::new);
             for (Result r : last) {
               System.out.printf(Locale.ROOT, "%-10s conc=%-3d size=%-8d %10.0f calls/s  p50=%6d us"
@@ -259,6 +265,84 @@ public final class Harness {
             throw new IllegalStateException("unexpected result " + r);
           }
         });
+      }
+    }
+  }
+
+  /** beamgate's asynchronous client: {@code conc} calls kept in flight, no thread per call. */
+  static final class BeamgateAsyncClient implements Client {
+    private final String server;
+    private final int epmdPort;
+    private final String name;
+
+    BeamgateAsyncClient(String server, int epmdPort, String name) {
+      this.server = server;
+      this.epmdPort = epmdPort;
+      this.name = name;
+    }
+
+    @Override
+    public Result run(int conc, int size, int seconds) throws Exception {
+      try (LocalNode node = LocalNode.startClient(NodeConfig.builder(name).cookie(COOKIE)
+          .epmdPort(epmdPort).build())) {
+        byte[] payload = new byte[size];
+        Arrays.fill(payload, (byte) 'x');
+        List<Term> args = List.of(Int.of(1), Tuple.of(Binary.wrap(payload)));
+        Duration t = Duration.ofSeconds(30);
+        io.beamgate.node.rpc.RpcClient rpc = node.rpc();
+        Rpc.call(node, server, "erlang", "element", args, t); // connect and warm
+        long warmEnd = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(500);
+        while (System.nanoTime() < warmEnd) {
+          Rpc.call(node, server, "erlang", "element", args, t);
+        }
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(conc);
+        long[][] lat = new long[conc][];
+        int[] counts = new int[conc];
+        Throwable[] failure = new Throwable[1];
+        long t0 = System.nanoTime();
+        for (int i = 0; i < conc; i++) {
+          int k = i;
+          lat[k] = new long[1024];
+          new Object() {
+            void next() {
+              long s = System.nanoTime();
+              rpc.callAsync(server, "erlang", "element", args, t).whenComplete((v, e) -> {
+                if (e != null) {
+                  failure[0] = e;
+                  done.countDown();
+                  return;
+                }
+                if (counts[k] == lat[k].length) {
+                  lat[k] = Arrays.copyOf(lat[k], counts[k] * 2);
+                }
+                lat[k][counts[k]++] = (System.nanoTime() - s) / 1000;
+                if (System.nanoTime() < end) {
+                  next();
+                } else {
+                  done.countDown();
+                }
+              });
+            }
+          }.next();
+        }
+        done.await();
+        long elapsedUs = (System.nanoTime() - t0) / 1000;
+        if (failure[0] != null) {
+          throw new IllegalStateException(failure[0]);
+        }
+        int total = Arrays.stream(counts).sum();
+        long[] all = new long[total];
+        int at = 0;
+        for (int i = 0; i < conc; i++) {
+          System.arraycopy(lat[i], 0, all, at, counts[i]);
+          at += counts[i];
+        }
+        Arrays.sort(all);
+        System.gc();
+        Runtime rt = Runtime.getRuntime();
+        return new Result("beamgate-async", conc, size, total, elapsedUs, pct(all, 50),
+            pct(all, 99), rt.totalMemory() - rt.freeMemory());
       }
     }
   }

@@ -38,7 +38,10 @@ final class Report {
         .append("- `erl`: another erl node, `rpc:call/4` (erpc underneath) — the anchor;\n")
         .append("- `jinterface`: OTP's JInterface (Debian erlang-jinterface), a mailbox per"
             + " caller, through `rex`;\n")
-        .append("- `beamgate`: beamgate's node, `Rpc.call` (erpc underneath).\n\n")
+        .append("- `beamgate`: beamgate's node, blocking `Rpc.call` (erpc underneath), a thread"
+            + " per caller;\n")
+        .append("- `beamgate-async`: the same node's `RpcClient.callAsync`, the 64 calls kept in"
+            + " flight without a thread each.\n\n")
         .append("Memory is the client's: erl's `erlang:memory(total)`, the JVM's used heap after"
             + " a GC for the Java clients (JInterface and beamgate share one JVM).\n\n");
     sb.append("| scenario | client | calls/s | MB/s | p50 us | p99 us | memory MiB |\n");
@@ -50,13 +53,20 @@ final class Report {
     }
     sb.append("\n![throughput relative to erl->erl](benchmarks.svg)\n\n");
     sb.append("Ratios are throughputs: beamgate's over erl's (`node/erl`) and over"
-        + " JInterface's (`node/jinterface`), per scenario.\n\n");
+        + " JInterface's (`node/jinterface`), per scenario; `async/...` for the asynchronous"
+        + " client where it ran.\n\n");
     List<String> parts = new ArrayList<>();
     for (Map.Entry<String, Map<String, Result>> e : byScenario(results).entrySet()) {
       Map<String, Result> m = e.getValue();
-      parts.add(String.format(Locale.ROOT, "%s node/erl=%.2f node/jinterface=%.2f", e.getKey(),
-          m.get("beamgate").rate() / m.get("erl").rate(),
-          m.get("beamgate").rate() / m.get("jinterface").rate()));
+      String part = String.format(Locale.ROOT, "%s node/erl=%.2f node/jinterface=%.2f",
+          e.getKey(), m.get("beamgate").rate() / m.get("erl").rate(),
+          m.get("beamgate").rate() / m.get("jinterface").rate());
+      if (m.containsKey("beamgate-async")) {
+        part += String.format(Locale.ROOT, " async/erl=%.2f async/jinterface=%.2f",
+            m.get("beamgate-async").rate() / m.get("erl").rate(),
+            m.get("beamgate-async").rate() / m.get("jinterface").rate());
+      }
+      parts.add(part);
     }
     sb.append(String.join("; ", parts)).append('\n');
     return sb.toString();
@@ -65,9 +75,9 @@ final class Report {
   /** Grouped bars: each client's throughput relative to erl's, per scenario. */
   static String svg(List<Result> results) {
     Map<String, Map<String, Result>> by = byScenario(results);
-    String[] clients = {"erl", "jinterface", "beamgate"};
-    String[] colors = {"#888888", "#d08020", "#2060c0"};
-    int groupW = 120;
+    String[] clients = {"erl", "jinterface", "beamgate", "beamgate-async"};
+    String[] colors = {"#888888", "#d08020", "#2060c0", "#60a0f0"};
+    int groupW = 150;
     int barW = 30;
     int h = 260;
     int top = 30;
@@ -75,7 +85,9 @@ final class Report {
     double max = 0.1;
     for (Map<String, Result> m : by.values()) {
       for (String c : clients) {
-        max = Math.max(max, m.get(c).rate() / m.get("erl").rate());
+        if (m.containsKey(c)) {
+          max = Math.max(max, m.get(c).rate() / m.get("erl").rate());
+        }
       }
     }
     max = Math.ceil(max * 2) / 2;
@@ -94,6 +106,9 @@ final class Report {
     for (Map.Entry<String, Map<String, Result>> e : by.entrySet()) {
       int gx = 60 + g * groupW;
       for (int i = 0; i < clients.length; i++) {
+        if (!e.getValue().containsKey(clients[i])) {
+          continue;
+        }
         double v = e.getValue().get(clients[i]).rate() / e.getValue().get("erl").rate();
         int bh = (int) (v / max * h);
         sb.append(String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\""
