@@ -326,6 +326,17 @@ public final class TermText {
 
   public static Term parse(String text, int maxDepth) {
     Parser p = new Parser(text, maxDepth);
+    try {
+      return p.whole();
+    } catch (TermSyntaxException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      // Values the term model refuses (a code point out of range, say): still a syntax error.
+      throw new TermSyntaxException("invalid term: " + e.getMessage(), p.pos + 1);
+    }
+  }
+
+  private static Term whole(Parser p) {
     Term t = p.term(0);
     p.skipSpace();
     if (p.peek() == '.') {
@@ -339,6 +350,8 @@ public final class TermText {
   }
 
   private static final class Parser {
+    /** Largest size of one binary segment, in bits. */
+    static final int MAX_SEGMENT_BITS = 1 << 20;
     private final String s;
     private final int maxDepth;
     int pos;
@@ -346,6 +359,10 @@ public final class TermText {
     Parser(String s, int maxDepth) {
       this.s = s;
       this.maxDepth = maxDepth;
+    }
+
+    Term whole() {
+      return TermText.whole(this);
     }
 
     TermSyntaxException error(String msg) {
@@ -723,21 +740,16 @@ public final class TermText {
         }
       }
       int digitsStart = pos;
-      while (!atEnd() && (Character.isDigit(s.charAt(pos)) || s.charAt(pos) == '_')) {
-        pos++;
-      }
-      if (digitsStart == pos) {
-        throw error("expected a number");
-      }
+      digitRun();
       String digits = s.substring(digitsStart, pos).replace("_", "");
       if (digits.length() > MAX_INTEGER_DIGITS) {
         throw new TermSyntaxException("integer literal: " + digits.length()
             + " digits (expected: <= " + MAX_INTEGER_DIGITS + ")", start + 1);
       }
       if (peek() == '#') {
-        int radix = Integer.parseInt(digits);
+        int radix = digits.length() > 2 ? -1 : Integer.parseInt(digits);
         if (radix < 2 || radix > 36) {
-          throw error("radix: " + radix + " (expected: 2..36)");
+          throw error("radix: " + digits + " (expected: 2..36)");
         }
         pos++;
         int ds = pos;
@@ -755,9 +767,7 @@ public final class TermText {
       }
       if (peek() == '.' && pos + 1 < s.length() && Character.isDigit(s.charAt(pos + 1))) {
         pos++;
-        while (!atEnd() && (Character.isDigit(s.charAt(pos)) || s.charAt(pos) == '_')) {
-          pos++;
-        }
+        digitRun();
         if (!atEnd() && (s.charAt(pos) == 'e' || s.charAt(pos) == 'E')) {
           pos++;
           if (!atEnd() && (s.charAt(pos) == '-' || s.charAt(pos) == '+')) {
@@ -780,6 +790,23 @@ public final class TermText {
       }
       BigInteger v = new BigInteger(digits);
       return Term.integer(neg ? v.negate() : v);
+    }
+
+    /** Digits, with single underscores between them as erl allows ({@code 1_000}). */
+    void digitRun() {
+      if (atEnd() || !Character.isDigit(s.charAt(pos))) {
+        throw error("expected a digit, got '" + describe() + "'");
+      }
+      while (!atEnd()) {
+        char c = s.charAt(pos);
+        if (Character.isDigit(c)) {
+          pos++;
+        } else if (c == '_' && pos + 1 < s.length() && Character.isDigit(s.charAt(pos + 1))) {
+          pos++;
+        } else {
+          break;
+        }
+      }
     }
 
     /** After {@code <<}: segments of strings and integers, with sizes and types. */
@@ -821,6 +848,9 @@ public final class TermText {
             throw error("expected a segment size");
           }
           size = Integer.parseInt(s.substring(ss, pos));
+          if (size > MAX_SEGMENT_BITS) {
+            throw error("segment size: " + size + " (expected: <= " + MAX_SEGMENT_BITS + ")");
+          }
         }
         String type = "integer";
         if (peek() == '/') {

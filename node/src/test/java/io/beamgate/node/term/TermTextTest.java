@@ -77,6 +77,12 @@ class TermTextTest {
     assertThrows(TermSyntaxException.class, () -> TermText.parse("{a} b"));
     assertThrows(TermSyntaxException.class, () -> TermText.parse(""));
     assertThrows(TermSyntaxException.class, () -> TermText.parse("#{a}"));
+    // Found by fuzzing: a sign followed by an underscore.
+    assertThrows(TermSyntaxException.class, () -> TermText.parse("+_\u001b"));
+    assertThrows(TermSyntaxException.class, () -> TermText.parse("1__0"));
+    assertEquals(Int.of(1000), TermText.parse("1_000"));
+    assertThrows(TermSyntaxException.class, () -> TermText.parse("9".repeat(40) + "#1"));
+    assertThrows(TermSyntaxException.class, () -> TermText.parse("37#1"));
   }
 
   @Test
