@@ -134,6 +134,7 @@ public final class LocalNode implements AutoCloseable {
     try {
       server = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
           .childOption(ChannelOption.TCP_NODELAY, true)
+          .childOption(ChannelOption.RCVBUF_ALLOCATOR, DistConnections.RECEIVE_BUFFERS)
           .childHandler(connections.acceptor())
           .bind(bind).sync().channel();
     } catch (Exception e) {

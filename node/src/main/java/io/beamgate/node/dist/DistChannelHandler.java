@@ -33,6 +33,7 @@ final class DistChannelHandler extends ChannelInboundHandlerAdapter {
   private final DistFrameDecoder decoder;
   private final EtfDecoder etf;
   private final DistHeader header = new DistHeader();
+  private io.netty.buffer.ByteBufAllocator alloc = io.netty.buffer.ByteBufAllocator.DEFAULT;
   private final java.util.Map<Long, Reassembly> partial = new java.util.HashMap<>();
   private ScheduledFuture<?> handshakeTimer;
   private String peerName;
@@ -169,9 +170,13 @@ final class DistChannelHandler extends ChannelInboundHandlerAdapter {
         if (partial.containsKey(seq)) {
           throw new DistProtocolException("fragment sequence " + seq + " started twice");
         }
-        Reassembly r = new Reassembly(refs, fragId - 1);
-        r.append(nio, connections.settings().maxFrameBytes());
+        // Fragments are of equal size but the last: size the buffer once, within the cap.
+        long expect = Math.min(connections.settings().maxFrameBytes(),
+            fragId * (long) nio.remaining());
+        Reassembly r = new Reassembly(refs, fragId - 1,
+            alloc.buffer((int) Math.min(expect, 1 << 30)));
         partial.put(seq, r);
+        r.append(nio, connections.settings().maxFrameBytes());
       }
       case DistHeader.FRAGMENT_CONT -> {
         long seq = nio.getLong();
@@ -188,7 +193,11 @@ final class DistChannelHandler extends ChannelInboundHandlerAdapter {
         r.next--;
         if (fragId == 1) {
           partial.remove(seq);
-          message(ByteBuffer.wrap(r.data.array(), 0, r.data.size()), r.refs);
+          try {
+            message(r.data.nioBuffer(), r.refs);
+          } finally {
+            r.data.release();
+          }
         }
       }
       default -> throw new DistProtocolException("distribution header " + kind
@@ -196,26 +205,25 @@ final class DistChannelHandler extends ChannelInboundHandlerAdapter {
     }
   }
 
-  /** Fragments of one message so far. */
+  /** Fragments of one message so far, in a pooled buffer (released when done or closed). */
   private static final class Reassembly {
     final Atom[] refs;
     long next;
-    final io.beamgate.node.etf.ByteArraySink data = new io.beamgate.node.etf.ByteArraySink(1 << 16);
+    final ByteBuf data;
 
-    Reassembly(Atom[] refs, long next) {
+    Reassembly(Atom[] refs, long next, ByteBuf data) {
       this.refs = refs;
       this.next = next;
+      this.data = data;
     }
 
     void append(ByteBuffer b, long cap) throws DistProtocolException {
-      long size = (long) data.size() + b.remaining();
+      long size = (long) data.readableBytes() + b.remaining();
       if (size > cap) {
         throw new DistProtocolException("reassembled message: more than " + cap
             + " bytes (expected: <= " + cap + ")");
       }
-      byte[] chunk = new byte[b.remaining()];
-      b.get(chunk);
-      data.writeBytes(chunk);
+      data.writeBytes(b);
     }
   }
 
@@ -261,7 +269,14 @@ final class DistChannelHandler extends ChannelInboundHandlerAdapter {
   }
 
   @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    alloc = ctx.alloc();
+  }
+
+  @Override
   public void channelInactive(ChannelHandlerContext ctx) {
+    partial.values().forEach(r -> r.data.release());
+    partial.clear();
     if (handshakeTimer != null) {
       handshakeTimer.cancel(false);
     }
