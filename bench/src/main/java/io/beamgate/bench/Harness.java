@@ -76,7 +76,8 @@ public final class Harness {
     try (EpmdServer epmd = EpmdServer.start(EpmdServer.Config.loopback(0))) {
       compileErlClient(tmp);
       String srvName = "bgb_srv_" + pid;
-      Process srv = erl(epmd.port(), tmp, "-sname", srvName, "-noshell");
+      Process srv = erl(epmd.port(), tmp, "-sname", srvName, "-noshell", "-eval",
+          "register(bg_sink, spawn(fun Loop() -> receive _ -> Loop() end end)).");
       try {
         String server = srvName + "@" + io.beamgate.node.NodeName.shortHostName();
         awaitRegistered(epmd.port(), srvName);
@@ -107,7 +108,9 @@ public final class Harness {
             }
           }
         }
-        String report = Report.markdown(results, seconds);
+        Fairness fairness = fairness(server, epmd.port(), "bgb_fair_" + pid, seconds);
+        System.out.println(fairness);
+        String report = Report.markdown(results, seconds, fairness);
         Files.createDirectories(out.toAbsolutePath().getParent());
         Files.writeString(out, report);
         Files.writeString(out.resolveSibling("benchmarks.svg"), Report.svg(results));
@@ -117,6 +120,39 @@ public final class Harness {
         srv.destroyForcibly();
         srv.waitFor(10, TimeUnit.SECONDS);
       }
+    }
+  }
+
+  /** Small calls timed alone, then while another mailbox sends 100 MB messages alongside. */
+  record Fairness(Result alone, Result withBulk, double bulkMbPerSec) {}
+
+  static Fairness fairness(String server, int epmdPort, String name, int seconds)
+      throws Exception {
+    try (LocalNode node = LocalNode.startClient(NodeConfig.builder(name).cookie(COOKIE)
+        .epmdPort(epmdPort).build())) {
+      List<Term> args = List.of(Int.of(1), Tuple.of(Binary.wrap(new byte[100])));
+      Duration t = Duration.ofSeconds(30);
+      Result alone = measure("beamgate", 1, 100, seconds,
+          () -> () -> Rpc.call(node, server, "erlang", "element", args, t));
+      io.beamgate.node.Mailbox bulk = node.createMailbox();
+      Binary hundredMb = Binary.wrap(new byte[100 << 20]);
+      java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+      java.util.concurrent.atomic.AtomicLong sent = new java.util.concurrent.atomic.AtomicLong();
+      Thread bg = new Thread(() -> {
+        while (!stop.get()) {
+          bulk.send("bg_sink", server, hundredMb);
+          sent.addAndGet(hundredMb.size());
+        }
+      });
+      long t0 = System.nanoTime();
+      bg.start();
+      Thread.sleep(200);
+      Result withBulk = measure("beamgate", 1, 100, seconds,
+          () -> () -> Rpc.call(node, server, "erlang", "element", args, t));
+      stop.set(true);
+      bg.join();
+      double mbps = sent.get() / 1e6 / ((System.nanoTime() - t0) / 1e9);
+      return new Fairness(alone, withBulk, mbps);
     }
   }
 

@@ -26,7 +26,7 @@ final class Report {
     return m;
   }
 
-  static String markdown(List<Result> results, int seconds) {
+  static String markdown(List<Result> results, int seconds, Harness.Fairness fair) {
     StringBuilder sb = new StringBuilder();
     sb.append("# Benchmarks\n\n");
     sb.append("Written by `bench/run.sh` (the harness in `bench/`) on ").append(LocalDate.now())
@@ -52,6 +52,19 @@ final class Report {
           r.memBytes() / 1048576.0));
     }
     sb.append("\n![throughput relative to erl->erl](benchmarks.svg)\n\n");
+    sb.append("What bounds each figure, and what was tried: [performance notes]"
+        + "(performance-notes.md).\n\n");
+    sb.append("## Fairness: small calls while 100 MB messages flow\n\n")
+        .append("beamgate's node makes sequential 100 B calls to the erl node, first alone, then"
+            + " while another of its mailboxes keeps sending 100 MB binaries to a process on the"
+            + " same erl node over the same connection (in fragments of 64 KiB, so the small"
+            + " calls interleave).\n\n")
+        .append("| small calls | calls/s | p50 us | p99 us |\n|---|---:|---:|---:|\n")
+        .append(String.format(Locale.ROOT, "| alone | %.0f | %d | %d |%n", fair.alone().rate(),
+            fair.alone().p50Us(), fair.alone().p99Us()))
+        .append(String.format(Locale.ROOT, "| with 100 MB messages flowing (%.0f MB/s) | %.0f |"
+            + " %d | %d |%n%n", fair.bulkMbPerSec(), fair.withBulk().rate(),
+            fair.withBulk().p50Us(), fair.withBulk().p99Us()));
     sb.append("Ratios are throughputs: beamgate's over erl's (`node/erl`) and over"
         + " JInterface's (`node/jinterface`), per scenario; `async/...` for the asynchronous"
         + " client where it ran.\n\n");

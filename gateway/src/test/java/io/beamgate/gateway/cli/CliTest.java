@@ -182,4 +182,31 @@ class CliTest {
     assertTrue(r.out().contains("{badrpc,"), r.out());
     assertTrue(r.out().contains("demo complete"), r.out());
   }
+
+  @Test
+  void nodeServeAnswersErlOnTheEchoMailbox() throws Exception {
+    String alive = ErlNode.uniqueName("served");
+    ProcessBuilder pb = new ProcessBuilder(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", System.getProperty("java.class.path"), Main.class.getName(),
+        "node", "serve", "--sname", alive, "--cookie", COOKIE,
+        "--epmd-port", Integer.toString(epmd.port())).redirectErrorStream(true);
+    Process p = pb.start();
+    try {
+      java.io.BufferedReader out = new java.io.BufferedReader(
+          new java.io.InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+      String first = out.readLine();
+      while (first != null && !first.contains("serving")) {
+        first = out.readLine();
+      }
+      assertTrue(first != null && first.contains("beamgate_echo registered"), first);
+      String node = first.substring(0, first.indexOf(' '));
+      assertEquals("pong", erl.evalOk("net_adm:ping('" + node + "')."));
+      assertEquals("true", erl.evalOk("T = {self(), make_ref(), #{a => [1.5, <<\"b\">>]}},"
+          + " T =:= gen_server:call({beamgate_echo, '" + node + "'}, T)."));
+    } finally {
+      p.destroyForcibly();
+      p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+    }
+  }
 }
