@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
     description = "A policy-enforcing mTLS gateway for Erlang/Elixir clusters.",
     subcommands = {
       DemoCommand.class,
+      io.beamgate.certs.cli.CertsCommand.class,
       EpmdCommand.class,
       NodeCommand.class,
       CommandLine.HelpCommand.class
@@ -29,6 +30,7 @@ public final class Main implements Runnable {
   /** The command line with beamgate's conventions (exit 64 on bad usage). */
   public static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new Main());
+    applyVersion(cl);
     cl.setParameterExceptionHandler((ex, args) -> {
       CommandLine bad = ex.getCommandLine();
       bad.getErr().println(bad.getCommandSpec().qualifiedName() + ": " + ex.getMessage());
@@ -36,6 +38,12 @@ public final class Main implements Runnable {
       return EXIT_USAGE;
     });
     return cl;
+  }
+
+  /** Every subcommand, from any module, prints beamgate's version on --version. */
+  private static void applyVersion(CommandLine cl) {
+    cl.getCommandSpec().versionProvider(new VersionProvider());
+    cl.getSubcommands().values().forEach(Main::applyVersion);
   }
 
   public static void main(String[] args) {
