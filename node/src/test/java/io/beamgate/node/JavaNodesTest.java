@@ -151,11 +151,16 @@ class JavaNodesTest {
   void pendingQueueLimitWhileConnecting() throws Exception {
     LocalNode a = start(config("pq").maxPendingBytes(1024));
     Mailbox src = a.createMailbox();
-    // A node EPMD does not know: the connection stays pending until the look-up fails.
-    src.send("x", "nobody@127.0.0.1", Binary.wrap(new byte[500]));
-    IllegalStateException e = assertThrows(IllegalStateException.class,
-        () -> src.send("x", "nobody@127.0.0.1", Binary.wrap(new byte[600])));
-    assertTrue(e.getMessage().contains("(expected: <= 1024)"), e.getMessage());
+    // A peer that accepts TCP but never answers: the connection stays pending (handshake).
+    try (java.net.ServerSocket silent = new java.net.ServerSocket(0);
+        io.beamgate.node.epmd.EpmdClient.Registration reg =
+            new io.beamgate.node.epmd.EpmdClient("127.0.0.1", epmd.port(), T)
+                .register("mute", silent.getLocalPort(), false)) {
+      src.send("x", "mute@127.0.0.1", Binary.wrap(new byte[500]));
+      IllegalStateException e = assertThrows(IllegalStateException.class,
+          () -> src.send("x", "mute@127.0.0.1", Binary.wrap(new byte[600])));
+      assertTrue(e.getMessage().contains("(expected: <= 1024)"), e.getMessage());
+    }
   }
 
   @Test

@@ -1,0 +1,50 @@
+package io.beamgate.security.tls;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * What a TLS context is made from.
+ *
+ * @param certificateChain PEM: this side's certificate, then its intermediates
+ * @param privateKey PEM, PKCS#8, unencrypted; must not be readable by group or others
+ * @param trustedCas PEM bundle of the CAs that may issue the peer's certificate
+ * @param crl PEM certificate revocation list, or null for none; when set, it must be readable
+ *     and current (its nextUpdate not passed), or no context is made (fail closed)
+ * @param allowTls12 also accept TLS 1.2, then only with ECDHE and AEAD suites (default: 1.3 only)
+ * @param handshakeTimeout a handshake not complete by then is abandoned
+ */
+public record TlsSettings(Path certificateChain, Path privateKey, Path trustedCas, Path crl,
+    boolean allowTls12, Duration handshakeTimeout) {
+  public static final String ALPN = "beamgate/1";
+
+  public TlsSettings {
+    Objects.requireNonNull(certificateChain, "certificateChain");
+    Objects.requireNonNull(privateKey, "privateKey");
+    Objects.requireNonNull(trustedCas, "trustedCas");
+    Objects.requireNonNull(handshakeTimeout, "handshakeTimeout");
+    if (handshakeTimeout.isNegative() || handshakeTimeout.isZero()) {
+      throw new IllegalArgumentException("handshakeTimeout: " + handshakeTimeout
+          + " (expected: > 0)");
+    }
+  }
+
+  public static TlsSettings of(Path chain, Path key, Path cas) {
+    return new TlsSettings(chain, key, cas, null, false, Duration.ofSeconds(10));
+  }
+
+  public TlsSettings withCrl(Path crlFile) {
+    return new TlsSettings(certificateChain, privateKey, trustedCas, crlFile, allowTls12,
+        handshakeTimeout);
+  }
+
+  public TlsSettings withTls12(boolean allow) {
+    return new TlsSettings(certificateChain, privateKey, trustedCas, crl, allow,
+        handshakeTimeout);
+  }
+
+  public TlsSettings withHandshakeTimeout(Duration d) {
+    return new TlsSettings(certificateChain, privateKey, trustedCas, crl, allowTls12, d);
+  }
+}

@@ -1,0 +1,300 @@
+package io.beamgate.security.tls;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.beamgate.certs.DevCa;
+import io.beamgate.certs.HeldCertificate;
+import io.beamgate.security.identity.Principal;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslHandler;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Black-box: a TLS echo server with the server context, and clients of every kind. */
+class TlsContextsTest {
+  @TempDir static Path dir;
+  static DevCa ca;
+  static TlsSettings serverSettings;
+  static EventLoopGroup group;
+  static Channel server;
+  /** Server-side handshake outcomes: the principal's name, or "FAIL: reason". */
+  static final LinkedBlockingQueue<String> outcomes = new LinkedBlockingQueue<>();
+
+  @BeforeAll
+  static void start() throws Exception {
+    ca = DevCa.init(dir.resolve("ca"), "test CA", Duration.ofDays(1), false);
+    HeldCertificate srv = ca.issue(HeldCertificate.builder().commonName("server")
+        .dns("localhost").ip("127.0.0.1").serverAuth());
+    srv.writeTo(dir.resolve("server.pem"), dir.resolve("server.key"));
+    Path crl = dir.resolve("crl.pem");
+    Files.writeString(crl, DevCa.pem(ca.crl(Duration.ofDays(1))));
+    serverSettings = TlsSettings.of(dir.resolve("server.pem"), dir.resolve("server.key"),
+        dir.resolve("ca/ca.pem")).withCrl(crl).withHandshakeTimeout(Duration.ofSeconds(2));
+    group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
+    server = startServer(serverSettings);
+  }
+
+  static Channel startServer(TlsSettings s) throws Exception {
+    SslContext ctx = TlsContexts.server(s);
+    return new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+        .childHandler(new ChannelInitializer<SocketChannel>() {
+          @Override
+          protected void initChannel(SocketChannel ch) {
+            SslHandler ssl = TlsContexts.handler(ctx, ch.alloc(), s);
+            ssl.handshakeFuture().addListener(f -> {
+              if (f.isSuccess()) {
+                Principal p = Principal.of((java.security.cert.X509Certificate)
+                    ssl.engine().getSession().getPeerCertificates()[0]);
+                outcomes.add(p.name());
+              } else {
+                outcomes.add("FAIL: " + f.cause());
+              }
+            });
+            ch.pipeline().addLast(ssl).addLast(new SimpleChannelInboundHandler<ByteBuf>() {
+              @Override
+              protected void channelRead0(ChannelHandlerContext c, ByteBuf msg) {
+                c.writeAndFlush(msg.retain());
+              }
+            });
+          }
+        }).bind(new InetSocketAddress("127.0.0.1", 0)).sync().channel();
+  }
+
+  @AfterAll
+  static void stop() {
+    if (server != null) {
+      server.close().awaitUninterruptibly();
+    }
+    group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
+  }
+
+  static int port() {
+    return ((InetSocketAddress) server.localAddress()).getPort();
+  }
+
+  /** Connects with {@code ctx}, sends "ping" and returns what came back (null: nothing). */
+  static String tryClient(SslContext ctx) throws Exception {
+    outcomes.clear();
+    CompletableFuture<String> echo = new CompletableFuture<>();
+    Channel ch = new Bootstrap().group(group).channel(NioSocketChannel.class)
+        .handler(new ChannelInitializer<SocketChannel>() {
+          @Override
+          protected void initChannel(SocketChannel c) {
+            c.pipeline().addLast(ctx.newHandler(c.alloc(), "localhost", port()))
+                .addLast(new SimpleChannelInboundHandler<ByteBuf>() {
+                  @Override
+                  protected void channelRead0(ChannelHandlerContext x, ByteBuf msg) {
+                    echo.complete(msg.toString(StandardCharsets.US_ASCII));
+                  }
+
+                  @Override
+                  public void channelInactive(ChannelHandlerContext x) {
+                    echo.complete(null);
+                  }
+
+                  @Override
+                  public void exceptionCaught(ChannelHandlerContext x, Throwable t) {
+                    echo.complete(null);
+                    x.close();
+                  }
+                });
+          }
+        }).connect("127.0.0.1", port()).sync().channel();
+    ch.writeAndFlush(Unpooled.copiedBuffer("ping", StandardCharsets.US_ASCII));
+    try {
+      return echo.get(10, TimeUnit.SECONDS);
+    } finally {
+      ch.close();
+    }
+  }
+
+  static SslContext clientWith(HeldCertificate cert, String name) throws Exception {
+    Path c = dir.resolve(name + ".pem");
+    Path k = dir.resolve(name + ".key");
+    cert.writeTo(c, k);
+    return TlsContexts.client(TlsSettings.of(c, k, dir.resolve("ca/ca.pem")));
+  }
+
+  static String serverOutcome() throws InterruptedException {
+    String o = outcomes.poll(10, TimeUnit.SECONDS);
+    assertTrue(o != null, "the server saw a handshake");
+    return o;
+  }
+
+  @Test
+  void theRightClientIsServedAndNamed() throws Exception {
+    SslContext ok = clientWith(ca.issue(HeldCertificate.builder().uri("spiffe://t/app")
+        .clientAuth()), "good");
+    assertEquals("ping", tryClient(ok));
+    assertEquals("spiffe://t/app", serverOutcome());
+  }
+
+  @Test
+  void clientWithoutCertificateIsRefused() throws Exception {
+    SslContext none = SslContextBuilder.forClient().trustManager(dir.resolve("ca/ca.pem")
+        .toFile()).protocols("TLSv1.3").build();
+    assertEquals(null, tryClient(none));
+    assertTrue(serverOutcome().startsWith("FAIL"));
+  }
+
+  @Test
+  void foreignCaSelfSignedExpiredNotYetValidAndWrongUsageAreRefused() throws Exception {
+    DevCa foreign = DevCa.init(dir.resolve("foreign"), "foreign CA", Duration.ofDays(1), false);
+    Instant now = Instant.now();
+    List<HeldCertificate> bad = new ArrayList<>();
+    bad.add(foreign.issue(HeldCertificate.builder().commonName("f").clientAuth()));
+    bad.add(HeldCertificate.builder().commonName("self").clientAuth().build());
+    bad.add(ca.issue(HeldCertificate.builder().commonName("old").clientAuth()
+        .validity(now.minus(Duration.ofDays(3)), now.minus(Duration.ofDays(1)))));
+    bad.add(ca.issue(HeldCertificate.builder().commonName("new").clientAuth()
+        .validity(now.plus(Duration.ofDays(1)), now.plus(Duration.ofDays(3)))));
+    bad.add(ca.issue(HeldCertificate.builder().commonName("srvonly").serverAuth()));
+    int i = 0;
+    for (HeldCertificate c : bad) {
+      String name = "bad" + i++;
+      assertEquals(null, tryClient(clientWith(c, name)), name);
+      String o = serverOutcome();
+      assertTrue(o.startsWith("FAIL"), name + ": " + o);
+    }
+  }
+
+  @Test
+  void revokedClientIsRefusedOnceTheCrlSaysSo() throws Exception {
+    HeldCertificate c = ca.issue(HeldCertificate.builder().commonName("torevoke").clientAuth());
+    SslContext ctx = clientWith(c, "rev");
+    assertEquals("ping", tryClient(ctx));
+    serverOutcome();
+    ca.revoke(c.certificate());
+    Path crl = dir.resolve("crl2.pem");
+    Files.writeString(crl, DevCa.pem(ca.crl(Duration.ofDays(1))));
+    Channel s2 = startServer(serverSettings.withCrl(crl));
+    Channel old = server;
+    server = s2;
+    try {
+      assertEquals(null, tryClient(ctx));
+      String o = serverOutcome();
+      assertTrue(o.startsWith("FAIL") && o.toLowerCase().contains("revoked"), o);
+    } finally {
+      server = old;
+      s2.close();
+    }
+  }
+
+  @Test
+  void staleUnreadableOrForeignCrlRefusesToMakeAContext() throws Exception {
+    Path stale = dir.resolve("stale.pem");
+    Files.writeString(stale, DevCa.pem(ca.crl(Duration.ofSeconds(1))));
+    Thread.sleep(1500);
+    TlsException e = assertThrows(TlsException.class,
+        () -> TlsContexts.server(serverSettings.withCrl(stale)));
+    assertTrue(e.getMessage().contains("stale"), e.getMessage());
+    TlsException missing = assertThrows(TlsException.class,
+        () -> TlsContexts.server(serverSettings.withCrl(dir.resolve("nope.pem"))));
+    assertTrue(missing.getMessage().contains("cannot read the CRL"), missing.getMessage());
+    DevCa other = DevCa.init(dir.resolve("other"), "other", Duration.ofDays(1), false);
+    Path foreignCrl = dir.resolve("foreign-crl.pem");
+    Files.writeString(foreignCrl, DevCa.pem(other.crl(Duration.ofDays(1))));
+    TlsException foreign = assertThrows(TlsException.class,
+        () -> TlsContexts.server(serverSettings.withCrl(foreignCrl)));
+    assertTrue(foreign.getMessage().contains("not signed by any trusted CA"),
+        foreign.getMessage());
+  }
+
+  @Test
+  void keyReadableByOthersIsRefused() throws Exception {
+    Path key = dir.resolve("open.key");
+    Files.copy(dir.resolve("server.key"), key);
+    Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-r--r--"));
+    TlsException e = assertThrows(TlsException.class, () -> TlsContexts.server(
+        TlsSettings.of(dir.resolve("server.pem"), key, dir.resolve("ca/ca.pem"))));
+    assertTrue(e.getMessage().contains("accessible to group or others"), e.getMessage());
+  }
+
+  private static String sClient(String... extra) throws Exception {
+    HeldCertificate c = ca.issue(HeldCertificate.builder().commonName("ossl").clientAuth());
+    c.writeTo(dir.resolve("ossl.pem"), dir.resolve("ossl.key"));
+    List<String> cmd = new ArrayList<>(List.of("openssl", "s_client", "-connect",
+        "127.0.0.1:" + port(), "-CAfile", dir.resolve("ca/ca.pem").toString(), "-cert",
+        dir.resolve("ossl.pem").toString(), "-key", dir.resolve("ossl.key").toString()));
+    cmd.addAll(List.of(extra));
+    Process p;
+    try {
+      p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    } catch (java.io.IOException e) {
+      if ("true".equalsIgnoreCase(System.getenv("CI"))) {
+        throw new AssertionError("openssl missing under CI=true", e);
+      }
+      org.junit.jupiter.api.Assumptions.abort("openssl not installed");
+      return "";
+    }
+    p.getOutputStream().close();
+    String out = new String(p.getInputStream().readAllBytes());
+    p.waitFor(20, TimeUnit.SECONDS);
+    return out;
+  }
+
+  /** s_client's summary line when a handshake is refused. */
+  private static boolean refused(String out) {
+    return out.contains("Cipher is (NONE)");
+  }
+
+  @Test
+  void opensslClientsSeeOnlyTls13AndAeadSuites() throws Exception {
+    String ok = sClient("-tls1_3", "-alpn", "beamgate/1");
+    assertTrue(ok.contains("New, TLSv1.3, Cipher is TLS_AES_"), ok);
+    assertTrue(ok.contains("ALPN protocol: beamgate/1"), ok);
+    assertTrue(refused(sClient("-tls1_2")), "TLS 1.2 is refused unless allowed");
+    String tls11 = sClient("-tls1_1");
+    assertTrue(refused(tls11) && tls11.contains("alert"), tls11);
+  }
+
+  @Test
+  void tls12WhenAllowedOffersOnlyEcdheAead() throws Exception {
+    Channel s12 = startServer(serverSettings.withTls12(true));
+    Channel old = server;
+    server = s12;
+    try {
+      String aead = sClient("-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256");
+      assertTrue(aead.contains("New, TLSv1.2, Cipher is ECDHE-ECDSA-AES128-GCM-SHA256"), aead);
+      assertTrue(refused(sClient("-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-SHA")),
+          "CBC (non-AEAD) suites are refused");
+      assertTrue(refused(sClient("-tls1_2", "-cipher", "AES128-GCM-SHA256")),
+          "suites without ECDHE are refused");
+      assertTrue(refused(sClient("-tls1_1")), "TLS 1.1 is refused");
+    } finally {
+      server = old;
+      s12.close();
+    }
+  }
+}
