@@ -1,0 +1,63 @@
+package io.beamgate.security.policy;
+
+import io.beamgate.security.identity.Principal;
+import java.util.List;
+
+/**
+ * What each principal may do: default deny; a request is allowed when a rule naming the
+ * principal allows it; deny-listed functions only by an exact {@code unsafe} entry. When a
+ * principal has a rule in shadow mode, what would be denied is allowed and reported as
+ * shadow-denied (for rolling out a stricter policy); deny-listed functions stay denied.
+ */
+public record Policy(List<Rule> rules, int atomBudget) {
+  public Policy {
+    rules = List.copyOf(rules);
+  }
+
+  /** May {@code p} call {@code module:function/arity}? */
+  public Decision call(Principal p, String module, String function, int arity) {
+    String denied = DenyList.reason(module, function, arity);
+    Rule matchedPrincipal = null;
+    for (Rule r : rules) {
+      if (r.principals().stream().noneMatch(m -> m.matches(p))) {
+        continue;
+      }
+      matchedPrincipal = r;
+      for (CallPattern c : r.calls()) {
+        if (!c.matches(module, function, arity)) {
+          continue;
+        }
+        if (denied != null && !(r.unsafe() && c.isExact())) {
+          continue; // no wildcard covers a deny-listed function
+        }
+        return Decision.allow(r);
+      }
+    }
+    if (denied != null) {
+      return Decision.deny(null, denied); // never softened by shadow mode
+    }
+    String reason = matchedPrincipal == null ? "no rule names principal " + p.name()
+        : "no rule allows " + module + ":" + function + "/" + arity + " for " + p.name();
+    return shadowed(p, reason);
+  }
+
+  /** May {@code p} send to the process registered as {@code name}? */
+  public Decision send(Principal p, String name) {
+    for (Rule r : rules) {
+      if (r.principals().stream().anyMatch(m -> m.matches(p)) && r.sends().contains(name)) {
+        return Decision.allow(r);
+      }
+    }
+    return shadowed(p, "no rule allows sends to " + name + " for " + p.name());
+  }
+
+  /** A denial, unless a shadow rule for the principal turns it into a logged allow. */
+  private Decision shadowed(Principal p, String reason) {
+    for (Rule r : rules) {
+      if (r.shadow() && r.principals().stream().anyMatch(m -> m.matches(p))) {
+        return new Decision(true, r, reason, true);
+      }
+    }
+    return Decision.deny(null, reason);
+  }
+}

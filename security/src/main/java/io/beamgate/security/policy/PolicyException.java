@@ -1,0 +1,8 @@
+package io.beamgate.security.policy;
+
+/** A policy file that cannot be used; the message names the file, line and key. */
+public class PolicyException extends Exception {
+  public PolicyException(String message) {
+    super(message);
+  }
+}

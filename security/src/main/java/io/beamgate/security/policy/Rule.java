@@ -1,0 +1,27 @@
+package io.beamgate.security.policy;
+
+import io.beamgate.security.guard.GuardRule;
+import io.beamgate.security.identity.PrincipalMatcher;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * One policy rule: who ({@code principals}), what ({@code calls}, {@code sends}), within which
+ * limits, and whether it only logs what it would deny ({@code shadow}).
+ */
+public record Rule(String id, List<PrincipalMatcher> principals, List<CallPattern> calls,
+    Set<String> sends, Limits limits, GuardRule guard, boolean shadow, boolean unsafe) {
+
+  /**
+   * Per-rule limits.
+   *
+   * @param ratePerSecond requests per second per principal (default 100)
+   * @param concurrency requests in flight per principal (default 16)
+   * @param timeoutMillis per-call timeout (default 5000)
+   * @param maxResultBytes largest result returned (default 1 MiB)
+   */
+  public record Limits(int ratePerSecond, int concurrency, long timeoutMillis,
+      long maxResultBytes) {
+    public static final Limits DEFAULTS = new Limits(100, 16, 5_000, 1 << 20);
+  }
+}

@@ -1,0 +1,140 @@
+package io.beamgate.security.policy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.beamgate.certs.HeldCertificate;
+import io.beamgate.security.identity.Principal;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class PolicyFileTest {
+  static final String GOOD = """
+      version: 1
+      atom_budget: 500
+      groups:
+        ops: ["uri:spiffe://example.org/ops/*"]
+      rules:
+        - id: kv-clients
+          principals: ["group:ops", "dns:client.example.org"]
+          calls: ["kv:get/1", "kv:put/2", "kv_stats:*", "erlang:*"]
+          sends: [kv_server]
+          atoms: [get, put]
+          limits: {rate_per_second: 50, concurrency: 4, timeout_ms: 2000,
+                   max_arg_bytes: 65536, max_result_bytes: 1048576, max_depth: 16}
+      """;
+
+  static Principal principal(String uri) throws Exception {
+    return Principal.of(HeldCertificate.builder().uri(uri).build().certificate());
+  }
+
+  static String error(String yaml) {
+    return assertThrows(PolicyException.class, () -> PolicyFile.parse("p.yaml", yaml))
+        .getMessage();
+  }
+
+  @Test
+  void aGoodPolicyAllowsWhatItNamesAndNothingElse() throws Exception {
+    Policy p = PolicyFile.parse("p.yaml", GOOD).policy();
+    assertEquals(500, p.atomBudget());
+    Principal ops = principal("spiffe://example.org/ops/alice");
+    assertTrue(p.call(ops, "kv", "get", 1).allowed());
+    assertFalse(p.call(ops, "kv", "get", 2).allowed(), "arity is part of the rule");
+    assertTrue(p.call(ops, "kv_stats", "anything", 3).allowed());
+    assertTrue(p.send(ops, "kv_server").allowed());
+    assertFalse(p.send(ops, "other").allowed());
+    Decision d = p.call(principal("spiffe://example.org/dev/bob"), "kv", "get", 1);
+    assertFalse(d.allowed());
+    assertEquals("no rule names principal spiffe://example.org/dev/bob", d.reason());
+    Rule r = p.call(ops, "kv", "put", 2).rule();
+    assertEquals(50, r.limits().ratePerSecond());
+    assertEquals(16, r.guard().maxDepth());
+    assertTrue(r.guard().allowedAtoms().contains("put"));
+  }
+
+  @Test
+  void noWildcardEverCoversTheDenyList() throws Exception {
+    Policy p = PolicyFile.parse("p.yaml", GOOD).policy();
+    Principal ops = principal("spiffe://example.org/ops/alice");
+    assertTrue(p.call(ops, "erlang", "node", 0).allowed(), "erlang:* covers harmless BIFs");
+    for (String f : DenyList.FUNCTIONS) {
+      String[] mf = f.split(":");
+      if (mf[0].equals("erlang")) {
+        Decision d = p.call(ops, mf[0], mf[1], 2);
+        assertFalse(d.allowed(), f);
+        assertTrue(d.reason().contains("deny-list"), d.reason());
+      }
+    }
+    for (String m : DenyList.MODULES) {
+      String yaml = GOOD.replace("\"erlang:*\"", "\"" + m + ":*\"");
+      assertTrue(error(yaml).contains("a wildcard never covers it"), m);
+    }
+    assertTrue(error(GOOD.replace("\"erlang:*\"", "\"erlang:apply\"")).contains("never covers"));
+  }
+
+  @Test
+  void unsafeNeedsAnExactNameAndTheFlagAndWarns() throws Exception {
+    String needsFlag = GOOD.replace("\"erlang:*\"", "\"os:cmd/1\"");
+    assertTrue(error(needsFlag).contains("needs unsafe: true"), error(needsFlag));
+    PolicyFile.Loaded l = PolicyFile.parse("p.yaml", needsFlag.replace("max_depth: 16}",
+        "max_depth: 16}\n    unsafe: true"));
+    assertEquals(1, l.warnings().size());
+    assertTrue(l.warnings().get(0).contains("allows os:cmd/1"), l.warnings().get(0));
+    Principal ops = principal("spiffe://example.org/ops/alice");
+    assertTrue(l.policy().call(ops, "os", "cmd", 1).allowed());
+    assertFalse(l.policy().call(ops, "os", "cmd", 2).allowed(), "only the exact arity");
+  }
+
+  @Test
+  void shadowModeAllowsButSaysItWouldDenyAndNeverForTheDenyList() throws Exception {
+    Policy p = PolicyFile.parse("p.yaml", GOOD.replace("max_depth: 16}",
+        "max_depth: 16}\n    shadow: true")).policy();
+    Principal ops = principal("spiffe://example.org/ops/alice");
+    Decision d = p.call(ops, "kv", "delete", 1);
+    assertTrue(d.allowed() && d.shadowDenied(), d.toString());
+    assertFalse(p.call(ops, "os", "cmd", 1).allowed(), "the deny-list holds in shadow mode");
+  }
+
+  @Test
+  void eachKindOfFileErrorNamesTheLineAndKey() {
+    assertEquals("p.yaml:9: colour: unknown key in rule (expected one of [allow_pids,"
+        + " allow_refs, atoms, calls, id, limits, principals, sends, shadow, unsafe])",
+        error(GOOD.replace("    sends: [kv_server]", "    colour: blue\n    sends: [kv_server]")));
+    assertTrue(error(GOOD.replace("atom_budget: 500", "atom_budget: lots"))
+        .startsWith("p.yaml:2: atom_budget: 'lots' (expected: a whole number)"));
+    assertTrue(error(GOOD.replace("atom_budget: 500", "atom_budget: 500\natom_budget: 5"))
+        .contains("atom_budget: duplicate key"));
+    assertTrue(error(GOOD.replace("    principals: [\"group:ops\", \"dns:client.example.org\"]\n",
+        "")).contains("principals: missing"));
+    assertTrue(error(GOOD.replace("version: 1\n", "")).contains("version: missing"));
+    assertTrue(error(GOOD.replace("version: 1", "version: 2")).contains("(expected: 1)"));
+    assertTrue(error(GOOD.replace("\"kv:get/1\"", "\"kv-get\"")).contains("calls:"));
+    assertTrue(error(GOOD.replace("group:ops", "group:nobody")).contains("unknown group"));
+    assertTrue(error(GOOD.replace("shadow", "x").replace("sends: [kv_server]",
+        "shadow: maybe")).contains("(expected: true or false)"));
+    assertTrue(error(GOOD.replace("    calls: [\"kv:get/1\", \"kv:put/2\", \"kv_stats:*\","
+        + " \"erlang:*\"]\n", "").replace("    sends: [kv_server]\n", ""))
+        .contains("allows nothing"));
+    assertTrue(error("").contains("empty policy"));
+    assertTrue(error("version: 1\nrules: []\n").contains("empty (a policy must allow"));
+    assertTrue(error("version: [1").contains("not valid YAML"));
+    assertTrue(error(GOOD.replace("concurrency: 4", "concurrency: 0")).contains(
+        "concurrency: 0 (expected: >= 1)"));
+  }
+
+  @Test
+  void aPolicyOthersCanWriteIsRefused(@TempDir Path dir) throws Exception {
+    Path f = dir.resolve("policy.yaml");
+    Files.writeString(f, GOOD);
+    Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-rw-r--"));
+    PolicyException e = assertThrows(PolicyException.class, () -> PolicyFile.load(f));
+    assertTrue(e.getMessage().contains("writable by group or others"), e.getMessage());
+    Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-r--r--"));
+    assertEquals(1, PolicyFile.load(f).policy().rules().size());
+  }
+}
