@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
       DemoCommand.class,
       io.beamgate.certs.cli.CertsCommand.class,
       EpmdCommand.class,
+      GatewayCommand.class,
       NodeCommand.class,
       CommandLine.HelpCommand.class
     })

@@ -1,0 +1,130 @@
+package io.beamgate.security.config;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.snakeyaml.engine.v2.nodes.Node;
+
+/**
+ * Reads the gateway configuration: strict YAML (unknown or duplicate keys, wrong types and
+ * missing fields are errors with file and line).
+ *
+ * <pre>
+ * version: 1
+ * listen: {address: 0.0.0.0, port: 9443}
+ * tls:
+ *   certificate: gateway.pem        # chain, PEM
+ *   key: gateway.key                # PKCS#8 PEM, owner-only
+ *   client_cas: clients-ca.pem      # CAs that issue client certificates
+ *   crl: clients.crl                # optional; when set, must be readable and current
+ *   allow_tls12: false
+ *   handshake_timeout_ms: 10000
+ * cluster:
+ *   node_name: beamgate_gw@10.0.0.5
+ *   cookie_file: cookie             # owner-only; never logged
+ *   listen_address: 10.0.0.5        # distribution listens here only (the LAN)
+ *   epmd_port: 4369
+ *   backends: [app@10.0.0.10]
+ *   routing: round_robin            # round_robin | least_in_flight | hash
+ * limits: {max_connections: 10000, max_in_flight: 1000, max_frame_bytes: 1048576,
+ *          idle_timeout_ms: 300000}
+ * policy: policy.yaml
+ * audit: audit.jsonl
+ * </pre>
+ */
+public final class GatewayConfigFile {
+  private static final Set<String> TOP = Set.of("version", "listen", "tls", "cluster", "limits",
+      "policy", "audit");
+  private static final Set<String> LISTEN = Set.of("address", "port");
+  private static final Set<String> TLS = Set.of("certificate", "key", "client_cas", "crl",
+      "allow_tls12", "handshake_timeout_ms");
+  private static final Set<String> CLUSTER = Set.of("node_name", "cookie_file",
+      "listen_address", "epmd_port", "backends", "routing");
+  private static final Set<String> LIMITS = Set.of("max_connections", "max_in_flight",
+      "max_frame_bytes", "idle_timeout_ms");
+  private static final Set<String> ROUTING = Set.of("round_robin", "least_in_flight", "hash");
+
+  private GatewayConfigFile() {}
+
+  public static GatewayConfig load(Path file) throws ConfigException, IOException {
+    StrictYaml.checkNotWritableByOthers(file);
+    return parse(file, Files.readString(file, StandardCharsets.UTF_8));
+  }
+
+  public static GatewayConfig parse(Path file, String text) throws ConfigException {
+    StrictYaml y = new StrictYaml(file.toString());
+    Path dir = file.toAbsolutePath().getParent();
+    Node root = y.root(text, "configuration");
+    Map<String, Node> top = y.mapping(root, "configuration", TOP);
+    int version = y.integer(top, "version", root, 1, 1, true);
+    if (version != 1) {
+      throw y.err(top.get("version"), "version", version + " (expected: 1)");
+    }
+    Map<String, Node> l = y.mapping(y.required(top, "listen", root, "configuration"), "listen",
+        LISTEN);
+    GatewayConfig.Listen listen = new GatewayConfig.Listen(
+        y.string(l, "address", root, true), y.integer(l, "port", root, 0, 1, true));
+    if (listen.port() > 65535) {
+      throw y.err(l.get("port"), "port", listen.port() + " (expected: 1..65535)");
+    }
+    Map<String, Node> t = y.mapping(y.required(top, "tls", root, "configuration"), "tls", TLS);
+    Node tlsNode = top.get("tls");
+    GatewayConfig.Tls tls = new GatewayConfig.Tls(
+        path(dir, y.string(t, "certificate", tlsNode, true)),
+        path(dir, y.string(t, "key", tlsNode, true)),
+        path(dir, y.string(t, "client_cas", tlsNode, true)),
+        path(dir, y.string(t, "crl", tlsNode, false)),
+        y.bool(t, "allow_tls12", false),
+        y.integer(t, "handshake_timeout_ms", tlsNode, 10_000, 1, false));
+    Node clusterNode = y.required(top, "cluster", root, "configuration");
+    Map<String, Node> c = y.mapping(clusterNode, "cluster", CLUSTER);
+    List<String> backends = new ArrayList<>();
+    Node bn = y.required(c, "backends", clusterNode, "cluster");
+    for (Node b : y.sequence(bn, "backends")) {
+      String name = y.scalar(b, "backends");
+      if (name.indexOf('@') <= 0 || name.endsWith("@")) {
+        throw y.err(b, "backends", "'" + name + "' (expected: a node name, alive@host)");
+      }
+      backends.add(name);
+    }
+    if (backends.isEmpty()) {
+      throw y.err(bn, "backends", "empty: the gateway would have nowhere to send calls");
+    }
+    String routing = c.containsKey("routing") ? y.scalar(c.get("routing"), "routing")
+        : "round_robin";
+    if (!ROUTING.contains(routing)) {
+      throw y.err(c.get("routing"), "routing", "'" + routing + "' (expected one of "
+          + new java.util.TreeSet<>(ROUTING) + ")");
+    }
+    String nodeName = y.string(c, "node_name", clusterNode, true);
+    if (nodeName.indexOf('@') <= 0) {
+      throw y.err(c.get("node_name"), "node_name", "'" + nodeName + "' (expected: alive@host)");
+    }
+    GatewayConfig.Cluster cluster = new GatewayConfig.Cluster(nodeName,
+        path(dir, y.string(c, "cookie_file", clusterNode, true)),
+        y.string(c, "listen_address", clusterNode, true),
+        y.integer(c, "epmd_port", clusterNode, 4369, 1, false), List.copyOf(backends), routing);
+    GatewayConfig.Limits limits = new GatewayConfig.Limits(10_000, 1_000, 1 << 20, 300_000);
+    if (top.containsKey("limits")) {
+      Map<String, Node> m = y.mapping(top.get("limits"), "limits", LIMITS);
+      Node ln = top.get("limits");
+      limits = new GatewayConfig.Limits(
+          y.integer(m, "max_connections", ln, limits.maxConnections(), 1, false),
+          y.integer(m, "max_in_flight", ln, limits.maxInFlight(), 1, false),
+          y.integer(m, "max_frame_bytes", ln, limits.maxFrameBytes(), 64, false),
+          y.integer(m, "idle_timeout_ms", ln, limits.idleTimeoutMillis(), 1, false));
+    }
+    return new GatewayConfig(file, listen, tls, cluster, limits,
+        path(dir, y.string(top, "policy", root, true)),
+        path(dir, y.string(top, "audit", root, false)));
+  }
+
+  private static Path path(Path dir, String p) {
+    return p == null ? null : dir.resolve(p).normalize();
+  }
+}
