@@ -70,6 +70,19 @@ class PolicyFileTest {
         assertTrue(d.reason().contains("deny-list"), d.reason());
       }
     }
+    // Every listed function stays denied under its module's wildcard and under module:function.
+    for (String f : DenyList.FUNCTIONS) {
+      String[] mf = f.split(":");
+      Policy wide = PolicyFile.parse("p.yaml", GOOD.replace("\"erlang:*\"",
+          "\"" + mf[0] + ":*\"")).policy();
+      for (int arity = 0; arity <= 4; arity++) {
+        Decision d = wide.call(ops, mf[0], mf[1], arity);
+        assertFalse(d.allowed(), f + "/" + arity + " under " + mf[0] + ":*");
+        assertTrue(d.reason().contains("deny-list"), d.reason());
+      }
+      assertTrue(error(GOOD.replace("\"erlang:*\"", "\"" + f + "\"")).contains(
+          "never covers"), f);
+    }
     for (String m : DenyList.MODULES) {
       String yaml = GOOD.replace("\"erlang:*\"", "\"" + m + ":*\"");
       assertTrue(error(yaml).contains("a wildcard never covers it"), m);
