@@ -248,6 +248,12 @@ public final class Harness {
     if (failure[0] != null) {
       throw failure[0];
     }
+    return result(client, conc, size, lat, counts, elapsedUs);
+  }
+
+  /** Merges per-caller latencies into a Result with percentiles and the heap in use. */
+  static Result result(String client, int conc, int size, long[][] lat, int[] counts,
+      long elapsedUs) {
     int total = Arrays.stream(counts).sum();
     long[] all = new long[total];
     int at = 0;
@@ -367,18 +373,7 @@ public final class Harness {
         if (failure[0] != null) {
           throw new IllegalStateException(failure[0]);
         }
-        int total = Arrays.stream(counts).sum();
-        long[] all = new long[total];
-        int at = 0;
-        for (int i = 0; i < conc; i++) {
-          System.arraycopy(lat[i], 0, all, at, counts[i]);
-          at += counts[i];
-        }
-        Arrays.sort(all);
-        System.gc();
-        Runtime rt = Runtime.getRuntime();
-        return new Result("beamgate-async", conc, size, total, elapsedUs, pct(all, 50),
-            pct(all, 99), rt.totalMemory() - rt.freeMemory());
+        return result("beamgate-async", conc, size, lat, counts, elapsedUs);
       }
     }
   }

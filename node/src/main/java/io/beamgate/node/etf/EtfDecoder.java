@@ -67,7 +67,7 @@ public final class EtfDecoder {
    */
   public Term decode(ByteBuffer buf) throws EtfException {
     int start = buf.position();
-    try {
+    return guarded(buf, start, () -> {
       int version = u8(buf);
       if (version != VERSION) {
         throw new EtfException("version byte: " + version + " (expected: 131)");
@@ -77,6 +77,17 @@ public final class EtfDecoder {
         return decodeCompressed(buf, start);
       }
       return decodeBody(buf, start, null);
+    });
+  }
+
+  private interface Step {
+    Term run() throws EtfException;
+  }
+
+  /** Runs a decoding step so that only EtfException leaves it, whatever the input. */
+  private static Term guarded(ByteBuffer buf, int start, Step step) throws EtfException {
+    try {
+      return step.run();
     } catch (BufferUnderflowException e) {
       throw new EtfException("truncated: the term needs more than the " + (buf.limit() - start)
           + " bytes present");
@@ -205,16 +216,7 @@ public final class EtfDecoder {
    */
   public Term decodeAfterHeader(ByteBuffer buf, Atom[] atomRefs) throws EtfException {
     int start = buf.position();
-    try {
-      return decodeBody(buf, start, atomRefs);
-    } catch (BufferUnderflowException e) {
-      throw new EtfException("truncated: the term needs more than the " + (buf.limit() - start)
-          + " bytes present");
-    } catch (IllegalArgumentException e) {
-      throw new EtfException("invalid term: " + e.getMessage(), e);
-    } catch (RuntimeException e) {
-      throw new EtfException("malformed term: " + e, e);
-    }
+    return guarded(buf, start, () -> decodeBody(buf, start, atomRefs));
   }
 
   private Term decodeBody(ByteBuffer buf, int start, Atom[] refs) throws EtfException {
