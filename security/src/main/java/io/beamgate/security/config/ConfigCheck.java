@@ -36,7 +36,7 @@ public final class ConfigCheck {
     try {
       TlsContexts.server(new TlsSettings(cfg.tls().certificate(), cfg.tls().key(),
           cfg.tls().clientCas(), cfg.tls().crl(), cfg.tls().allowTls12(),
-          Duration.ofMillis(cfg.tls().handshakeTimeoutMillis())));
+          Duration.ofMillis(cfg.tls().handshakeTimeoutMillis()), TlsSettings.Provider.AUTO));
       out.println("tls: ok (" + (cfg.tls().allowTls12() ? "TLS 1.3 and 1.2 (ECDHE, AEAD)"
           : "TLS 1.3 only") + ", client certificates required"
           + (cfg.tls().crl() != null ? ", CRL checked" : ", no CRL") + ")");

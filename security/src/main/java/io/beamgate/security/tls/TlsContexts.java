@@ -104,7 +104,7 @@ public final class TlsContexts {
 
   private static SslContextBuilder common(SslContextBuilder b, TlsSettings s)
       throws TlsException, GeneralSecurityException, IOException {
-    SslProvider provider = provider();
+    SslProvider provider = provider(s.provider());
     List<String> protocols = s.allowTls12() ? List.of("TLSv1.3", "TLSv1.2") : List.of("TLSv1.3");
     List<String> ciphers = new ArrayList<>(TLS13);
     if (s.allowTls12()) {
@@ -119,7 +119,17 @@ public final class TlsContexts {
             TlsSettings.ALPN));
   }
 
-  private static SslProvider provider() {
+  private static SslProvider provider(TlsSettings.Provider wanted) throws TlsException {
+    if (wanted == TlsSettings.Provider.JDK) {
+      return SslProvider.JDK;
+    }
+    if (wanted == TlsSettings.Provider.OPENSSL) {
+      if (!OpenSsl.isAvailable()) {
+        throw new TlsException("TLS provider OPENSSL asked for, but netty-tcnative does not"
+            + " load here: " + OpenSsl.unavailabilityCause());
+      }
+      return SslProvider.OPENSSL;
+    }
     SslProvider p = OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK;
     if (!providerLogged) {
       providerLogged = true;

@@ -14,9 +14,16 @@ import java.util.Objects;
  *     and current (its nextUpdate not passed), or no context is made (fail closed)
  * @param allowTls12 also accept TLS 1.2, then only with ECDHE and AEAD suites (default: 1.3 only)
  * @param handshakeTimeout a handshake not complete by then is abandoned
+ * @param provider which TLS implementation: AUTO (OpenSSL when it loads, else the JDK), or one
+ *     explicitly
  */
 public record TlsSettings(Path certificateChain, Path privateKey, Path trustedCas, Path crl,
-    boolean allowTls12, Duration handshakeTimeout) {
+    boolean allowTls12, Duration handshakeTimeout, Provider provider) {
+  /** The TLS implementation. */
+  public enum Provider {
+    AUTO, JDK, OPENSSL
+  }
+
   public static final String ALPN = "beamgate/1";
 
   public TlsSettings {
@@ -24,6 +31,7 @@ public record TlsSettings(Path certificateChain, Path privateKey, Path trustedCa
     Objects.requireNonNull(privateKey, "privateKey");
     Objects.requireNonNull(trustedCas, "trustedCas");
     Objects.requireNonNull(handshakeTimeout, "handshakeTimeout");
+    Objects.requireNonNull(provider, "provider");
     if (handshakeTimeout.isNegative() || handshakeTimeout.isZero()) {
       throw new IllegalArgumentException("handshakeTimeout: " + handshakeTimeout
           + " (expected: > 0)");
@@ -31,20 +39,26 @@ public record TlsSettings(Path certificateChain, Path privateKey, Path trustedCa
   }
 
   public static TlsSettings of(Path chain, Path key, Path cas) {
-    return new TlsSettings(chain, key, cas, null, false, Duration.ofSeconds(10));
+    return new TlsSettings(chain, key, cas, null, false, Duration.ofSeconds(10), Provider.AUTO);
   }
 
   public TlsSettings withCrl(Path crlFile) {
     return new TlsSettings(certificateChain, privateKey, trustedCas, crlFile, allowTls12,
-        handshakeTimeout);
+        handshakeTimeout, provider);
   }
 
   public TlsSettings withTls12(boolean allow) {
     return new TlsSettings(certificateChain, privateKey, trustedCas, crl, allow,
-        handshakeTimeout);
+        handshakeTimeout, provider);
   }
 
   public TlsSettings withHandshakeTimeout(Duration d) {
-    return new TlsSettings(certificateChain, privateKey, trustedCas, crl, allowTls12, d);
+    return new TlsSettings(certificateChain, privateKey, trustedCas, crl, allowTls12, d,
+        provider);
+  }
+
+  public TlsSettings withProvider(Provider p) {
+    return new TlsSettings(certificateChain, privateKey, trustedCas, crl, allowTls12,
+        handshakeTimeout, p);
   }
 }

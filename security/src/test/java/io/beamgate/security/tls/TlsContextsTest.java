@@ -40,20 +40,28 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.TestInstance;
 
-/** Black-box: a TLS echo server with the server context, and clients of every kind. */
-class TlsContextsTest {
-  @TempDir static Path dir;
-  static DevCa ca;
-  static TlsSettings serverSettings;
-  static EventLoopGroup group;
-  static Channel server;
+/**
+ * Black-box: a TLS echo server with the server context, and clients of every kind. One suite,
+ * run once per TLS provider ({@link TlsJdkTest}, {@link TlsOpenSslTest}).
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+abstract class TlsContextsTest {
+  /** The provider this run exercises. */
+  abstract TlsSettings.Provider provider();
+
+  Path dir;
+  DevCa ca;
+  TlsSettings serverSettings;
+  EventLoopGroup group;
+  Channel server;
   /** Server-side handshake outcomes: the principal's name, or "FAIL: reason". */
-  static final LinkedBlockingQueue<String> outcomes = new LinkedBlockingQueue<>();
+  final LinkedBlockingQueue<String> outcomes = new LinkedBlockingQueue<>();
 
   @BeforeAll
-  static void start() throws Exception {
+  void start() throws Exception {
+    dir = Files.createTempDirectory("beamgate-tls-");
     ca = DevCa.init(dir.resolve("ca"), "test CA", Duration.ofDays(1), false);
     HeldCertificate srv = ca.issue(HeldCertificate.builder().commonName("server")
         .dns("localhost").ip("127.0.0.1").serverAuth());
@@ -61,12 +69,13 @@ class TlsContextsTest {
     Path crl = dir.resolve("crl.pem");
     Files.writeString(crl, DevCa.pem(ca.crl(Duration.ofDays(1))));
     serverSettings = TlsSettings.of(dir.resolve("server.pem"), dir.resolve("server.key"),
-        dir.resolve("ca/ca.pem")).withCrl(crl).withHandshakeTimeout(Duration.ofSeconds(2));
+        dir.resolve("ca/ca.pem")).withCrl(crl).withHandshakeTimeout(Duration.ofSeconds(2))
+        .withProvider(provider());
     group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
     server = startServer(serverSettings);
   }
 
-  static Channel startServer(TlsSettings s) throws Exception {
+  Channel startServer(TlsSettings s) throws Exception {
     SslContext ctx = TlsContexts.server(s);
     return new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
         .childHandler(new ChannelInitializer<SocketChannel>() {
@@ -97,19 +106,24 @@ class TlsContextsTest {
   }
 
   @AfterAll
-  static void stop() {
+  void stop() {
     if (server != null) {
       server.close().awaitUninterruptibly();
     }
     group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
+    try (java.util.stream.Stream<Path> files = Files.walk(dir)) {
+      files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+    } catch (java.io.IOException e) {
+      // best effort
+    }
   }
 
-  static int port() {
+  int port() {
     return ((InetSocketAddress) server.localAddress()).getPort();
   }
 
   /** Connects with {@code ctx}, sends "ping" and returns what came back (null: nothing). */
-  static String tryClient(SslContext ctx) throws Exception {
+  String tryClient(SslContext ctx) throws Exception {
     outcomes.clear();
     CompletableFuture<String> echo = new CompletableFuture<>();
     Channel ch = new Bootstrap().group(group).channel(NioSocketChannel.class)
@@ -144,14 +158,15 @@ class TlsContextsTest {
     }
   }
 
-  static SslContext clientWith(HeldCertificate cert, String name) throws Exception {
+  SslContext clientWith(HeldCertificate cert, String name) throws Exception {
     Path c = dir.resolve(name + ".pem");
     Path k = dir.resolve(name + ".key");
     cert.writeTo(c, k);
-    return TlsContexts.client(TlsSettings.of(c, k, dir.resolve("ca/ca.pem")));
+    return TlsContexts.client(TlsSettings.of(c, k, dir.resolve("ca/ca.pem"))
+        .withProvider(provider()));
   }
 
-  static String serverOutcome() throws InterruptedException {
+  String serverOutcome() throws InterruptedException {
     String o = outcomes.poll(10, TimeUnit.SECONDS);
     assertTrue(o != null, "the server saw a handshake");
     return o;
@@ -173,25 +188,34 @@ class TlsContextsTest {
     assertTrue(serverOutcome().startsWith("FAIL"));
   }
 
-  @Test
-  void foreignCaSelfSignedExpiredNotYetValidAndWrongUsageAreRefused() throws Exception {
-    DevCa foreign = DevCa.init(dir.resolve("foreign"), "foreign CA", Duration.ofDays(1), false);
+  /** Client certificates the server must refuse, one behaviour each. */
+  java.util.stream.Stream<org.junit.jupiter.params.provider.Arguments> badClients()
+      throws Exception {
+    DevCa foreign = DevCa.init(dir.resolve("foreign-" + System.nanoTime()), "foreign CA",
+        Duration.ofDays(1), false);
     Instant now = Instant.now();
-    List<HeldCertificate> bad = new ArrayList<>();
-    bad.add(foreign.issue(HeldCertificate.builder().commonName("f").clientAuth()));
-    bad.add(HeldCertificate.builder().commonName("self").clientAuth().build());
-    bad.add(ca.issue(HeldCertificate.builder().commonName("old").clientAuth()
-        .validity(now.minus(Duration.ofDays(3)), now.minus(Duration.ofDays(1)))));
-    bad.add(ca.issue(HeldCertificate.builder().commonName("new").clientAuth()
-        .validity(now.plus(Duration.ofDays(1)), now.plus(Duration.ofDays(3)))));
-    bad.add(ca.issue(HeldCertificate.builder().commonName("srvonly").serverAuth()));
-    int i = 0;
-    for (HeldCertificate c : bad) {
-      String name = "bad" + i++;
-      assertEquals(null, tryClient(clientWith(c, name)), name);
-      String o = serverOutcome();
-      assertTrue(o.startsWith("FAIL"), name + ": " + o);
-    }
+    return java.util.stream.Stream.of(
+        org.junit.jupiter.params.provider.Arguments.of("foreign CA",
+            foreign.issue(HeldCertificate.builder().commonName("f").clientAuth())),
+        org.junit.jupiter.params.provider.Arguments.of("self-signed",
+            HeldCertificate.builder().commonName("self").clientAuth().build()),
+        org.junit.jupiter.params.provider.Arguments.of("expired",
+            ca.issue(HeldCertificate.builder().commonName("old").clientAuth()
+                .validity(now.minus(Duration.ofDays(3)), now.minus(Duration.ofDays(1))))),
+        org.junit.jupiter.params.provider.Arguments.of("not yet valid",
+            ca.issue(HeldCertificate.builder().commonName("new").clientAuth()
+                .validity(now.plus(Duration.ofDays(1)), now.plus(Duration.ofDays(3))))),
+        org.junit.jupiter.params.provider.Arguments.of("serverAuth only (wrong EKU)",
+            ca.issue(HeldCertificate.builder().commonName("srvonly").serverAuth())));
+  }
+
+  @org.junit.jupiter.params.ParameterizedTest(name = "{0} is refused")
+  @org.junit.jupiter.params.provider.MethodSource("badClients")
+  void badClientCertificateIsRefused(String what, HeldCertificate cert) throws Exception {
+    assertEquals(null, tryClient(clientWith(cert, "bad-" + what.replace(' ', '_')
+        .replace("(", "").replace(")", ""))), what);
+    String o = serverOutcome();
+    assertTrue(o.startsWith("FAIL"), what + ": " + o);
   }
 
   @Test
@@ -242,11 +266,12 @@ class TlsContextsTest {
     Files.copy(dir.resolve("server.key"), key);
     Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-r--r--"));
     TlsException e = assertThrows(TlsException.class, () -> TlsContexts.server(
-        TlsSettings.of(dir.resolve("server.pem"), key, dir.resolve("ca/ca.pem"))));
+        TlsSettings.of(dir.resolve("server.pem"), key, dir.resolve("ca/ca.pem"))
+            .withProvider(provider())));
     assertTrue(e.getMessage().contains("accessible to group or others"), e.getMessage());
   }
 
-  private static String sClient(String... extra) throws Exception {
+  private String sClient(String... extra) throws Exception {
     HeldCertificate c = ca.issue(HeldCertificate.builder().commonName("ossl").clientAuth());
     c.writeTo(dir.resolve("ossl.pem"), dir.resolve("ossl.key"));
     List<String> cmd = new ArrayList<>(List.of("openssl", "s_client", "-connect",
@@ -303,7 +328,7 @@ class TlsContextsTest {
     }
   }
 
-  private static String sslscan() throws Exception {
+  private String sslscan() throws Exception {
     Process p;
     try {
       p = new ProcessBuilder("sslscan", "--no-colour", "--no-fallback", "--no-heartbleed",
