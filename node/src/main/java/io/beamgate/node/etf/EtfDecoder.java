@@ -19,7 +19,6 @@ import io.beamgate.node.term.Tuple;
 import java.math.BigInteger;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
-import java.nio.CharBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
@@ -67,7 +66,7 @@ public final class EtfDecoder {
    */
   public Term decode(ByteBuffer buf) throws EtfException {
     int start = buf.position();
-    return guarded(buf, start, () -> {
+    try {
       int version = u8(buf);
       if (version != VERSION) {
         throw new EtfException("version byte: " + version + " (expected: 131)");
@@ -77,26 +76,41 @@ public final class EtfDecoder {
         return decodeCompressed(buf, start);
       }
       return decodeBody(buf, start, null);
-    });
-  }
-
-  private interface Step {
-    Term run() throws EtfException;
-  }
-
-  /** Runs a decoding step so that only EtfException leaves it, whatever the input. */
-  private static Term guarded(ByteBuffer buf, int start, Step step) throws EtfException {
-    try {
-      return step.run();
-    } catch (BufferUnderflowException e) {
-      throw new EtfException("truncated: the term needs more than the " + (buf.limit() - start)
-          + " bytes present");
-    } catch (IllegalArgumentException e) {
-      throw new EtfException("invalid term: " + e.getMessage(), e);
-    } catch (RuntimeException e) {
-      // Defensive: no runtime exception may escape on hostile input.
-      throw new EtfException("malformed term: " + e, e);
+    } catch (RuntimeException | StackOverflowError e) {
+      throw mapFailure(buf, start, e);
     }
+  }
+
+  /**
+   * Decodes one term without a version byte, as terms follow a distribution header; atom cache
+   * references (ATOM_CACHE_REF) index {@code atomRefs}, the atoms that header named.
+   */
+  public Term decodeAfterHeader(ByteBuffer buf, Atom[] atomRefs) throws EtfException {
+    int start = buf.position();
+    try {
+      return decodeBody(buf, start, atomRefs);
+    } catch (RuntimeException | StackOverflowError e) {
+      throw mapFailure(buf, start, e);
+    }
+  }
+
+  /** Whatever the input, only EtfException leaves the decoder. */
+  private static EtfException mapFailure(ByteBuffer buf, int start, Throwable e) {
+    if (e instanceof BufferUnderflowException) {
+      return new EtfException("truncated: the term needs more than the " + (buf.limit() - start)
+          + " bytes present");
+    }
+    if (e instanceof StackOverflowError) {
+      // The decoder itself never recurses; hashing or comparing a very deep map key (records
+      // hash recursively) can, when maxDepth is set far above the default.
+      return new EtfException("depth: too deep to compare map keys (expected: a smaller"
+          + " maxDepth)", e);
+    }
+    if (e instanceof IllegalArgumentException) {
+      return new EtfException("invalid term: " + e.getMessage(), e);
+    }
+    // Defensive: no runtime exception may escape on hostile input.
+    return new EtfException("malformed term: " + e, e);
   }
 
   /** Decodes a whole array holding exactly one term with its version byte. */
@@ -109,6 +123,12 @@ public final class EtfDecoder {
     return t;
   }
 
+  /**
+   * COMPRESSED (80): a 4-byte uncompressed size, then a zlib stream of the term without its
+   * version byte. The claim is checked before inflating, output grows only as data actually
+   * inflates (never past the claim + 1 byte, to notice a stream that inflates larger than it
+   * claims), and the result is decoded under the same limits.
+   */
   private Term decodeCompressed(ByteBuffer buf, int start) throws EtfException {
     long size = u32(buf);
     if (size > limits.maxDecompressedBytes()) {
@@ -120,15 +140,16 @@ public final class EtfDecoder {
     }
     Inflater inf = new Inflater();
     try {
+      // Never feed the inflater more input than maxTermBytes allows.
+      int inLen = (int) Math.min(buf.remaining(),
+          Math.max(0, limits.maxTermBytes() - (buf.position() - start)));
       if (buf.hasArray()) {
-        inf.setInput(buf.array(), buf.arrayOffset() + buf.position(), buf.remaining());
+        inf.setInput(buf.array(), buf.arrayOffset() + buf.position(), inLen);
       } else {
-        byte[] in = new byte[buf.remaining()];
+        byte[] in = new byte[inLen];
         buf.duplicate().get(in);
         inf.setInput(in);
       }
-      // Grow the output as data actually inflates, never past the claimed size (+1 to notice
-      // a stream that inflates larger than it claims).
       byte[] out = new byte[(int) Math.min(size + 1, 64 * 1024)];
       int n = 0;
       while (!inf.finished()) {
@@ -140,6 +161,10 @@ public final class EtfDecoder {
         }
         int got = inf.inflate(out, n, out.length - n);
         if (got == 0 && (inf.needsInput() || inf.needsDictionary())) {
+          if (inLen < buf.remaining()) {
+            throw new EtfException("term size: more than " + limits.maxTermBytes()
+                + " bytes (expected: <= " + limits.maxTermBytes() + ")");
+          }
           throw new EtfException("truncated: compressed data ends after " + n + " of " + size
               + " bytes");
         }
@@ -149,7 +174,7 @@ public final class EtfDecoder {
         throw new EtfException("decompressed size: " + (n > size ? "more than " + size : n)
             + " (expected: " + size + ", as claimed)");
       }
-      buf.position(buf.position() + (buf.remaining() - inf.getRemaining()));
+      buf.position(buf.position() + (inLen - inf.getRemaining()));
       ByteBuffer inner = ByteBuffer.wrap(out, 0, n);
       Term t = decodeBody(inner, 0, null);
       if (inner.hasRemaining()) {
@@ -164,37 +189,47 @@ public final class EtfDecoder {
     }
   }
 
+  private static final int K_TUPLE = 0;
+  private static final int K_LIST = 1;
+  private static final int K_MAP = 2;
+
   /** A container being filled: its elements so far, and how many it needs. */
   private static final class Frame {
-    final int tag;
-    final Term[] items;
+    final int kind;
+    Term[] items;
     int filled;
-    final int extra; // BIT: list has a tail slot (1), else 0
+    int needed; // LIST: elements + 1 for the tail
 
-    Frame(int tag, int count, int extra) {
-      this.tag = tag;
-      this.items = new Term[count + extra];
-      this.extra = extra;
+    Frame(int kind, int needed) {
+      this.kind = kind;
+      this.items = new Term[needed];
+      this.needed = needed;
     }
 
-    boolean full() {
-      return filled == items.length;
+    /** A list whose tail is another list: the tail's elements join this one (no new depth). */
+    void extendList(int more, long room) {
+      needed += more;
+      if (needed > items.length) {
+        // Amortised growth, so a chain of one-element tails stays linear.
+        long cap = Math.min(Math.max(needed, items.length * 2L), needed + room);
+        items = Arrays.copyOf(items, (int) Math.min(cap, Integer.MAX_VALUE - 16));
+      }
     }
 
     Term build() {
-      switch (tag) {
-        case SMALL_TUPLE:
+      switch (kind) {
+        case K_TUPLE:
           return new Tuple(Arrays.asList(items));
-        case LIST: {
-          int n = items.length - 1;
+        case K_LIST: {
+          int n = needed - 1;
           Term tail = items[n];
           List<Term> el = Arrays.asList(items).subList(0, n);
-          if (tail instanceof ErlList l && l.isEmpty()) {
+          if (tail == ErlList.NIL) {
             return ErlList.of(el);
           }
           return ErlList.improper(el, tail);
         }
-        case MAP: {
+        default: {
           LinkedHashMap<Term, Term> m = new LinkedHashMap<>(items.length);
           for (int i = 0; i < items.length; i += 2) {
             m.put(items[i], items[i + 1]);
@@ -204,25 +239,25 @@ public final class EtfDecoder {
           }
           return new ErlMap(m);
         }
-        default:
-          throw new IllegalStateException("frame " + tag);
       }
     }
   }
 
   /**
-   * Decodes one term without a version byte, as terms follow a distribution header; atom cache
-   * references (ATOM_CACHE_REF) index {@code atomRefs}, the atoms that header named.
+   * The decoding loop. {@code owed} counts the element slots of open containers not yet
+   * started; each needs at least one more byte, so a container's claim is checked against the
+   * bytes present minus what is already owed. Nested containers therefore cannot each claim the
+   * whole remaining input (which would allocate depth x input).
    */
-  public Term decodeAfterHeader(ByteBuffer buf, Atom[] atomRefs) throws EtfException {
-    int start = buf.position();
-    return guarded(buf, start, () -> decodeBody(buf, start, atomRefs));
-  }
-
   private Term decodeBody(ByteBuffer buf, int start, Atom[] refs) throws EtfException {
     ArrayDeque<Frame> stack = new ArrayDeque<>();
+    long owed = 0;
     while (true) {
       checkTotal(buf, start, 0);
+      Frame top = stack.peek();
+      if (top != null) {
+        owed--; // this term fills (or begins to fill) the next slot of the top container
+      }
       int tag = u8(buf);
       Term leaf;
       switch (tag) {
@@ -258,7 +293,7 @@ public final class EtfDecoder {
           break;
         case STRING: {
           int n = u16(buf);
-          need(buf, n);
+          claim(buf, owed, n);
           Term[] chars = new Term[n];
           for (int i = 0; i < n; i++) {
             chars[i] = SMALL_INTS[buf.get() & 0xFF];
@@ -268,7 +303,7 @@ public final class EtfDecoder {
         }
         case BINARY: {
           long n = u32(buf);
-          need(buf, n);
+          claim(buf, owed, n);
           checkTotal(buf, start, n);
           byte[] b = new byte[(int) n];
           buf.get(b);
@@ -278,15 +313,16 @@ public final class EtfDecoder {
         case BIT_BINARY: {
           long n = u32(buf);
           int bits = u8(buf);
-          need(buf, n);
+          claim(buf, owed, n);
           checkTotal(buf, start, n);
-          if (n == 0 || bits < 1 || bits > 8) {
+          // As OTP: no bytes only with 0 bits (an empty binary), else 1..8 bits in the last.
+          if ((n == 0) != (bits == 0) || bits > 8) {
             throw new EtfException("bit binary: " + n + " bytes, " + bits
-                + " bits in the last (expected: >= 1 byte, 1..8 bits)");
+                + " bits in the last (expected: 1..8 bits, or 0 bytes and 0 bits)");
           }
           byte[] b = new byte[(int) n];
           buf.get(b);
-          leaf = bits == 8 ? Binary.wrap(b) : BitBinary.wrap(b, bits);
+          leaf = n == 0 ? Binary.EMPTY : bits == 8 ? Binary.wrap(b) : BitBinary.wrap(b, bits);
           break;
         }
         case NEW_PID:
@@ -349,17 +385,25 @@ public final class EtfDecoder {
             leaf = Tuple.EMPTY;
             break;
           }
-          need(buf, n);
-          push(stack, new Frame(SMALL_TUPLE, (int) n, 0));
+          claim(buf, owed, n);
+          push(stack, new Frame(K_TUPLE, (int) n));
+          owed += n;
           continue;
         }
         case LIST: {
           long n = u32(buf);
-          need(buf, n + 1);
           if (n == 0) {
             throw new EtfException("list length: 0 (expected: >= 1; [] is NIL)");
           }
-          push(stack, new Frame(LIST, (int) n, 1));
+          claim(buf, owed, n + 1);
+          if (top != null && top.kind == K_LIST && top.filled == top.needed - 1) {
+            // [a | [b | T]] is [a, b | T]: extend the list instead of nesting, so long chains
+            // of list tails cost neither depth nor quadratic copying.
+            top.extendList((int) n, buf.remaining() - owed);
+          } else {
+            push(stack, new Frame(K_LIST, (int) n + 1));
+          }
+          owed += n + 1;
           continue;
         }
         case MAP: {
@@ -368,8 +412,9 @@ public final class EtfDecoder {
             leaf = ErlMap.EMPTY;
             break;
           }
-          need(buf, 2 * n);
-          push(stack, new Frame(MAP, (int) (2 * n), 0));
+          claim(buf, owed, 2 * n);
+          push(stack, new Frame(K_MAP, (int) (2 * n)));
+          owed += 2 * n;
           continue;
         }
         case COMPRESSED:
@@ -385,16 +430,16 @@ public final class EtfDecoder {
       // Attach the finished term to its parent, closing every container it completes.
       Term done = leaf;
       while (true) {
-        Frame top = stack.peek();
-        if (top == null) {
+        Frame f = stack.peek();
+        if (f == null) {
           return done;
         }
-        top.items[top.filled++] = done;
-        if (!top.full()) {
+        f.items[f.filled++] = done;
+        if (f.filled < f.needed) {
           break;
         }
         stack.pop();
-        done = top.build();
+        done = f.build();
       }
     }
   }
@@ -422,6 +467,18 @@ public final class EtfDecoder {
     }
   }
 
+  /**
+   * A length read from the wire: {@code n} bytes (or elements, each at least a byte) must fit
+   * in what is present after the {@code owed} bytes that open containers still need.
+   */
+  private static void claim(ByteBuffer buf, long owed, long n) throws EtfException {
+    long room = buf.remaining() - owed;
+    if (n > room) {
+      throw new EtfException("length: " + n + " (expected: <= " + Math.max(0, room)
+          + ", the bytes present)");
+    }
+  }
+
   private Term big(ByteBuffer buf, long n) throws EtfException {
     if (n > limits.maxBignumBytes()) {
       throw new EtfException("bignum bytes: " + n + " (expected: <= " + limits.maxBignumBytes()
@@ -437,6 +494,10 @@ public final class EtfDecoder {
     return Term.integer(sign == 0 ? v : v.negate());
   }
 
+  /**
+   * FLOAT_EXT: 31 bytes of "%.20e" text, NUL-padded. Only the syntax OTP's
+   * sys_chars_to_double accepts: [+-]digits[.,]digits[(e|E)[+-]digits].
+   */
   private static Term oldFloat(ByteBuffer buf) throws EtfException {
     byte[] b = new byte[31];
     buf.get(b);
@@ -444,12 +505,48 @@ public final class EtfDecoder {
     while (end < 31 && b[end] != 0) {
       end++;
     }
-    try {
-      return new ErlFloat(Double.parseDouble(new String(b, 0, end, StandardCharsets.US_ASCII)
-          .trim()));
-    } catch (NumberFormatException e) {
-      throw new EtfException("FLOAT_EXT: not a number");
+    int i = 0;
+    if (i < end && (b[i] == '+' || b[i] == '-')) {
+      i++;
     }
+    int d = i;
+    while (i < end && isDigit(b[i])) {
+      i++;
+    }
+    boolean ok = i > d && i < end && (b[i] == '.' || b[i] == ',');
+    if (ok) {
+      b[i++] = '.';
+      d = i;
+      while (i < end && isDigit(b[i])) {
+        i++;
+      }
+      ok = i > d;
+      if (ok && i < end && (b[i] == 'e' || b[i] == 'E')) {
+        i++;
+        if (i < end && (b[i] == '+' || b[i] == '-')) {
+          i++;
+        }
+        d = i;
+        while (i < end && isDigit(b[i])) {
+          i++;
+        }
+        ok = i > d;
+      }
+      ok &= i == end;
+    }
+    if (!ok) {
+      throw new EtfException("FLOAT_EXT: not a float");
+    }
+    double v = Double.parseDouble(new String(b, 0, end, StandardCharsets.US_ASCII));
+    if (Double.isInfinite(v)) {
+      throw new EtfException("FLOAT_EXT: " + new String(b, 0, end, StandardCharsets.US_ASCII)
+          + " (expected: finite)");
+    }
+    return new ErlFloat(v);
+  }
+
+  private static boolean isDigit(byte c) {
+    return c >= '0' && c <= '9';
   }
 
   /** An atom from its UTF-8 text (as a distribution header carries it), validated. */
@@ -491,22 +588,35 @@ public final class EtfDecoder {
     int n = (tag == ATOM_UTF8 || tag == ATOM) ? u16(buf) : u8(buf);
     need(buf, n);
     boolean latin1 = tag == ATOM || tag == SMALL_ATOM;
-    if (n > (latin1 ? Atom.MAX_LENGTH : Atom.MAX_LENGTH * 4)) {
-      throw new EtfException("atom length: " + n + " bytes (expected: <= "
-          + (latin1 ? Atom.MAX_LENGTH : Atom.MAX_LENGTH * 4) + ")");
+    int maxBytes = latin1 ? Atom.MAX_LENGTH : Atom.MAX_LENGTH * 4;
+    if (n > maxBytes) {
+      throw new EtfException("atom length: " + n + " bytes (expected: <= " + maxBytes + ")");
     }
-    byte[] b = new byte[n];
-    buf.get(b);
+    byte[] a;
+    int off;
+    if (buf.hasArray()) {
+      a = buf.array();
+      off = buf.arrayOffset() + buf.position();
+      buf.position(buf.position() + n);
+    } else {
+      a = new byte[n];
+      off = 0;
+      buf.get(a);
+    }
+    int h = AtomInterner.hash(a, off, n);
+    Atom cached = AtomInterner.SHARED.get(h, a, off, n, latin1);
+    if (cached != null) {
+      return cached;
+    }
     String s;
-    if (latin1 || isAscii(b)) {
-      s = new String(b, StandardCharsets.ISO_8859_1);
+    if (latin1 || isAscii(a, off, n)) {
+      s = new String(a, off, n, StandardCharsets.ISO_8859_1);
     } else {
       CharsetDecoder d = StandardCharsets.UTF_8.newDecoder()
           .onMalformedInput(CodingErrorAction.REPORT)
           .onUnmappableCharacter(CodingErrorAction.REPORT);
       try {
-        CharBuffer cb = d.decode(ByteBuffer.wrap(b));
-        s = cb.toString();
+        s = d.decode(ByteBuffer.wrap(a, off, n)).toString();
       } catch (CharacterCodingException e) {
         throw new EtfException("atom: invalid UTF-8");
       }
@@ -516,12 +626,14 @@ public final class EtfDecoder {
       throw new EtfException("atom length: " + len + " characters (expected: <= "
           + Atom.MAX_LENGTH + ")");
     }
-    return new Atom(s);
+    Atom atom = new Atom(s);
+    AtomInterner.SHARED.put(h, a, off, n, latin1, atom);
+    return atom;
   }
 
-  private static boolean isAscii(byte[] b) {
-    for (byte x : b) {
-      if (x < 0) {
+  private static boolean isAscii(byte[] b, int off, int n) {
+    for (int i = off, end = off + n; i < end; i++) {
+      if (b[i] < 0) {
         return false;
       }
     }
