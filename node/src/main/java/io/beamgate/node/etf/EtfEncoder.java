@@ -32,17 +32,45 @@ import java.util.Map;
 public final class EtfEncoder {
   private EtfEncoder() {}
 
-  /** The term with its version byte (131), as {@code term_to_binary/1} gives. */
+  /**
+   * The default minor version: 2, UTF-8 atoms, as the distribution protocol (DFLAG_UTF8_ATOMS)
+   * and OTP 26+'s {@code term_to_binary/1} write them.
+   */
+  public static final int MINOR_VERSION = 2;
+
+  /** The term with its version byte (131), as {@code term_to_binary(T, [{minor_version, 2}])}. */
   public static byte[] encode(Term t) {
+    return encode(t, MINOR_VERSION);
+  }
+
+  /**
+   * The term as {@code term_to_binary(T, [{minor_version, M}])} gives it. Minor version 1 (OTP
+   * 25's default for {@code term_to_binary/1}) writes atoms that are Latin-1 as ATOM_EXT, the
+   * rest as UTF-8; 2 writes every atom as UTF-8. (0, with FLOAT_EXT, is not supported.)
+   */
+  public static byte[] encode(Term t, int minorVersion) {
     ByteArraySink sink = new ByteArraySink(64);
-    encode(t, sink);
+    encode(t, sink, minorVersion);
     return sink.toByteArray();
   }
 
   /** Writes the version byte (131) and the term. */
   public static void encode(Term t, ByteSink out) {
+    encode(t, out, MINOR_VERSION);
+  }
+
+  /** Writes the version byte (131) and the term in the given minor version (1 or 2). */
+  public static void encode(Term t, ByteSink out, int minorVersion) {
+    boolean utf8Atoms = utf8Atoms(minorVersion);
     out.writeByte(VERSION);
-    encodeBody(t, out);
+    encodeBody(t, out, utf8Atoms);
+  }
+
+  private static boolean utf8Atoms(int minorVersion) {
+    if (minorVersion != 1 && minorVersion != 2) {
+      throw new IllegalArgumentException("minor version: " + minorVersion + " (expected: 1 or 2)");
+    }
+    return minorVersion == 2;
   }
 
   /** The number of bytes {@link #encode(Term, ByteSink)} writes for {@code t}. */
@@ -77,8 +105,12 @@ public final class EtfEncoder {
     return n[0];
   }
 
-  /** Writes the term without a version byte. */
+  /** Writes the term without a version byte (UTF-8 atoms, as on the distribution wire). */
   public static void encodeBody(Term root, ByteSink out) {
+    encodeBody(root, out, true);
+  }
+
+  private static void encodeBody(Term root, ByteSink out, boolean utf8) {
     // Work items: a Term to write, or an Iterator of terms still to write (list/tuple/map
     // elements), or a trailing term (an improper list tail) wrapped in Tail.
     ArrayDeque<Object> stack = new ArrayDeque<>();
@@ -96,13 +128,14 @@ public final class EtfEncoder {
         stack.pop();
         t = (Term) top;
       }
-      writeOne(t, out, stack);
+      writeOne(t, out, stack, utf8);
     }
   }
 
-  private static void writeOne(Term t, ByteSink out, ArrayDeque<Object> stack) {
+  private static void writeOne(Term t, ByteSink out, ArrayDeque<Object> stack,
+      boolean utf8) {
     if (t instanceof Atom a) {
-      writeAtom(a, out);
+      writeAtom(a, out, utf8);
     } else if (t instanceof Int i) {
       writeInt(i.value(), out);
     } else if (t instanceof Tuple tu) {
@@ -136,14 +169,14 @@ public final class EtfEncoder {
       writeBig(b.value(), out);
     } else if (t instanceof Pid p) {
       out.writeByte(NEW_PID);
-      writeAtom(p.node(), out);
+      writeAtom(p.node(), out, utf8);
       out.writeInt(p.id());
       out.writeInt(p.serial());
       out.writeInt(p.creation());
     } else if (t instanceof Ref r) {
       out.writeByte(NEWER_REFERENCE);
       out.writeShort(r.idCount());
-      writeAtom(r.node(), out);
+      writeAtom(r.node(), out, utf8);
       out.writeInt(r.creation());
       for (int i = 0; i < r.idCount(); i++) {
         out.writeInt(r.id(i));
@@ -152,11 +185,11 @@ public final class EtfEncoder {
       if ((p.id() >>> 28) == 0) {
         // OTP 25 writes NEW_PORT while the id fits in 28 bits, as its port numbers do.
         out.writeByte(NEW_PORT);
-        writeAtom(p.node(), out);
+        writeAtom(p.node(), out, utf8);
         out.writeInt((int) p.id());
       } else {
         out.writeByte(V4_PORT);
-        writeAtom(p.node(), out);
+        writeAtom(p.node(), out, utf8);
         out.writeLong(p.id());
       }
       out.writeInt(p.creation());
@@ -171,8 +204,8 @@ public final class EtfEncoder {
       out.writeBytes(e, 0, e.length);
     } else if (t instanceof ExternalFun f) {
       out.writeByte(EXPORT);
-      writeAtom(f.module(), out);
-      writeAtom(f.function(), out);
+      writeAtom(f.module(), out, utf8);
+      writeAtom(f.function(), out, utf8);
       writeInt(f.arity(), out);
     } else {
       throw new IllegalArgumentException("cannot encode " + t.getClass());
@@ -212,9 +245,22 @@ public final class EtfEncoder {
   }
 
   static void writeAtom(Atom a, ByteSink out) {
-    String name = a.name();
-    byte[] b = isAscii(name) ? name.getBytes(StandardCharsets.ISO_8859_1)
-        : name.getBytes(StandardCharsets.UTF_8);
+    writeAtom(a, out, true);
+  }
+
+  /**
+   * SMALL_ATOM_UTF8 under 256 bytes, else ATOM_UTF8; with {@code utf8} false (minor version
+   * 1), ATOM_EXT for an atom whose characters are all Latin-1, as OTP's enc_atom.
+   */
+  static void writeAtom(Atom a, ByteSink out, boolean utf8) {
+    AtomBytes ab = AtomBytes.of(a);
+    if (!utf8 && ab.latin1 != null) {
+      out.writeByte(ATOM);
+      out.writeShort(ab.latin1.length);
+      out.writeBytes(ab.latin1, 0, ab.latin1.length);
+      return;
+    }
+    byte[] b = ab.utf8;
     if (b.length < 256) {
       out.writeByte(SMALL_ATOM_UTF8);
       out.writeByte(b.length);
@@ -225,13 +271,44 @@ public final class EtfEncoder {
     out.writeBytes(b, 0, b.length);
   }
 
-  private static boolean isAscii(String s) {
-    for (int i = 0; i < s.length(); i++) {
-      if (s.charAt(i) >= 0x80) {
-        return false;
+  /**
+   * An atom's encoded text, kept in a small direct-mapped cache (atoms repeat: node names,
+   * modules, tags), so the hot path neither scans nor re-encodes the name. Bounded; entries are
+   * immutable, so racy sharing between threads is safe.
+   */
+  private static final class AtomBytes {
+    private static final int SLOTS = 4096;
+    private static final AtomBytes[] CACHE = new AtomBytes[SLOTS];
+
+    final String name;
+    final byte[] utf8;
+    final byte[] latin1; // null when some character is outside Latin-1
+
+    private AtomBytes(String name) {
+      this.name = name;
+      boolean ascii = true;
+      boolean isLatin1 = true;
+      for (int i = 0; i < name.length(); i++) {
+        char c = name.charAt(i);
+        ascii &= c < 0x80;
+        isLatin1 &= c < 0x100;
       }
+      this.utf8 = name.getBytes(ascii ? StandardCharsets.ISO_8859_1 : StandardCharsets.UTF_8);
+      this.latin1 = ascii ? utf8 : isLatin1 ? name.getBytes(StandardCharsets.ISO_8859_1) : null;
     }
-    return true;
+
+    static AtomBytes of(Atom a) {
+      String name = a.name();
+      int h = name.hashCode();
+      int slot = (h ^ (h >>> 16)) & (SLOTS - 1);
+      AtomBytes e = CACHE[slot];
+      if (e != null && (e.name == name || e.name.equals(name))) {
+        return e;
+      }
+      e = new AtomBytes(name);
+      CACHE[slot] = e;
+      return e;
+    }
   }
 
   private static void writeInt(long v, ByteSink out) {

@@ -32,13 +32,33 @@ public final class Escript {
     }
     List<String> cmd = new ArrayList<>(List.of(Erl.require("escript"), script.toString()));
     cmd.addAll(List.of(args));
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes());
-    if (!p.waitFor(120, TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-      throw new AssertionError("escript " + String.join(" ", args) + " timed out");
+    String what = "escript " + String.join(" ", args);
+    String out = runProcess(cmd, dir.resolve("escript.log"), 120, what);
+    assertEquals("0", out.substring(0, out.indexOf('\n')), what + ": " + out);
+  }
+
+  /**
+   * Runs an OS process with its output in {@code log}, waiting at most {@code seconds}; the
+   * process and its children are killed by PID in a finally, whatever happens. Returns the exit
+   * code, a newline, then the output.
+   */
+  public static String runProcess(List<String> cmd, Path log, long seconds, String what)
+      throws IOException, InterruptedException {
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
+        .redirectOutput(log.toFile()).start();
+    try {
+      if (!p.waitFor(seconds, TimeUnit.SECONDS)) {
+        throw new AssertionError(what + " timed out after " + seconds + " s");
+      }
+      return p.exitValue() + "\n" + new String(Files.readAllBytes(log), java.nio.charset.StandardCharsets.UTF_8);
+    } finally {
+      killTree(p.toHandle());
     }
-    assertEquals(0, p.exitValue(), "escript " + String.join(" ", args) + ": " + out);
+  }
+
+  private static void killTree(ProcessHandle h) {
+    h.descendants().forEach(ProcessHandle::destroyForcibly);
+    h.destroyForcibly();
   }
 
   public static List<byte[]> readRecords(Path f) throws IOException {
