@@ -51,9 +51,27 @@ class EtfCorpusTest {
       if (minor == 2) {
         assertEquals(again.length, EtfEncoder.encodedSize(t));
       }
-      funs += String.valueOf(t).contains("#Fun<") ? 1 : 0;
+      if (String.valueOf(t).contains("#Fun<")) {
+        funs++;
+        if (funs <= 20) {
+          everyPrefixFails(dec, bytes);
+        }
+      }
     }
     assertTrue(funs > 0, "the corpus holds funs");
+  }
+
+  /** Every proper prefix of a whole encoding fails with EtfException, and nothing else. */
+  static void everyPrefixFails(EtfDecoder dec, byte[] whole) {
+    for (int len = 0; len < whole.length; len++) {
+      java.nio.ByteBuffer prefix = java.nio.ByteBuffer.wrap(Arrays.copyOf(whole, len));
+      try {
+        dec.decode(prefix);
+        throw new AssertionError("prefix " + len + " of " + whole.length + " decoded");
+      } catch (EtfException expected) {
+        // the only failure allowed
+      }
+    }
   }
 
   @Test

@@ -280,4 +280,149 @@ class EtfDecoderLimitsTest {
       assertArrayEquals(b, EtfEncoder.encode(DEFAULT.decode(b)), t.toString());
     }
   }
+
+  @Test
+  void nestedContainersCannotEachClaimTheWholeInput() {
+    // {{...}} where the inner tuple's claim only fits if the outer's elements were free.
+    byte[] two = bytes(131, 105, 0, 0, 0, 7, 105, 0, 0, 0, 2, 106, 106);
+    assertTrue(fails(DEFAULT, two).startsWith("length: "), fails(DEFAULT, two));
+    // 1000 nested tuples, each claiming every byte after it (4 MiB of NILs): without
+    // cumulative accounting this allocates 1000 x 4M slots. It must fail at once instead.
+    int depth = 1000;
+    int filler = 4 << 20;
+    ByteBuffer b = ByteBuffer.allocate(1 + depth * 5 + filler);
+    b.put((byte) 131);
+    for (int i = 0; i < depth; i++) {
+      b.put((byte) 105).putInt(b.capacity() - b.position() - 4);
+    }
+    while (b.hasRemaining()) {
+      b.put((byte) 106);
+    }
+    long t0 = System.nanoTime();
+    assertTrue(fails(DEFAULT, b.array()).startsWith("length: "));
+    assertTrue(System.nanoTime() - t0 < 2_000_000_000L, "fails at once");
+    // Maps and lists likewise: a list of one element whose head is a map claiming it all.
+    assertTrue(fails(DEFAULT, bytes(131, 108, 0, 0, 0, 1, 116, 0, 0, 0, 2, 106, 106, 106, 106))
+        .startsWith("length: "));
+  }
+
+  @Test
+  void listTailChainsFlattenWithoutDepthOrQuadraticCopying() throws Exception {
+    // [0 | [1 | [2 | ... []]]] written as 100 000 nested one-element LISTs in tail position.
+    int n = 100_000;
+    ByteBuffer b = ByteBuffer.allocate(2 + n * 7);
+    b.put((byte) 131);
+    for (int i = 0; i < n; i++) {
+      b.put((byte) 108).putInt(1).put((byte) 97).put((byte) i);
+    }
+    b.put((byte) 106);
+    ErlList l = (ErlList) DEFAULT.decode(Arrays.copyOf(b.array(), b.position()));
+    assertEquals(n, l.size());
+    assertTrue(l.isProper());
+    assertEquals(Int.of(255), l.get(255));
+    // An improper tail at the end of the chain stays.
+    ErlList imp = (ErlList) DEFAULT.decode(bytes(131, 108, 0, 0, 0, 1, 97, 1, 108, 0, 0, 0, 1,
+        97, 2, 100, 0, 1, 'x'));
+    assertEquals(ErlList.improper(java.util.List.of(Int.of(1), Int.of(2)), Atom.of("x")), imp);
+  }
+
+  @Test
+  void deepMapKeysGiveEtfExceptionNotStackOverflow() throws Exception {
+    // #{ {{{...}}} => a } with a 300 000-deep key: hashing the key recurses (records), so it
+    // is refused with EtfException when maxDepth allows the nesting at all.
+    int depth = 300_000;
+    ByteBuffer b = ByteBuffer.allocate(8 + depth * 2 + 4);
+    b.put((byte) 131).put((byte) 116).putInt(1);
+    for (int i = 0; i < depth; i++) {
+      b.put((byte) 104).put((byte) 1);
+    }
+    b.put((byte) 106).put((byte) 97).put((byte) 1);
+    byte[] in = Arrays.copyOf(b.array(), b.position());
+    EtfDecoder deep = new EtfDecoder(DecodeLimits.DEFAULTS.withMaxDepth(depth + 1));
+    try {
+      assertInstanceOf(io.beamgate.node.term.ErlMap.class, deep.decode(in));
+    } catch (EtfException e) {
+      assertTrue(e.getMessage().startsWith("depth: "), e.getMessage());
+    }
+    assertEquals("depth: 1001 (expected: <= 1000)", fails(DEFAULT, in));
+  }
+
+  @Test
+  void bitBinaryLengthsAsOtp() throws Exception {
+    assertEquals(Binary.EMPTY, DEFAULT.decode(bytes(131, 77, 0, 0, 0, 0, 0)));
+    assertEquals(Binary.of(new byte[] {5}), DEFAULT.decode(bytes(131, 77, 0, 0, 0, 1, 8, 5)));
+    assertTrue(fails(DEFAULT, bytes(131, 77, 0, 0, 0, 1, 0, 5)).startsWith("bit binary: "));
+    assertTrue(fails(DEFAULT, bytes(131, 77, 0, 0, 0, 0, 3)).startsWith("bit binary: "));
+    assertTrue(fails(DEFAULT, bytes(131, 77, 0, 0, 0, 1, 9, 5)).startsWith("bit binary: "));
+  }
+
+  private static byte[] oldFloat(String text) {
+    byte[] f = new byte[33];
+    f[0] = (byte) 131;
+    f[1] = 99;
+    byte[] s = text.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    System.arraycopy(s, 0, f, 2, Math.min(31, s.length));
+    return f;
+  }
+
+  @Test
+  void floatExtTakesOnlyOtpSyntax() throws Exception {
+    assertEquals(new ErlFloat(1.5), DEFAULT.decode(oldFloat("1.50000000000000000000e+00")));
+    assertEquals(new ErlFloat(-0.0025), DEFAULT.decode(oldFloat("-2,5e-3")));
+    for (String bad : new String[] {"1.5d", " 1.5", "1", "0x1p3", "NaN", "Infinity", "1.e5",
+        ".5", "1.5e", "1.5e+", "", "1.5 "}) {
+      assertTrue(fails(DEFAULT, oldFloat(bad)).startsWith("FLOAT_EXT: "), bad);
+    }
+    assertTrue(fails(DEFAULT, oldFloat("1.0e999")).contains("expected: finite"));
+  }
+
+  @Test
+  void compressedInputCountsAgainstTermBytes() throws Exception {
+    byte[] body = new byte[1 + 4 + 1000];
+    body[0] = 109;
+    ByteBuffer.wrap(body, 1, 4).putInt(1000);
+    new java.util.Random(3).nextBytes(Arrays.copyOfRange(body, 5, body.length));
+    for (int i = 5; i < body.length; i++) {
+      body[i] = (byte) (i * 7919 >>> 3); // not very compressible
+    }
+    byte[] z = compressed(body, body.length);
+    EtfDecoder at = new EtfDecoder(DecodeLimits.DEFAULTS.withMaxTermBytes(Math.max(z.length,
+        body.length)));
+    assertEquals(1000, ((Binary) at.decode(z)).size());
+    EtfDecoder past = new EtfDecoder(DecodeLimits.DEFAULTS.withMaxTermBytes(z.length - 1)
+        .withMaxDecompressedBytes(body.length));
+    assertTrue(fails(past, z).startsWith("term size: "), fails(past, z));
+  }
+
+  @Test
+  void directBuffersDecodeAlike() throws Exception {
+    RandomTerms gen = new RandomTerms(11);
+    for (int i = 0; i < 500; i++) {
+      byte[] b = EtfEncoder.encode(gen.term(3));
+      ByteBuffer direct = ByteBuffer.allocateDirect(b.length).put(b).flip();
+      assertArrayEquals(b, EtfEncoder.encode(DEFAULT.decode(direct)));
+      assertEquals(0, direct.remaining());
+    }
+  }
+
+  @Test
+  void minorVersion1WritesLatin1AtomsAsAtomExt() {
+    assertArrayEquals(bytes(131, 100, 0, 2, 'o', 'k'), EtfEncoder.encode(Atom.of("ok"), 1));
+    assertArrayEquals(bytes(131, 100, 0, 2, 0xE9, 't'), EtfEncoder.encode(Atom.of("\u00e9t"), 1));
+    assertArrayEquals(bytes(131, 119, 3, 0xE6, 0x97, 0xA5),
+        EtfEncoder.encode(Atom.of("\u65e5"), 1));
+    assertArrayEquals(bytes(131, 119, 3, 0xC3, 0xA9, 't'), EtfEncoder.encode(Atom.of("\u00e9t")));
+    assertThrows(IllegalArgumentException.class, () -> EtfEncoder.encode(Atom.OK, 0));
+  }
+
+  @Test
+  void encoderHandlesHundredThousandDeepTermsBuiltInJava() {
+    Term t = Atom.OK;
+    for (int i = 0; i < 100_000; i++) {
+      t = (i % 3 == 0) ? Tuple.of(t) : (i % 3 == 1) ? ErlList.of(t)
+          : new io.beamgate.node.term.ErlMap(java.util.Map.of(Atom.OK, t));
+    }
+    byte[] b = EtfEncoder.encode(t);
+    assertEquals(b.length, EtfEncoder.encodedSize(t));
+  }
 }

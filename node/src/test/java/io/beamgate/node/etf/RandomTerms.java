@@ -62,7 +62,7 @@ final class RandomTerms {
   }
 
   private Term leaf() {
-    switch (rnd.nextInt(16)) {
+    switch (rnd.nextInt(17)) {
       case 0:
         return Int.of(rnd.nextInt(256));
       case 1:
@@ -103,6 +103,8 @@ final class RandomTerms {
         return Term.string("str\u00e9" + rnd.nextInt(100));
       case 14:
         return Term.string("\u65e5\u672c" + rnd.nextInt(100));
+      case 15:
+        return Atom.of("\u00e9t\u00e9_" + rnd.nextInt(100)); // Latin-1: ATOM_EXT in minor 1
       default:
         return ErlList.NIL;
     }
