@@ -75,7 +75,7 @@ public final class EtfDecoder {
         buf.get();
         return decodeCompressed(buf, start);
       }
-      return decodeBody(buf, start, null);
+      return decodeBody(buf, start, null, 0);
     } catch (RuntimeException | StackOverflowError e) {
       throw mapFailure(buf, start, e);
     }
@@ -88,7 +88,7 @@ public final class EtfDecoder {
   public Term decodeAfterHeader(ByteBuffer buf, Atom[] atomRefs) throws EtfException {
     int start = buf.position();
     try {
-      return decodeBody(buf, start, atomRefs);
+      return decodeBody(buf, start, atomRefs, 0);
     } catch (RuntimeException | StackOverflowError e) {
       throw mapFailure(buf, start, e);
     }
@@ -176,7 +176,7 @@ public final class EtfDecoder {
       }
       buf.position(buf.position() + (inLen - inf.getRemaining()));
       ByteBuffer inner = ByteBuffer.wrap(out, 0, n);
-      Term t = decodeBody(inner, 0, null);
+      Term t = decodeBody(inner, 0, null, 0);
       if (inner.hasRemaining()) {
         throw new EtfException("trailing bytes in compressed term: " + inner.remaining()
             + " (expected: 0)");
@@ -249,7 +249,8 @@ public final class EtfDecoder {
    * bytes present minus what is already owed. Nested containers therefore cannot each claim the
    * whole remaining input (which would allocate depth x input).
    */
-  private Term decodeBody(ByteBuffer buf, int start, Atom[] refs) throws EtfException {
+  private Term decodeBody(ByteBuffer buf, int start, Atom[] refs, int baseDepth)
+      throws EtfException {
     ArrayDeque<Frame> stack = new ArrayDeque<>();
     long owed = 0;
     while (true) {
@@ -376,7 +377,7 @@ public final class EtfDecoder {
           break;
         }
         case NEW_FUN:
-          leaf = newFun(buf, start, refs);
+          leaf = newFun(buf, start, refs, baseDepth + stack.size() + 1);
           break;
         case SMALL_TUPLE:
         case LARGE_TUPLE: {
@@ -386,7 +387,7 @@ public final class EtfDecoder {
             break;
           }
           claim(buf, owed, n);
-          push(stack, new Frame(K_TUPLE, (int) n));
+          push(stack, baseDepth, new Frame(K_TUPLE, (int) n));
           owed += n;
           continue;
         }
@@ -401,7 +402,7 @@ public final class EtfDecoder {
             // of list tails cost neither depth nor quadratic copying.
             top.extendList((int) n, buf.remaining() - owed);
           } else {
-            push(stack, new Frame(K_LIST, (int) n + 1));
+            push(stack, baseDepth, new Frame(K_LIST, (int) n + 1));
           }
           owed += n + 1;
           continue;
@@ -413,7 +414,7 @@ public final class EtfDecoder {
             break;
           }
           claim(buf, owed, 2 * n);
-          push(stack, new Frame(K_MAP, (int) (2 * n)));
+          push(stack, baseDepth, new Frame(K_MAP, (int) (2 * n)));
           owed += 2 * n;
           continue;
         }
@@ -444,12 +445,15 @@ public final class EtfDecoder {
     }
   }
 
-  private void push(ArrayDeque<Frame> stack, Frame f) throws EtfException {
-    if (stack.size() >= limits.maxDepth()) {
-      throw new EtfException("depth: " + (stack.size() + 1) + " (expected: <= "
-          + limits.maxDepth() + ")");
-    }
+  private void push(ArrayDeque<Frame> stack, int baseDepth, Frame f) throws EtfException {
+    checkDepth(baseDepth + stack.size() + 1);
     stack.push(f);
+  }
+
+  private void checkDepth(int depth) throws EtfException {
+    if (depth > limits.maxDepth()) {
+      throw new EtfException("depth: " + depth + " (expected: <= " + limits.maxDepth() + ")");
+    }
   }
 
   private void checkTotal(ByteBuffer buf, int start, long more) throws EtfException {
@@ -641,10 +645,15 @@ public final class EtfDecoder {
   }
 
   /**
-   * NEW_FUN_EXT: kept opaque (its exact bytes), with module, arity, old index and old uniq
-   * read for printing. Size counts itself and everything after the tag.
+   * NEW_FUN_EXT: kept opaque (its exact bytes, so it re-encodes byte-exactly), with module,
+   * arity, old index and old uniq read for printing. Its pid and free variables are decoded
+   * too, under the same limits (the fun counts as one level of depth), so garbage inside is
+   * refused. After a distribution header, atom cache references inside would be meaningless
+   * elsewhere, so there the bytes are rebuilt with plain atoms. Size counts itself and
+   * everything after the tag.
    */
-  private Term newFun(ByteBuffer buf, int start, Atom[] refs) throws EtfException {
+  private Term newFun(ByteBuffer buf, int start, Atom[] refs, int depth) throws EtfException {
+    checkDepth(depth);
     int at = buf.position() - 1;
     long size = u32(buf);
     if (size < 4 + 1 + 16 + 4 + 4) {
@@ -654,15 +663,54 @@ public final class EtfDecoder {
     checkTotal(buf, start, size - 4);
     int end = at + 1 + (int) size;
     int arity = u8(buf);
-    buf.position(buf.position() + 16 + 4 + 4); // uniq, index, num free
+    int uniqAt = buf.position();
+    buf.position(uniqAt + 16 + 4); // uniq, index
+    long numFree = u32(buf);
     ByteBuffer inner = buf.duplicate();
     inner.limit(end);
     Atom module = atom(inner, refs);
     long oldIndex = smallInt(inner);
     long oldUniq = smallInt(inner);
-    byte[] raw = new byte[end - at];
-    buf.position(at);
-    buf.get(raw);
+    if (numFree > inner.remaining()) {
+      throw new EtfException("fun free variables: " + numFree + " (expected: <= "
+          + inner.remaining() + ", the bytes present)");
+    }
+    Term pid = decodeBody(inner, start, refs, depth);
+    if (!(pid instanceof Pid)) {
+      throw new EtfException("fun pid: not a pid");
+    }
+    Term[] free = new Term[(int) numFree];
+    for (int i = 0; i < free.length; i++) {
+      free[i] = decodeBody(inner, start, refs, depth);
+    }
+    if (inner.hasRemaining()) {
+      throw new EtfException("fun size: " + size + " (expected: " + (size - inner.remaining())
+          + ", what its fields take)");
+    }
+    byte[] raw;
+    if (refs == null) {
+      raw = new byte[end - at];
+      buf.position(at);
+      buf.get(raw);
+    } else {
+      ByteArraySink out = new ByteArraySink((int) size + 64);
+      out.writeByte(NEW_FUN);
+      out.writeInt(0); // size, patched below
+      out.writeByte(arity);
+      byte[] fixed = new byte[16 + 4 + 4]; // uniq, index, num free
+      buf.get(uniqAt, fixed);
+      out.writeBytes(fixed);
+      EtfEncoder.encodeBody(module, out);
+      EtfEncoder.encodeBody(Term.integer(oldIndex), out);
+      EtfEncoder.encodeBody(Term.integer(oldUniq), out);
+      EtfEncoder.encodeBody(pid, out);
+      for (Term t : free) {
+        EtfEncoder.encodeBody(t, out);
+      }
+      raw = out.toByteArray();
+      ByteBuffer.wrap(raw, 1, 4).putInt(raw.length - 1);
+    }
+    buf.position(end);
     return new Fun(raw, module, arity, oldIndex, oldUniq);
   }
 
@@ -672,7 +720,7 @@ public final class EtfDecoder {
       return u8(buf);
     }
     if (tag == INTEGER) {
-      return buf.getInt() & 0xFFFFFFFFL;
+      return buf.getInt();
     }
     throw new EtfException("fun index tag: " + tag + " (expected: an integer)");
   }

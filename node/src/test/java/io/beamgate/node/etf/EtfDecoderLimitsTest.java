@@ -425,4 +425,55 @@ class EtfDecoderLimitsTest {
     byte[] b = EtfEncoder.encode(t);
     assertEquals(b.length, EtfEncoder.encodedSize(t));
   }
+
+  /** A NEW_FUN_EXT with one free variable; atoms are {@code atom} (an encoded atom each). */
+  private static byte[] fun(byte[] atom, byte[] freeVar) {
+    ByteBuffer b = ByteBuffer.allocate(200);
+    b.put((byte) 112).putInt(0).put((byte) 0);
+    for (int i = 0; i < 16; i++) {
+      b.put((byte) i);
+    }
+    b.putInt(3).putInt(1); // index, num free
+    b.put(atom).put((byte) 97).put((byte) 3).put((byte) 98).putInt(-5); // module, old index/uniq
+    b.put((byte) 88).put(atom).putInt(1).putInt(2).putInt(3); // pid
+    b.put(freeVar);
+    b.putInt(1, b.position() - 1);
+    return Arrays.copyOf(b.array(), b.position());
+  }
+
+  private static byte[] withVersion(byte[] body) {
+    byte[] v = new byte[body.length + 1];
+    v[0] = (byte) 131;
+    System.arraycopy(body, 0, v, 1, body.length);
+    return v;
+  }
+
+  @Test
+  void funsKeepTheirBytesAndHaveTheirInsidesChecked() throws Exception {
+    byte[] m = bytes(119, 1, 'm');
+    byte[] plain = withVersion(fun(m, m));
+    io.beamgate.node.term.Fun f = (io.beamgate.node.term.Fun) DEFAULT.decode(plain);
+    assertEquals(Atom.of("m"), f.module());
+    assertEquals(3, f.oldIndex());
+    assertEquals(-5, f.oldUniq());
+    assertArrayEquals(plain, EtfEncoder.encode(f));
+    EtfCorpusTest.everyPrefixFails(DEFAULT, plain);
+    // Garbage in a free variable, or a size that disagrees with the fields, is refused.
+    assertThrows(EtfException.class, () -> DEFAULT.decode(withVersion(fun(m, bytes(200)))));
+    byte[] longer = withVersion(fun(m, bytes(106, 106)));
+    assertTrue(fails(DEFAULT, longer).startsWith("fun size: "), fails(DEFAULT, longer));
+    // A fun counts as a level of depth.
+    EtfDecoder one = new EtfDecoder(DecodeLimits.DEFAULTS.withMaxDepth(1));
+    assertEquals("depth: 2 (expected: <= 1)",
+        fails(one, withVersion(fun(m, bytes(104, 1, 106)))));
+  }
+
+  @Test
+  void funsAfterADistributionHeaderAreRebuiltWithoutAtomCacheReferences() throws Exception {
+    byte[] viaCache = fun(bytes(82, 0), bytes(82, 0));
+    Term t = DEFAULT.decodeAfterHeader(ByteBuffer.wrap(viaCache), new Atom[] {Atom.of("m")});
+    byte[] plain = withVersion(fun(bytes(119, 1, 'm'), bytes(119, 1, 'm')));
+    assertArrayEquals(plain, EtfEncoder.encode(t));
+    assertEquals(DEFAULT.decode(plain), t);
+  }
 }
