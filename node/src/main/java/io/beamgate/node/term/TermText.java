@@ -383,6 +383,11 @@ public final class TermText {
       return p.whole();
     } catch (TermSyntaxException e) {
       throw e;
+    } catch (StackOverflowError e) {
+      // The parser recurses once per nesting level; on a small thread stack that can run out
+      // before maxDepth. The parser holds no shared state, so failing the parse is safe.
+      throw new TermSyntaxException("nesting too deep for this thread's stack (depth limit "
+          + maxDepth + ")", p.pos + 1);
     } catch (RuntimeException e) {
       // Values the term model refuses (a code point out of range, say): still a syntax error.
       throw new TermSyntaxException("invalid term: " + e.getMessage(), p.pos + 1);
@@ -908,10 +913,12 @@ public final class TermText {
         String type = "integer";
         if (peek() == '/') {
           pos++;
+          int typeStart = pos;
           type = bareWord();
           if (!type.equals("utf8") && !type.equals("integer") && !type.equals("latin1")
               && !type.equals("binary")) {
-            throw error("segment type '" + type + "' is not supported");
+            throw new TermSyntaxException("segment type '" + type + "' is not supported",
+                typeStart + 1);
           }
         }
         if (str != null) {
