@@ -7,7 +7,6 @@ import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -44,8 +43,7 @@ class TermOrderTest {
     assertEquals(0, cmp(Term.integer(two53), Term.number(9007199254740992.0)));
     assertEquals(-1, cmp(Term.integer(BigInteger.TEN.pow(30).negate()), Term.number(-1e29)));
     assertEquals(1, cmp(Term.integer(BigInteger.TEN.pow(30)), Int.of(Long.MAX_VALUE)));
-    assertEquals(-1, cmp(Term.number(-Double.MAX_VALUE), Term.integer(BigInteger.TEN.pow(400)
-        .negate().negate())));
+    assertEquals(-1, cmp(Term.number(Double.MAX_VALUE), Term.integer(BigInteger.TEN.pow(400))));
   }
 
   @Test
@@ -153,6 +151,5 @@ class TermOrderTest {
         assertTrue(cmp(s.get(i - 1), s.get(i)) <= 0);
       }
     }
-    assertTrue(Map.of().isEmpty());
   }
 }
