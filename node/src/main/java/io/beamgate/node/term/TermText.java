@@ -1,7 +1,10 @@
 package io.beamgate.node.term;
 
 import java.io.ByteArrayOutputStream;
+import java.math.BigDecimal;
 import java.math.BigInteger;
+import java.math.MathContext;
+import java.math.RoundingMode;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -26,9 +29,15 @@ import java.util.Set;
  * {@code #Ref<node@host.1.2.3>}, {@code #Port<node@host.5>}, {@code #Fun<erl_eval.6.123>};
  * external funs as {@code fun lists:map/2}.
  *
+ * Floats print as OTP 25's {@code ~w} does ({@link #formatFloat}). Pids, refs and ports carry
+ * the node name because text has no node table that would give erl's local index a meaning;
+ * that text is for people and logs only.
+ *
  * <p>Parsing: one term, optionally followed by a final {@code .}; nesting is bounded
- * ({@link #DEFAULT_MAX_DEPTH}) and integer literals are bounded in size, so hostile input fails
- * with a {@link TermSyntaxException} naming the column.
+ * ({@link #DEFAULT_MAX_DEPTH}), and so are integer literals ({@link #MAX_INTEGER_DIGITS}),
+ * binary literals ({@link #MAX_BINARY_BYTES}) and atoms (255 characters), so hostile input
+ * fails with a {@link TermSyntaxException} (unchecked) naming the 1-based column, never with a
+ * StackOverflowError. Pids, refs, ports and local funs cannot be parsed.
  */
 public final class TermText {
   public static final int DEFAULT_MAX_DEPTH = 1000;
@@ -38,6 +47,15 @@ public final class TermText {
   private static final Set<String> RESERVED = Set.of("after", "and", "andalso", "band", "begin",
       "bnot", "bor", "bsl", "bsr", "bxor", "case", "catch", "cond", "div", "end", "fun", "if",
       "let", "maybe", "not", "of", "or", "orelse", "receive", "rem", "try", "when", "xor", "else");
+
+  /**
+   * Keywords of OTP 25's experimental {@code maybe_expr} feature: off by default there, so erl
+   * prints them bare and the parser accepts them bare; the printer quotes them, which erl reads
+   * either way.
+   */
+  private static final Set<String> FEATURE_KEYWORDS = Set.of("maybe", "else");
+  /** Most bytes one binary literal may produce ({@code <<0:1048576>>} is 13 characters). */
+  public static final int MAX_BINARY_BYTES = 1 << 20;
 
   private TermText() {}
 
@@ -163,14 +181,49 @@ public final class TermText {
     }
   }
 
-  /** The shortest decimal that reads back to {@code d}, in Erlang's float syntax. */
+  /**
+   * As OTP 25's {@code float_to_list(F, [short])} (what {@code ~w} prints): the shortest digits
+   * that read back to {@code d} (closest to it when several), laid out in plain notation when
+   * {@code |d| < 2^53} and that is no longer than scientific notation, else in scientific
+   * notation ({@code 1.0e300}, {@code 1.23e-4}). JDK 17's {@code Double.toString} is not always
+   * shortest (JDK-4511638), so the digits are searched with BigDecimal.
+   */
   static String formatFloat(double d) {
-    String s = Double.toString(d); // always reads back to d; "1.0E10" style exponents
-    int e = s.indexOf('E');
-    if (e < 0) {
-      return s;
+    if (d == 0) {
+      return (1 / d < 0) ? "-0.0" : "0.0";
     }
-    return s.substring(0, e) + "e" + s.substring(e + 1);
+    BigDecimal exact = new BigDecimal(d);
+    BigDecimal best = null;
+    for (int p = 1; p <= 17 && best == null; p++) {
+      BigDecimal[] cands = {exact.round(new MathContext(p, RoundingMode.HALF_EVEN)),
+          exact.round(new MathContext(p, RoundingMode.FLOOR)),
+          exact.round(new MathContext(p, RoundingMode.CEILING))};
+      for (BigDecimal c : cands) {
+        if (Double.parseDouble(c.toString()) == d && (best == null
+            || c.subtract(exact).abs().compareTo(best.subtract(exact).abs()) < 0)) {
+          best = c;
+        }
+      }
+    }
+    BigDecimal v = best.stripTrailingZeros();
+    String digits = v.unscaledValue().abs().toString();
+    int n = digits.length();
+    int e = n - 1 - v.scale(); // value = d.ddd x 10^e
+    String sign = d < 0 ? "-" : "";
+    String sci = sign + digits.charAt(0) + "." + (n > 1 ? digits.substring(1) : "0") + "e" + e;
+    if (Math.abs(d) >= 9007199254740992.0) {
+      return sci;
+    }
+    String plain;
+    if (e >= n - 1) {
+      plain = digits + "0".repeat(e - (n - 1)) + ".0";
+    } else if (e >= 0) {
+      plain = digits.substring(0, e + 1) + "." + digits.substring(e + 1);
+    } else {
+      plain = "0." + "0".repeat(-e - 1) + digits;
+    }
+    plain = sign + plain;
+    return plain.length() <= sci.length() ? plain : sci;
   }
 
   static boolean needsQuotes(String name) {
@@ -330,6 +383,11 @@ public final class TermText {
       return p.whole();
     } catch (TermSyntaxException e) {
       throw e;
+    } catch (StackOverflowError e) {
+      // The parser recurses once per nesting level; on a small thread stack that can run out
+      // before maxDepth. The parser holds no shared state, so failing the parse is safe.
+      throw new TermSyntaxException("nesting too deep for this thread's stack (depth limit "
+          + maxDepth + ")", p.pos + 1);
     } catch (RuntimeException e) {
       // Values the term model refuses (a code point out of range, say): still a syntax error.
       throw new TermSyntaxException("invalid term: " + e.getMessage(), p.pos + 1);
@@ -462,7 +520,7 @@ public final class TermText {
         if (name.equals("fun")) {
           return externalFun();
         }
-        if (RESERVED.contains(name)) {
+        if (RESERVED.contains(name) && !FEATURE_KEYWORDS.contains(name)) {
           throw new TermSyntaxException("reserved word '" + name + "' needs quotes as an atom",
               pos - name.length() + 1);
         }
@@ -598,7 +656,7 @@ public final class TermText {
       expect('/');
       skipSpace();
       int start = pos;
-      while (!atEnd() && Character.isDigit(s.charAt(pos))) {
+      while (!atEnd() && isAsciiDigit(s.charAt(pos))) {
         pos++;
       }
       if (start == pos || pos - start > 3) {
@@ -753,7 +811,7 @@ public final class TermText {
         }
         pos++;
         int ds = pos;
-        while (!atEnd() && Character.digit(s.charAt(pos), radix) >= 0) {
+        while (!atEnd() && radixDigit(s.charAt(pos), radix)) {
           pos++;
         }
         if (ds == pos) {
@@ -765,7 +823,7 @@ public final class TermText {
         BigInteger v = new BigInteger(s.substring(ds, pos), radix);
         return Term.integer(neg ? v.negate() : v);
       }
-      if (peek() == '.' && pos + 1 < s.length() && Character.isDigit(s.charAt(pos + 1))) {
+      if (peek() == '.' && pos + 1 < s.length() && isAsciiDigit(s.charAt(pos + 1))) {
         pos++;
         digitRun();
         if (!atEnd() && (s.charAt(pos) == 'e' || s.charAt(pos) == 'E')) {
@@ -774,7 +832,7 @@ public final class TermText {
             pos++;
           }
           int es = pos;
-          while (!atEnd() && Character.isDigit(s.charAt(pos))) {
+          while (!atEnd() && isAsciiDigit(s.charAt(pos))) {
             pos++;
           }
           if (es == pos) {
@@ -794,14 +852,14 @@ public final class TermText {
 
     /** Digits, with single underscores between them as erl allows ({@code 1_000}). */
     void digitRun() {
-      if (atEnd() || !Character.isDigit(s.charAt(pos))) {
+      if (atEnd() || !isAsciiDigit(s.charAt(pos))) {
         throw error("expected a digit, got '" + describe() + "'");
       }
       while (!atEnd()) {
         char c = s.charAt(pos);
-        if (Character.isDigit(c)) {
+        if (isAsciiDigit(c)) {
           pos++;
-        } else if (c == '_' && pos + 1 < s.length() && Character.isDigit(s.charAt(pos + 1))) {
+        } else if (c == '_' && pos + 1 < s.length() && isAsciiDigit(s.charAt(pos + 1))) {
           pos++;
         } else {
           break;
@@ -826,7 +884,7 @@ public final class TermText {
         } else if (c == '$') {
           pos++;
           value = BigInteger.valueOf(charLiteral());
-        } else if (c == '-' || c == '+' || Character.isDigit(c)) {
+        } else if (c == '-' || c == '+' || isAsciiDigit(c)) {
           Term n = number();
           if (!(n instanceof Int) && !(n instanceof BigInt)) {
             throw error("only integer and string segments are supported");
@@ -841,7 +899,7 @@ public final class TermText {
           pos++;
           skipSpace();
           int ss = pos;
-          while (!atEnd() && Character.isDigit(s.charAt(pos))) {
+          while (!atEnd() && isAsciiDigit(s.charAt(pos))) {
             pos++;
           }
           if (ss == pos || pos - ss > 7) {
@@ -855,10 +913,12 @@ public final class TermText {
         String type = "integer";
         if (peek() == '/') {
           pos++;
+          int typeStart = pos;
           type = bareWord();
           if (!type.equals("utf8") && !type.equals("integer") && !type.equals("latin1")
               && !type.equals("binary")) {
-            throw error("segment type '" + type + "' is not supported");
+            throw new TermSyntaxException("segment type '" + type + "' is not supported",
+                typeStart + 1);
           }
         }
         if (str != null) {
@@ -890,6 +950,15 @@ public final class TermText {
     }
   }
 
+  private static boolean isAsciiDigit(int c) {
+    return c >= '0' && c <= '9';
+  }
+
+  /** ASCII only: {@code Character.digit} would also take other scripts' digits. */
+  private static boolean radixDigit(int c, int radix) {
+    return c < 128 && Character.digit(c, radix) >= 0;
+  }
+
   /** Packs segments big-endian, bit by bit. */
   private static final class BitWriter {
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -902,9 +971,13 @@ public final class TermText {
       }
     }
 
+    private long total;
+
     void bits(BigInteger v, int size) {
-      if (size > 1 << 20) {
-        throw new IllegalArgumentException("segment size too large");
+      total += size;
+      if (total > MAX_BINARY_BYTES * 8L) {
+        throw new IllegalArgumentException("binary size: more than " + MAX_BINARY_BYTES
+            + " bytes (expected: <= " + MAX_BINARY_BYTES + ")");
       }
       for (int i = size - 1; i >= 0; i--) {
         cur = (cur << 1) | (v.testBit(i) ? 1 : 0);
