@@ -52,6 +52,9 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
 
   private final GatewayServer server;
   private final Map<Long, InFlight> inFlight = new HashMap<>(); // event loop only
+  // Requests read while the connection had its limit in flight (reading is paused meanwhile,
+  // so this holds at most what one read brought). Event loop only.
+  private final java.util.ArrayDeque<ClientFrame> held = new java.util.ArrayDeque<>();
   private Channel channel;
   private String peer = "?";
   private volatile Principal principal;
@@ -154,6 +157,20 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     if (principal == null || closing) {
       return; // not possible before the handshake; ignore what comes after closing
     }
+    ClientFrame.RequestCase kind = f.getRequestCase();
+    boolean takesASlot = kind == ClientFrame.RequestCase.CALL
+        || kind == ClientFrame.RequestCase.CAST || kind == ClientFrame.RequestCase.SEND;
+    if (takesASlot && (!held.isEmpty()
+        || inFlight.size() >= server.limits().maxInFlightPerConnection())) {
+      held.add(f);
+      updateReading();
+      return;
+    }
+    handle(f);
+    updateReading();
+  }
+
+  private void handle(ClientFrame f) {
     long id = f.getId();
     if (id == 0) {
       answer(0, error(Error.Code.PROTOCOL_ERROR, "request with id 0 (ids must be non-zero)"));
@@ -186,7 +203,14 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         answer(id, error(Error.Code.PROTOCOL_ERROR,
             "request with no body (or of a kind this gateway does not know)"));
     }
-    updateReading();
+  }
+
+  /** Takes held requests while there is room for them. */
+  private void drainHeld() {
+    while (!held.isEmpty() && !closing
+        && inFlight.size() < server.limits().maxInFlightPerConnection()) {
+      handle(held.poll());
+    }
   }
 
   // ---- requests --------------------------------------------------------------------------
@@ -470,6 +494,9 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     inFlight.remove(id);
     req.backend.inFlight.decrementAndGet();
     req.permit.release();
+    if (!held.isEmpty()) {
+      channel.eventLoop().execute(this::drainHeld);
+    }
     updateReading();
   }
 
@@ -502,7 +529,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     if (channel == null) {
       return;
     }
-    boolean read = inFlight.size() < server.limits().maxInFlightPerConnection()
+    boolean read = held.isEmpty()
+        && inFlight.size() < server.limits().maxInFlightPerConnection()
         && channel.isWritable();
     if (channel.config().isAutoRead() != read) {
       channel.config().setAutoRead(read);

@@ -65,6 +65,8 @@ class GatewayServerTest {
   final List<LocalNode> backends = new ArrayList<>();
   final Map<Term, Term> store = new ConcurrentHashMap<>();
   final AtomicInteger executed = new AtomicInteger();
+  final AtomicInteger running = new AtomicInteger();
+  final AtomicInteger maxRunning = new AtomicInteger();
   GatewayServer gw;
   final List<RawClient> clients = new ArrayList<>();
 
@@ -98,7 +100,13 @@ class GatewayServerTest {
         .register("kv", "whoami", 1, a -> Atom.of(n.name()))
         .register("kv", "count", 0, a -> Int.of(executed.get()))
         .register("kv", "sleep", 1, a -> {
-          Thread.sleep(((Int) a.get(0)).value());
+          int now = running.incrementAndGet();
+          maxRunning.accumulateAndGet(now, Math::max);
+          try {
+            Thread.sleep(((Int) a.get(0)).value());
+          } finally {
+            running.decrementAndGet();
+          }
           return Atom.OK;
         });
     backends.add(n);
@@ -439,6 +447,94 @@ class GatewayServerTest {
     RawClient again = RawClient.connect(gw.listenAddress(), alice);
     clients.add(again);
     assertTrue(again.awaitClosed(Duration.ofSeconds(5)), "a revoked certificate is refused");
+  }
+
+  @Test
+  void maxConnectionsAtAndPastTheLimit() throws Exception {
+    backend("kv1");
+    start("round_robin", "limits: {max_connections: 2}\n");
+    RawClient a = connect("alice");
+    RawClient b = connect("alice");
+    a.send(ClientFrame.newBuilder().setId(1).setPing(Ping.getDefaultInstance()).build());
+    assertEquals(1, a.next().getId());
+    RawClient c;
+    try {
+      c = connect("alice");
+    } catch (Exception e) {
+      c = null; // refused before the handshake ended: also a refusal
+    }
+    assertTrue(c == null || c.awaitClosed(Duration.ofSeconds(5)), "the third is refused");
+    b.close();
+    waitUntil(() -> gw.status().get("connections").equals(1));
+    Thread.sleep(100);
+    RawClient d = connect("alice");
+    d.send(ClientFrame.newBuilder().setId(2).setPing(Ping.getDefaultInstance()).build());
+    assertEquals(2, d.next().getId());
+  }
+
+  @Test
+  void globalInFlightAtAndPastTheLimit() throws Exception {
+    backend("kv1");
+    start("round_robin", "limits: {max_in_flight: 2}\n");
+    RawClient a = connect("alice");
+    a.send(call(1, "kv", "sleep", Int.of(400)));
+    a.send(call(2, "kv", "sleep", Int.of(400)));
+    a.send(call(3, "kv", "sleep", Int.of(400)));
+    Error e = error(a.next());
+    assertEquals(Error.Code.RESOURCE_EXHAUSTED, e.getCode());
+    assertTrue(e.getReason().contains("max_in_flight"), e::getReason);
+    assertEquals(ServerFrame.ResponseCase.RESULT, a.next().getResponseCase());
+    assertEquals(ServerFrame.ResponseCase.RESULT, a.next().getResponseCase());
+    a.send(call(4, "kv", "sleep", Int.of(1)));
+    assertEquals(ServerFrame.ResponseCase.RESULT, a.next().getResponseCase());
+  }
+
+  @Test
+  void aConnectionPastItsInFlightLimitIsHeldBackNotRefused() throws Exception {
+    backend("kv1");
+    start("round_robin", "limits: {max_in_flight_per_connection: 2}\n");
+    RawClient a = connect("alice");
+    for (int i = 1; i <= 6; i++) {
+      a.send(call(i, "kv", "sleep", Int.of(150)));
+    }
+    Set<Long> ids = new HashSet<>();
+    for (int i = 0; i < 6; i++) {
+      ServerFrame f = a.next();
+      assertEquals(ServerFrame.ResponseCase.RESULT, f.getResponseCase(), f::toString);
+      ids.add(f.getId());
+    }
+    assertEquals(6, ids.size());
+    assertTrue(maxRunning.get() <= 3, "at most about 2 in flight, saw " + maxRunning.get());
+  }
+
+  @Test
+  void idleConnectionsAreClosedButNotWhileACallIsInFlight() throws Exception {
+    backend("kv1");
+    start("round_robin", "limits: {idle_timeout_ms: 300}\n");
+    RawClient busy = connect("alice");
+    RawClient idle = connect("alice");
+    busy.send(call(1, "kv", "sleep", Int.of(800)));
+    ServerFrame bye = idle.next();
+    assertEquals(Error.Code.CLOSING, error(bye).getCode());
+    assertTrue(bye.getError().getMessage().contains("idle"), bye::toString);
+    assertTrue(idle.awaitClosed(Duration.ofSeconds(5)));
+    assertEquals(ServerFrame.ResponseCase.RESULT, busy.next().getResponseCase());
+  }
+
+  @Test
+  void aFrameExactlyAtTheLimitIsAccepted() throws Exception {
+    backend("kv1");
+    start("round_robin", "limits: {max_frame_bytes: 256}\n");
+    RawClient a = connect("alice");
+    ClientFrame f = call(1, "kv", "get", Binary.of(new byte[200]));
+    int pad = 256 - f.getSerializedSize();
+    f = call(1, "kv", "get", Binary.of(new byte[200 + pad]));
+    assertEquals(256, f.getSerializedSize());
+    a.send(f);
+    assertEquals(Atom.UNDEFINED, result(a.next()));
+    RawClient b = connect("alice");
+    b.send(call(2, "kv", "get", Binary.of(new byte[201 + pad])));
+    assertEquals(Error.Code.FRAME_TOO_LARGE, error(b.next()).getCode());
   }
 
   void awaitUp(int n) throws Exception {
