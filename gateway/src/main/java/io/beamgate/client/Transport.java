@@ -326,16 +326,17 @@ final class Transport {
     }
     connecting = null;
     failures++;
-    disconnected(e);
+    disconnected(e, e);
   }
 
   /** Not connected any more (or still not): record why, and try again later. */
-  private void disconnected(GatewayException why) {
+  private void disconnected(GatewayException why, GatewayException toLog) {
     connected = false;
+    // Once per outage at INFO (the caller sees each failure in its futures anyway).
     if (lastFailure == null) {
-      log.info("{}", why.getMessage());
+      log.info("{}", toLog.getMessage());
     } else {
-      log.debug("{}", why.getMessage());
+      log.debug("{}", toLog.getMessage());
     }
     lastFailure = why;
     firstConnection.completeExceptionally(why);
@@ -567,13 +568,15 @@ final class Transport {
         p.fail(why.withCodeAndMessage(Code.OUTCOME_UNKNOWN, "the connection to the gateway "
             + address + " was lost with the " + p.kind.word + " in flight: it may or may not"
             + " have run (" + stripCode(why) + ")"));
+      } else if (why.code() == Code.TLS) {
+        p.fail(why.withCodeAndMessage(why.code(), stripCode(why))); // it was never read
       } else {
         p.fail(why.withCodeAndMessage(why.code(), "the " + p.kind.word + " was in flight: "
             + stripCode(why)));
       }
     }
     Code queueCode = why.code() == Code.TLS ? Code.TLS : Code.CONNECTION;
-    disconnected(why.withCodeAndMessage(queueCode, stripCode(why)));
+    disconnected(why.withCodeAndMessage(queueCode, stripCode(why)), why);
   }
 
   private GatewayException dropReason(ConnectionHandler h) {
