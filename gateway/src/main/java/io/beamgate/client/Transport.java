@@ -175,6 +175,7 @@ final class Transport {
    */
   <T> CompletableFuture<T> submit(Kind kind, ClientFrame body, Duration timeout,
       Decoder<T> decoder) {
+    java.util.Objects.requireNonNull(timeout, "timeout");
     if (timeout.isNegative() || timeout.isZero()) {
       throw new IllegalArgumentException("timeout: " + timeout + " (expected: > 0)");
     }

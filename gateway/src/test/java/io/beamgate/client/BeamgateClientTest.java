@@ -32,6 +32,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The client against a scripted gateway (real mTLS and framing, scripted answers): one
@@ -672,6 +674,26 @@ class BeamgateClientTest {
         .tls(pki.foreignClientCert, pki.foreignClientKey, pki.ca)));
     assertEquals(Code.TLS, e.code());
     assertTrue(e.getMessage().contains("refused"), e.getMessage());
+  }
+
+  /** The TLS outcomes above, on each TLS implementation the client can be told to use. */
+  @ParameterizedTest
+  @EnumSource(value = ClientConfig.TlsProvider.class, names = {"JDK", "OPENSSL"})
+  void tlsOutcomesOnEachProvider(ClientConfig.TlsProvider provider) throws Exception {
+    ScriptedGateway gw = gateway(ScriptedGateway.STANDARD);
+    BeamgateClient ok = connect(config(gw.port()).tlsProvider(provider));
+    assertEquals(TestPki.CLIENT_URI, ok.blocking().ping().principal());
+    assertEquals(Code.TLS, assertThrows(GatewayException.class, () -> connect(
+        config(gw.port()).tlsProvider(provider).tls(pki.clientCert, pki.clientKey,
+            pki.foreignCa))).code(), "untrusted gateway");
+    assertEquals(Code.TLS, assertThrows(GatewayException.class, () -> connect(
+        config(gw.port()).tlsProvider(provider).tls(pki.foreignClientCert,
+            pki.foreignClientKey, pki.ca))).code(), "refused client");
+    ScriptedGateway other = ScriptedGateway.start(pki.otherHostCert, pki.otherHostKey, pki, 0,
+        ScriptedGateway.STANDARD);
+    toClose.add(other);
+    assertEquals(Code.TLS, assertThrows(GatewayException.class, () -> connect(
+        config(other.port()).tlsProvider(provider))).code(), "certificate for another host");
   }
 
   @Test
