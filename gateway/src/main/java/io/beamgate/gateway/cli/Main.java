@@ -10,6 +10,7 @@ import picocli.CommandLine.Command;
     versionProvider = VersionProvider.class,
     description = "A policy-enforcing mTLS gateway for Erlang/Elixir clusters.",
     subcommands = {
+      CallCommand.class,
       DemoCommand.class,
       io.beamgate.certs.cli.CertsCommand.class,
       EpmdCommand.class,
