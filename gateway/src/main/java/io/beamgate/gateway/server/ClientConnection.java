@@ -270,7 +270,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
       switch (r.kind()) {
         case BADRPC: {
           String text = TermText.format(r.badrpc());
-          audit(req, a, micros, "badrpc", abbreviate(text));
+          audit(req, a, micros, "badrpc", "badrpc: " + errorClass(r.reason()));
           answer(id, error(Error.Code.BAD_RPC, req.mfa + " on " + req.backend.node + " failed: "
               + abbreviate(text)).setErlang(text));
           return;
@@ -409,7 +409,13 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
       invalid(id, mfa, d, r.path(), r.getMessage());
       return null;
     }
-    Verdict v = server.guard().check(module, function, args.size(), args, d.rule().guard());
+    // A function no pattern names (module:*) is a name the client chose: it becomes an atom on
+    // the backend, so it is charged to the atom budget like any argument.
+    final String fn = function;
+    boolean named = d.rule().calls().stream().anyMatch(p -> p.module().equals(module)
+        && p.function().equals(fn));
+    Verdict v = server.guard().check(module, function, args.size(), args, d.rule().guard(),
+        named ? List.of() : List.of(function));
     if (!v.allowed()) {
       invalid(id, mfa, d, v.path(), v.reason());
       return null;
@@ -526,7 +532,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
 
   /** Reads from the client only while it has room for requests and reads our answers. */
   private void updateReading() {
-    if (channel == null) {
+    if (channel == null || !channel.isActive()) {
       return;
     }
     boolean read = held.isEmpty()
@@ -575,8 +581,13 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
       return;
     }
     closing = true;
+    held.clear();
     for (Map.Entry<Long, InFlight> e : new ArrayList<>(inFlight.entrySet())) {
-      finish(e.getKey(), e.getValue());
+      InFlight req = e.getValue();
+      finish(e.getKey(), req);
+      server.audit(record(req.mfa, req.backend.node, AuditRecord.Decision.ALLOWED, null,
+          "connection closed by the gateway before the answer: " + why,
+          (System.nanoTime() - req.start) / 1000, "abandoned"));
       answer(e.getKey(), error(code == Error.Code.CLOSING ? Error.Code.OUTCOME_UNKNOWN : code,
           "the gateway closed the connection before the answer came (" + why + ")"));
     }
@@ -615,11 +626,45 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-    for (Map.Entry<Long, InFlight> e : new ArrayList<>(inFlight.entrySet())) {
-      finish(e.getKey(), e.getValue());
+    try {
+      held.clear();
+      for (Map.Entry<Long, InFlight> e : new ArrayList<>(inFlight.entrySet())) {
+        InFlight req = e.getValue();
+        finish(e.getKey(), req);
+        server.audit(record(req.mfa, req.backend.node, AuditRecord.Decision.ALLOWED, null,
+            "the client disconnected before the answer", (System.nanoTime() - req.start) / 1000,
+            "abandoned"));
+      }
+    } finally {
+      server.disconnected(this);
     }
-    server.disconnected(this);
     super.channelInactive(ctx);
+  }
+
+  /**
+   * The kind of a remote failure without its values (which may hold arguments): the atom or
+   * tuple tag, looking inside {@code {'EXIT', {Reason, Stack}}}.
+   */
+  static String errorClass(Term reason) {
+    Term t = reason;
+    for (int i = 0; i < 4; i++) {
+      if (t instanceof Atom at) {
+        return at.name();
+      }
+      if (!(t instanceof io.beamgate.node.term.Tuple tu) || tu.arity() == 0) {
+        break;
+      }
+      if (tu.isTagged("EXIT", 2) || (tu.arity() == 2 && !(tu.get(0) instanceof Atom))) {
+        t = tu.isTagged("EXIT", 2) ? tu.get(1) : tu.get(0);
+        continue;
+      }
+      if (tu.arity() == 2 && tu.get(1) instanceof io.beamgate.node.term.ErlList
+          && tu.get(0) instanceof Atom a0) {
+        return a0.name(); // {Reason, Stack}
+      }
+      return tu.get(0) instanceof Atom a0 ? "{" + a0.name() + ", ...}" : "{...}";
+    }
+    return "(a non-atom reason)";
   }
 
   private static String rootMessage(Throwable t) {

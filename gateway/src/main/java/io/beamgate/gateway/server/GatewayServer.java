@@ -96,6 +96,8 @@ public final class GatewayServer implements AutoCloseable {
   private Channel listener;
   private AdminSocket admin;
   private volatile boolean closed;
+  // The files as they were when a reload was last refused: not retried until they change.
+  private volatile Map<java.nio.file.Path, String> refusedStamps;
 
   private GatewayServer(GatewayConfig config, Options options) {
     this.config = config;
@@ -131,6 +133,7 @@ public final class GatewayServer implements AutoCloseable {
     state.set(st);
     guard = new TermGuard(new AtomBudget(st.policy().atomBudget()));
     audit = openAudit();
+    checkOwnerOnly(config.cluster().cookieFile(), "cookie file");
     Cookie cookie = Cookie.fromFile(config.cluster().cookieFile());
     NodeConfig nc = NodeConfig.builder(config.cluster().nodeName()).cookie(cookie).hidden(true)
         .epmdPort(config.cluster().epmdPort()).build();
@@ -153,6 +156,23 @@ public final class GatewayServer implements AutoCloseable {
     log.info("gateway {} listening on {} for {} (policy {}: {} rules; backends: {})",
         version(), listenAddress(), config.cluster().nodeName(), config.policy(),
         st.policy().rules().size(), backendSummary());
+  }
+
+  /** A secret readable by others is refused, as erl refuses such a cookie file. */
+  static void checkOwnerOnly(java.nio.file.Path file, String what) throws ConfigException {
+    try {
+      for (java.nio.file.attribute.PosixFilePermission p
+          : Files.getPosixFilePermissions(file)) {
+        if (p.name().startsWith("GROUP") || p.name().startsWith("OTHERS")) {
+          throw new ConfigException(what + " " + file + ": accessible to group or others;"
+              + " make it owner-only (chmod 400)");
+        }
+      }
+    } catch (UnsupportedOperationException e) {
+      // not a POSIX file system
+    } catch (IOException e) {
+      throw new ConfigException(what + " " + file + ": cannot read it: " + e.getMessage());
+    }
   }
 
   private AuditLog openAudit() throws IOException {
@@ -224,7 +244,8 @@ public final class GatewayServer implements AutoCloseable {
     if (every > 0) {
       timer.scheduleWithFixedDelay(() -> {
         try {
-          if (!GatewayState.stamps(config).equals(state.get().stamps())) {
+          Map<java.nio.file.Path, String> now = GatewayState.stamps(config);
+          if (!now.equals(state.get().stamps()) && !now.equals(refusedStamps)) {
             log.info("a policy, certificate or CRL file changed: reloading");
             reload();
           }
@@ -259,6 +280,7 @@ public final class GatewayServer implements AutoCloseable {
       String why = "reload refused, the previous policy and certificates stay in force: "
           + e.getMessage();
       log.error(why);
+      refusedStamps = GatewayState.stamps(config);
       return new ReloadResult(false, why);
     }
     for (String w : fresh.warnings()) {

@@ -44,6 +44,12 @@ record GatewayState(Policy policy, List<String> warnings, SslContext ssl, TlsSet
       throw new ConfigException(cfg.policy() + ": the policy allows nothing (no rule has calls"
           + " or sends); refusing to run a gateway that can only say no");
     }
+    // Whoever can write these can let themselves in: refuse files others may write.
+    for (Path p : new Path[] {cfg.tls().certificate(), cfg.tls().clientCas(), cfg.tls().crl()}) {
+      if (p != null) {
+        io.beamgate.security.config.StrictYaml.checkNotWritableByOthers(p);
+      }
+    }
     TlsSettings tls = tlsSettings(cfg, provider);
     SslContext ssl = TlsContexts.server(tls);
     X509TrustManager validator = TlsContexts.clientValidator(tls);

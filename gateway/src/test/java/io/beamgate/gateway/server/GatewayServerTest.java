@@ -98,6 +98,9 @@ class GatewayServerTest {
           return Atom.OK;
         })
         .register("kv", "whoami", 1, a -> Atom.of(n.name()))
+        .register("kv", "fail", 1, a -> {
+          throw new IllegalStateException("bad value " + a.get(0));
+        })
         .register("kv", "count", 0, a -> Int.of(executed.get()))
         .register("kv", "sleep", 1, a -> {
           int now = running.incrementAndGet();
@@ -535,6 +538,74 @@ class GatewayServerTest {
     RawClient b = connect("alice");
     b.send(call(2, "kv", "get", Binary.of(new byte[201 + pad])));
     assertEquals(Error.Code.FRAME_TOO_LARGE, error(b.next()).getCode());
+  }
+
+  @Test
+  void aClientThatLeavesWithCallsInFlightIsForgottenAndAudited() throws Exception {
+    backend("kv1");
+    start("round_robin", "");
+    RawClient a = connect("alice");
+    a.send(call(1, "kv", "sleep", Int.of(500)));
+    a.send(call(2, "kv", "sleep", Int.of(500)));
+    waitUntil(() -> running.get() == 2);
+    a.close();
+    waitUntil(() -> gw.status().get("connections").equals(0)
+        && gw.status().get("in_flight").equals(0));
+    assertEquals(2, bed.auditText().lines().filter(l -> l.contains("\"abandoned\"")).count(),
+        bed.auditText());
+  }
+
+  @Test
+  void auditRecordsOfFailedCallsHoldNoArgumentValues() throws Exception {
+    backend("kv1");
+    bed.writePolicy(POLICY.replace("\"kv:count/0\"", "\"kv:count/0\", \"kv:fail/1\""));
+    start("round_robin", "");
+    RawClient a = connect("alice");
+    a.send(call(1, "kv", "fail", Binary.of("secret-token-123".getBytes())));
+    Error e = error(a.next());
+    assertEquals(Error.Code.BAD_RPC, e.getCode());
+    assertTrue(e.getErlang().contains("secret-token-123"), "the caller sees its own error");
+    String audit = bed.auditText();
+    assertTrue(audit.contains("\"outcome\":\"badrpc\""), audit);
+    assertFalse(audit.contains("secret-token"), audit);
+  }
+
+  @Test
+  void functionNamesAllowedOnlyByAWildcardSpendTheAtomBudget() throws Exception {
+    backend("kv1");
+    bed.writePolicy("""
+        version: 1
+        atom_budget: 2
+        rules:
+          - id: any-kv
+            principals: ["uri:spiffe://test/carol"]
+            calls: ["kv:*"]
+        """);
+    start("round_robin", "");
+    RawClient c = connect("carol");
+    c.send(call(1, "kv", "nosuch_1"));
+    assertEquals(Error.Code.BAD_RPC, error(c.next()).getCode());
+    c.send(call(2, "kv", "nosuch_2"));
+    assertEquals(Error.Code.BAD_RPC, error(c.next()).getCode());
+    c.send(call(3, "kv", "nosuch_3"));
+    Error e = error(c.next());
+    assertEquals(Error.Code.INVALID_ARGUMENT, e.getCode());
+    assertTrue(e.getReason().contains("atom budget"), e::getReason);
+  }
+
+  @Test
+  void aCookieOthersCanReadOrCasOthersCanWriteAreRefusedAtStart() throws Exception {
+    backend("kv1");
+    java.nio.file.Files.setPosixFilePermissions(dir.resolve("cookie"),
+        java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+    ConfigException e = assertThrows(ConfigException.class, () -> start("round_robin", ""));
+    assertTrue(e.getMessage().contains("cookie file"), e::getMessage);
+    java.nio.file.Files.setPosixFilePermissions(dir.resolve("cookie"),
+        java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+    java.nio.file.Files.setPosixFilePermissions(dir.resolve("ca.pem"),
+        java.nio.file.attribute.PosixFilePermissions.fromString("rw-rw-rw-"));
+    e = assertThrows(ConfigException.class, () -> start("round_robin", ""));
+    assertTrue(e.getMessage().contains("ca.pem"), e::getMessage);
   }
 
   void awaitUp(int n) throws Exception {

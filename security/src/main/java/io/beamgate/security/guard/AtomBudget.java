@@ -33,7 +33,7 @@ public final class AtomBudget {
   }
 
   /** True when {@code a} may be forwarded: standard, seen before, or within the budget. */
-  public boolean admit(Atom a) {
+  public synchronized boolean admit(Atom a) {
     String n = a.name();
     if (STANDARD.contains(n) || admitted.contains(n)) {
       return true;
@@ -50,6 +50,35 @@ public final class AtomBudget {
         return true;
       }
     }
+  }
+
+  /**
+   * Admits all of {@code atoms} or none: returns null when all fit (standard, seen before, or
+   * within the budget together), else one atom that does not fit, and nothing is spent.
+   */
+  public synchronized Atom admitAll(java.util.Collection<Atom> atoms) {
+    java.util.Set<String> fresh = new java.util.LinkedHashSet<>();
+    Atom first = null;
+    for (Atom a : atoms) {
+      String n = a.name();
+      if (!STANDARD.contains(n) && !admitted.contains(n) && fresh.add(n)) {
+        if (first == null) {
+          first = a;
+        }
+      }
+    }
+    if (fresh.isEmpty()) {
+      return null;
+    }
+    if (count.get() + fresh.size() > limit) {
+      return first;
+    }
+    for (String n : fresh) {
+      if (admitted.add(n)) {
+        count.incrementAndGet();
+      }
+    }
+    return null;
   }
 
   public int used() {

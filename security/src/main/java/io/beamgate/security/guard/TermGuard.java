@@ -41,6 +41,15 @@ public final class TermGuard {
   /** Checks {@code module:function/arity} applied to {@code args} under {@code rule}. */
   public Verdict check(String module, String function, int arity, List<Term> args,
       GuardRule rule) {
+    return check(module, function, arity, args, rule, List.of());
+  }
+
+  /**
+   * As above; {@code chargedNames} also become atoms on the receiving node and count against
+   * the budget (a function name that only a {@code module:*} pattern allowed, for example).
+   */
+  public Verdict check(String module, String function, int arity, List<Term> args,
+      GuardRule rule, java.util.Collection<String> chargedNames) {
     if (arity != args.size()) {
       return Verdict.refuse("arity mismatch: " + module + ":" + function + "/" + arity
           + " called with " + args.size() + " argument(s)", null);
@@ -50,6 +59,11 @@ public final class TermGuard {
       work.push(new Item(args.get(i), "args[" + i + "]", 1));
     }
     java.util.Set<Atom> newAtoms = new java.util.HashSet<>();
+    for (String name : chargedNames) {
+      if (!rule.allowedAtoms().contains(name)) {
+        newAtoms.add(Atom.of(name));
+      }
+    }
     while (!work.isEmpty()) {
       Item it = work.pop();
       Term t = it.term();
@@ -96,11 +110,10 @@ public final class TermGuard {
             + " bytes (expected: <= " + rule.maxBytes() + ")", null);
       }
     }
-    for (Atom a : newAtoms) {
-      if (!budget.admit(a)) {
-        return Verdict.refuse("atom budget exhausted (" + budget.limit()
-            + " distinct atoms forwarded): unknown atom '" + abbreviate(a.name()) + "'", null);
-      }
+    Atom over = budget.admitAll(newAtoms);
+    if (over != null) {
+      return Verdict.refuse("atom budget exhausted (" + budget.limit()
+          + " distinct atoms forwarded): unknown atom '" + abbreviate(over.name()) + "'", null);
     }
     return Verdict.OK;
   }

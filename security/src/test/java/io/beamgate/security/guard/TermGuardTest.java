@@ -82,6 +82,26 @@ class TermGuardTest {
   }
 
   @Test
+  void aCallWithMoreNewAtomsThanTheBudgetLeftSpendsNone() {
+    TermGuard g = new TermGuard(new AtomBudget(5));
+    assertFalse(check(g, "[b1, b2, b3, b4, b5, b6, b7]", GuardRule.DEFAULTS).allowed());
+    assertEquals(0, g.budget().used(), "all or nothing");
+    assertTrue(check(g, "[b1, b2, b3, b4, b5]", GuardRule.DEFAULTS).allowed());
+    assertEquals(5, g.budget().used());
+  }
+
+  @Test
+  void chargedNamesCountAgainstTheBudget() {
+    TermGuard g = new TermGuard(new AtomBudget(2));
+    assertTrue(g.check("m", "fn1", 0, List.of(), GuardRule.DEFAULTS, List.of("fn1")).allowed());
+    assertTrue(g.check("m", "fn2", 0, List.of(), GuardRule.DEFAULTS, List.of("fn2")).allowed());
+    Verdict v = g.check("m", "fn3", 0, List.of(), GuardRule.DEFAULTS, List.of("fn3"));
+    assertFalse(v.allowed());
+    assertTrue(v.reason().contains("'fn3'"), v.reason());
+    assertTrue(g.check("m", "fn1", 0, List.of(), GuardRule.DEFAULTS, List.of("fn1")).allowed());
+  }
+
+  @Test
   void refusedCallsSpendNoBudget() {
     TermGuard g = new TermGuard(new AtomBudget(2));
     List<Term> a = args("[fresh1, fresh2]");
