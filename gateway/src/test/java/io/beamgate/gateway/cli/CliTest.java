@@ -175,12 +175,23 @@ class CliTest {
   void demoRunsWithoutErlang() {
     Run r = run("demo");
     assertEquals(0, r.exit(), r.out() + r.err());
-    assertTrue(r.out().contains("-> pong"), r.out());
-    assertTrue(r.out().contains("-> 42"), r.out());
-    assertTrue(r.out().contains("<<\"hello, world\">>"), r.out());
-    assertTrue(r.out().contains("123456789012345678901234567891"), r.out());
-    assertTrue(r.out().contains("{badrpc,"), r.out());
+    assertTrue(r.out().contains("principal spiffe://demo/app"), r.out());
+    assertTrue(r.out().contains("kv:get(<<\"greeting\">>) -> <<\"hello\">>"), r.out());
+    assertTrue(r.out().contains("os:cmd(\"id\") -> refused: PERMISSION_DENIED"), r.out());
+    assertTrue(r.out().contains("-> refused: INVALID_ARGUMENT"), r.out());
+    assertTrue(r.out().contains("refused at the TLS handshake"), r.out());
+    assertTrue(r.out().contains("\"decision\":\"denied\""), r.out());
     assertTrue(r.out().contains("demo complete"), r.out());
+  }
+
+  @Test
+  void demoWithARealErlBackend() {
+    io.beamgate.node.testing.Erl.require();
+    Run r = run("demo", "--erl");
+    assertEquals(0, r.exit(), r.out() + r.err());
+    assertTrue(r.out().contains("real erl node"), r.out());
+    assertTrue(r.out().contains("kv:get(<<\"greeting\">>) -> <<\"hello\">>"), r.out());
+    assertTrue(r.out().contains("os:cmd(\"id\") -> refused: PERMISSION_DENIED"), r.out());
   }
 
   @Test
