@@ -44,6 +44,15 @@ public final class ConfigCheck {
       problems.add("tls: " + e.getMessage());
     }
     checkSecret(cfg.cluster().cookieFile(), "cookie file", problems);
+    for (Path p : new Path[] {cfg.tls().certificate(), cfg.tls().clientCas(), cfg.tls().crl()}) {
+      if (p != null) {
+        try {
+          StrictYaml.checkNotWritableByOthers(p);
+        } catch (ConfigException | IOException e) {
+          problems.add("tls: " + e.getMessage());
+        }
+      }
+    }
     if (cfg.cluster().listenAddress().equals(cfg.listen().address())) {
       problems.add("cluster.listen_address " + cfg.cluster().listenAddress()
           + " is the public listener's address: distribution must stay on the LAN");
@@ -52,6 +61,11 @@ public final class ConfigCheck {
       PolicyFile.Loaded loaded = PolicyFile.load(cfg.policy());
       out.println("policy " + cfg.policy() + ": ok, atom budget "
           + loaded.policy().atomBudget());
+      if (loaded.policy().rules().stream()
+          .allMatch(r -> r.calls().isEmpty() && r.sends().isEmpty())) {
+        problems.add("policy " + cfg.policy() + ": allows nothing (no rule has calls or"
+            + " sends); the gateway refuses to run with it");
+      }
       for (Rule r : loaded.policy().rules()) {
         out.println("  rule " + r.id() + (r.shadow() ? " (shadow)" : "")
             + (r.unsafe() ? " (UNSAFE)" : ""));

@@ -90,6 +90,18 @@ class ConfigCheckTest {
   }
 
   @Test
+  void aWritableCaBundleAndAPolicyThatAllowsNothingAreProblems() throws Exception {
+    Files.setPosixFilePermissions(dir.resolve("ca/ca.pem"),
+        java.nio.file.attribute.PosixFilePermissions.fromString("rw-rw-rw-"));
+    Files.writeString(dir.resolve("policy.yaml"), "version: 1\nrules:\n  - id: x\n"
+        + "    principals: [\"dns:a\"]\n");
+    String[] r = run();
+    assertEquals("1", r[0]);
+    assertTrue(r[2].contains("ca.pem") && r[2].contains("writable"), r[2]);
+    assertTrue(r[2].contains("allows nothing"), r[2]);
+  }
+
+  @Test
   void configurationErrorsNameFileLineAndKey() throws Exception {
     Files.writeString(config, CONFIG.replace("port: 9443", "port: 99999"));
     assertTrue(run()[2].contains("gateway.yaml:2: port: 99999 (expected: 1..65535)"));
