@@ -67,6 +67,7 @@ final class IdleConnections {
           while (next.getAndIncrement() < n) {
             SSLSocket s = (SSLSocket) ctx.getSocketFactory().createSocket();
             sockets.add(s);
+            s.setTcpNoDelay(true); // each handshake flight goes out at once, no Nagle wait
             s.connect(new InetSocketAddress(target.host(), target.port()), 10_000);
             SSLParameters p = s.getSSLParameters();
             p.setProtocols(new String[] {"TLSv1.3"});
