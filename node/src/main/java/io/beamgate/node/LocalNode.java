@@ -289,6 +289,14 @@ public final class LocalNode implements AutoCloseable {
     }
   }
 
+  /**
+   * Reaches {@code node} at distribution port {@code port} instead of asking EPMD on its host
+   * (0: ask EPMD again).
+   */
+  public void staticPort(String node, int port) {
+    connections.staticPort(node, port);
+  }
+
   /** Closes the connection to {@code node}, if any (as {@code erlang:disconnect_node/1}). */
   public void disconnect(String node) {
     connections.disconnect(node);

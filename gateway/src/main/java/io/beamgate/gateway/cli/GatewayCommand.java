@@ -1,5 +1,14 @@
 package io.beamgate.gateway.cli;
 
+import io.beamgate.gateway.server.AdminSocket;
+import io.beamgate.gateway.server.GatewayServer;
+import io.beamgate.security.config.ConfigException;
+import io.beamgate.security.config.GatewayConfig;
+import io.beamgate.security.config.GatewayConfigFile;
+import io.beamgate.security.tls.TlsSettings;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
 import io.beamgate.security.config.ConfigCheck;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -11,7 +20,8 @@ import picocli.CommandLine.Model.CommandSpec;
 /** {@code beamgate gateway}: the mTLS gateway. */
 @Command(name = "gateway", mixinStandardHelpOptions = true,
     description = "The mTLS gateway in front of an Erlang cluster.",
-    subcommands = {GatewayCommand.Check.class})
+    subcommands = {GatewayCommand.Run.class, GatewayCommand.Check.class,
+        GatewayCommand.Reload.class})
 public final class GatewayCommand implements Runnable {
   @Spec CommandSpec spec;
 
@@ -33,6 +43,110 @@ public final class GatewayCommand implements Runnable {
     @Override
     public Integer call() {
       return ConfigCheck.run(config, System.out, System.err);
+    }
+  }
+
+  /** {@code beamgate gateway run --config FILE}. */
+  @Command(name = "run", mixinStandardHelpOptions = true,
+      description = {"Run the gateway: the mTLS listener for clients, and a hidden node that"
+          + " calls the cluster's backends. Every request passes the policy, the term guard"
+          + " and the limits, and leaves one audit record.",
+          "The policy, certificates and CRL are reloaded when their files change, on SIGHUP,"
+          + " and on `beamgate gateway reload`. SIGTERM or Ctrl-C stop it, letting calls in"
+          + " flight finish for up to --grace.",
+          "Exit 1 when the configuration or a file it names is invalid."})
+  public static final class Run implements Callable<Integer> {
+    @Option(names = "--config", required = true, paramLabel = "FILE",
+        description = "The gateway configuration (YAML).")
+    Path config;
+
+    @Option(names = "--tls-provider", paramLabel = "P", defaultValue = "AUTO",
+        description = "TLS implementation: AUTO (OpenSSL when it loads, else the JDK), JDK or"
+            + " OPENSSL. Default: ${DEFAULT-VALUE}.")
+    TlsSettings.Provider provider;
+
+    @Option(names = "--grace", paramLabel = "MS", defaultValue = "5000",
+        description = "On shutdown, how long calls in flight may take. Default: ${DEFAULT-VALUE}.")
+    long graceMillis;
+
+    @Option(names = "--backend-wait", paramLabel = "MS", defaultValue = "10000",
+        description = "At start, how long to wait for a backend before listening anyway."
+            + " Default: ${DEFAULT-VALUE}.")
+    long backendWaitMillis;
+
+    @Override
+    public Integer call() throws Exception {
+      GatewayConfig cfg;
+      GatewayServer server;
+      try {
+        cfg = GatewayConfigFile.load(config);
+        server = GatewayServer.start(cfg, GatewayServer.Options.DEFAULTS.withProvider(provider)
+            .withBackendWait(Duration.ofMillis(backendWaitMillis)));
+      } catch (ConfigException | IOException e) {
+        System.err.println("beamgate gateway run: " + e.getMessage());
+        return 1;
+      }
+      CountDownLatch stopped = new CountDownLatch(1);
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        server.shutdown(Duration.ofMillis(graceMillis));
+        stopped.countDown();
+      }, "beamgate-shutdown"));
+      try {
+        sun.misc.Signal.handle(new sun.misc.Signal("HUP"), sig -> {
+          GatewayServer.ReloadResult r = server.reload();
+          if (!r.ok()) {
+            System.err.println(r.message());
+          }
+        });
+      } catch (IllegalArgumentException e) {
+        // no SIGHUP on this platform: the admin socket and file watching remain
+      }
+      System.err.println("beamgate gateway listening on " + server.listenAddress()
+          + " (admin socket " + cfg.reload().adminSocket() + ")");
+      stopped.await();
+      return 0;
+    }
+  }
+
+  /** {@code beamgate gateway reload --config FILE}. */
+  @Command(name = "reload", mixinStandardHelpOptions = true,
+      description = {"Ask the running gateway to reload its policy, certificates and CRL now."
+          + " It validates them first; when any is invalid the old ones stay in force and the"
+          + " reason is printed.",
+          "Exit 0 when reloaded, 1 when refused, 69 when no gateway answers on the admin"
+          + " socket."})
+  public static final class Reload implements Callable<Integer> {
+    @Option(names = "--config", required = true, paramLabel = "FILE",
+        description = "The running gateway's configuration (names the admin socket).")
+    Path config;
+
+    @Option(names = "--status", description = "Print the gateway's status instead.")
+    boolean status;
+
+    @Override
+    public Integer call() {
+      GatewayConfig cfg;
+      try {
+        cfg = GatewayConfigFile.load(config);
+      } catch (ConfigException | IOException e) {
+        System.err.println("beamgate gateway reload: " + e.getMessage());
+        return 1;
+      }
+      String answer;
+      try {
+        answer = AdminSocket.ask(cfg.reload().adminSocket(), status ? "status" : "reload",
+            Duration.ofSeconds(30));
+      } catch (IOException e) {
+        System.err.println("beamgate gateway reload: no gateway answers on "
+            + cfg.reload().adminSocket() + " (" + e.getMessage() + ")");
+        return 69;
+      }
+      if (answer.startsWith("ok")) {
+        System.out.println(answer.substring(2).trim());
+        return 0;
+      }
+      System.err.println(answer.startsWith("error") ? answer.substring(5).trim() : answer);
+      return 1;
     }
   }
 }

@@ -52,7 +52,8 @@ public final class Main implements Runnable {
     // they do. -Dorg.slf4j.simpleLogger.defaultLogLevel=... overrides.
     String level = "warn";
     if (args.length > 0 && (args[0].equals("epmd")
-        || (args[0].equals("node") && args.length > 1 && args[1].equals("serve")))) {
+        || (args[0].equals("node") && args.length > 1 && args[1].equals("serve"))
+        || (args[0].equals("gateway") && args.length > 1 && args[1].equals("run")))) {
       level = "info";
     }
     if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {

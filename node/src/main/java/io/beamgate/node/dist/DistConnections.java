@@ -51,6 +51,7 @@ public final class DistConnections {
   private volatile int creation;
   // Written under the DistConnections lock; read without it on the send fast path.
   private final Map<String, PeerState> peers = new java.util.concurrent.ConcurrentHashMap<>();
+  private final Map<String, Integer> staticPorts = new java.util.concurrent.ConcurrentHashMap<>();
   private volatile boolean closed;
 
   private static final class PeerState {
@@ -400,8 +401,25 @@ public final class DistConnections {
     return p;
   }
 
-  private void resolveAndConnect(PeerState p, NodeName target) {
-    NodeEntry entry;
+  /**
+   * Connects to {@code node} at {@code port} without asking EPMD (as erl's
+   * {@code -dist_listen}/{@code ERL_DIST_PORT} set-ups); 0 forgets the port.
+   */
+  public void staticPort(String node, int port) {
+    if (port == 0) {
+      staticPorts.remove(node);
+    } else {
+      staticPorts.put(node, port);
+    }
+  }
+
+  /** The peer's port: a static one, else EPMD's answer; null (and p failed) when none. */
+  private NodeEntry lookUp(PeerState p, NodeName target) {
+    Integer fixed = staticPorts.get(p.name);
+    if (fixed != null) {
+      // OTP 23 and later speak version 6; the handshake still negotiates.
+      return new NodeEntry(target.alive(), fixed, false, 0, 6, 5);
+    }
     try {
       EpmdClient epmd = new EpmdClient(target.host(), settings.epmdPort(),
           settings.connectTimeout());
@@ -409,11 +427,18 @@ public final class DistConnections {
       if (e.isEmpty()) {
         fail(p, null, Reason.CONNECTION, "epmd on " + target.host() + ":" + settings.epmdPort()
             + " has no node named '" + target.alive() + "'");
-        return;
+        return null;
       }
-      entry = e.get();
+      return e.get();
     } catch (EpmdException e) {
       fail(p, null, Reason.CONNECTION, e.getMessage());
+      return null;
+    }
+  }
+
+  private void resolveAndConnect(PeerState p, NodeName target) {
+    NodeEntry entry = lookUp(p, target);
+    if (entry == null) {
       return;
     }
     DistFrameDecoder decoder = new DistFrameDecoder(settings.maxFrameBytes());

@@ -70,6 +70,25 @@ public final class RpcClient {
     });
   }
 
+  /**
+   * As {@code rpc:cast/4}: asks {@code node}'s rex to run {@code module:function(args)} and
+   * answers nothing. Throws RpcException NOT_CONNECTED when no connection can be made within
+   * {@code timeout}; whether the function ran is never reported.
+   */
+  public void cast(String node, String module, String function, List<? extends Term> args,
+      Duration timeout) throws RpcException {
+    if (!self.isConnected(node)) {
+      try {
+        self.connect(node, timeout);
+      } catch (Exception e) {
+        throw new RpcException(RpcException.Kind.NOT_CONNECTED, NODEDOWN,
+            "cannot connect to " + node + ": " + e.getMessage());
+      }
+    }
+    replies.send("rex", node, Tuple.of(Atom.of("$gen_cast"), Tuple.of(Atom.of("cast"),
+        Atom.of(module), Atom.of(function), ErlList.of(args), self.groupLeader())));
+  }
+
   private void send(CompletableFuture<Term> f, String node, String module, String function,
       List<? extends Term> args) {
     if (watched.add(node)) {

@@ -54,6 +54,25 @@ public final class RpcServer implements AutoCloseable {
   }
 
   private void onMessage(Mailbox self, Term msg) {
+    // rpc:cast's {'$gen_cast', {cast, M, F, Args, GL}}: run it, answer nothing.
+    if (msg instanceof Tuple c && c.isTagged("$gen_cast", 2) && c.get(1) instanceof Tuple req
+        && req.isTagged("cast", 5) && req.get(1) instanceof Atom m && req.get(2) instanceof Atom f
+        && req.get(3) instanceof ErlList args && args.isProper()) {
+      RpcHandler h = handlers.get(key(m.name(), f.name(), args.size()));
+      if (h == null) {
+        log.debug("rex: cast to unknown {}:{}/{}", m.name(), f.name(), args.size());
+        return;
+      }
+      executor.execute(() -> {
+        try {
+          h.call(args.elements());
+        } catch (Exception | Error e) {
+          log.info("rpc cast {}:{}/{} failed: {}", m.name(), f.name(), args.size(),
+              e.toString());
+        }
+      });
+      return;
+    }
     // {'$gen_call', {From, Tag}, {call, M, F, Args, GL}}
     if (!(msg instanceof Tuple t) || !t.isTagged("$gen_call", 3)
         || !(t.get(1) instanceof Tuple from) || from.arity() != 2

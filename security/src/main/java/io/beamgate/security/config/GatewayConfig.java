@@ -14,7 +14,8 @@ public record GatewayConfig(
     Cluster cluster,
     Limits limits,
     Path policy,
-    Path audit) {
+    Path audit,
+    Reload reload) {
 
   /** The public mTLS listener. */
   public record Listen(String address, int port) {}
@@ -23,11 +24,45 @@ public record GatewayConfig(
   public record Tls(Path certificate, Path key, Path clientCas, Path crl, boolean allowTls12,
       int handshakeTimeoutMillis) {}
 
-  /** The cluster side: the gateway's hidden node and the backends it calls. */
+  /**
+   * The cluster side: the gateway's hidden node and the backends it calls.
+   *
+   * @param hashArgument with {@code routing: hash}, the argument whose value picks the backend
+   * @param reconnectMinMillis first wait before reconnecting to a backend that went down
+   * @param reconnectMaxMillis the cap of the doubling wait (with jitter)
+   */
   public record Cluster(String nodeName, Path cookieFile, String listenAddress, int epmdPort,
-      List<String> backends, String routing) {}
+      List<Backend> backends, String routing, int hashArgument, int reconnectMinMillis,
+      int reconnectMaxMillis) {}
 
-  /** Gateway-wide bounds. */
-  public record Limits(int maxConnections, int maxInFlight, int maxFrameBytes,
-      int idleTimeoutMillis) {}
+  /** A backend node; {@code port} 0 means: ask EPMD on the node's host. */
+  public record Backend(String node, int port) {
+    @Override
+    public String toString() {
+      return port == 0 ? node : node + " (port " + port + ")";
+    }
+  }
+
+  /**
+   * Gateway-wide bounds.
+   *
+   * @param maxConnections client connections open at once
+   * @param maxInFlight requests in flight over all connections; past it: RESOURCE_EXHAUSTED
+   * @param maxInFlightPerConnection requests in flight on one connection; past it the gateway
+   *     stops reading from that connection until answers go out (backpressure)
+   * @param maxFrameBytes largest frame accepted from a client
+   * @param idleTimeoutMillis a connection with nothing in flight and no frame for this long
+   *     is closed
+   */
+  public record Limits(int maxConnections, int maxInFlight, int maxInFlightPerConnection,
+      int maxFrameBytes, int idleTimeoutMillis) {}
+
+  /**
+   * Live reloads of the policy, certificates and CRL.
+   *
+   * @param watchIntervalMillis how often the files are checked for changes (0: never; reload
+   *     on request only)
+   * @param adminSocket the Unix socket {@code beamgate gateway reload} talks to
+   */
+  public record Reload(int watchIntervalMillis, Path adminSocket) {}
 }

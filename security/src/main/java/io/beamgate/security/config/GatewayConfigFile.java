@@ -29,25 +29,38 @@ import org.snakeyaml.engine.v2.nodes.Node;
  *   cookie_file: cookie             # owner-only; never logged
  *   listen_address: 10.0.0.5        # distribution listens here only (the LAN)
  *   epmd_port: 4369
- *   backends: [app@10.0.0.10]
+ *   backends:                       # node names; EPMD on each host gives the port...
+ *     - app@10.0.0.10
+ *     - {node: app@10.0.0.11, port: 9100}   # ...or an explicit distribution port
  *   routing: round_robin            # round_robin | least_in_flight | hash
- * limits: {max_connections: 10000, max_in_flight: 1000, max_frame_bytes: 1048576,
- *          idle_timeout_ms: 300000}
+ *   hash_argument: 0                # routing: hash: which argument is the key
+ *   reconnect_min_ms: 200
+ *   reconnect_max_ms: 30000
+ * limits: {max_connections: 10000, max_in_flight: 10000, max_in_flight_per_connection: 256,
+ *          max_frame_bytes: 1048576, idle_timeout_ms: 300000}
  * policy: policy.yaml
  * audit: audit.jsonl
+ * reload: {watch_interval_ms: 2000, admin_socket: beamgate-admin.sock}
  * </pre>
  */
 public final class GatewayConfigFile {
   private static final Set<String> TOP = Set.of("version", "listen", "tls", "cluster", "limits",
-      "policy", "audit");
+      "policy", "audit", "reload");
+  private static final Set<String> RELOAD = Set.of("watch_interval_ms", "admin_socket");
+  private static final Set<String> BACKEND = Set.of("node", "port");
   private static final Set<String> LISTEN = Set.of("address", "port");
   private static final Set<String> TLS = Set.of("certificate", "key", "client_cas", "crl",
       "allow_tls12", "handshake_timeout_ms");
   private static final Set<String> CLUSTER = Set.of("node_name", "cookie_file",
-      "listen_address", "epmd_port", "backends", "routing");
+      "listen_address", "epmd_port", "backends", "routing", "hash_argument", "reconnect_min_ms",
+      "reconnect_max_ms");
   private static final Set<String> LIMITS = Set.of("max_connections", "max_in_flight",
-      "max_frame_bytes", "idle_timeout_ms");
+      "max_in_flight_per_connection", "max_frame_bytes", "idle_timeout_ms");
   private static final Set<String> ROUTING = Set.of("round_robin", "least_in_flight", "hash");
+
+  /** The limits when the file sets none. */
+  public static final GatewayConfig.Limits DEFAULT_LIMITS = new GatewayConfig.Limits(10_000,
+      10_000, 256, 1 << 20, 300_000);
 
   private GatewayConfigFile() {}
 
@@ -83,14 +96,29 @@ public final class GatewayConfigFile {
         y.integer(t, "handshake_timeout_ms", tlsNode, 10_000, 1, false));
     Node clusterNode = y.required(top, "cluster", root, "configuration");
     Map<String, Node> c = y.mapping(clusterNode, "cluster", CLUSTER);
-    List<String> backends = new ArrayList<>();
+    List<GatewayConfig.Backend> backends = new ArrayList<>();
     Node bn = y.required(c, "backends", clusterNode, "cluster");
+    java.util.Set<String> seen = new java.util.HashSet<>();
     for (Node b : y.sequence(bn, "backends")) {
-      String name = y.scalar(b, "backends");
+      String name;
+      int port = 0;
+      if (b instanceof org.snakeyaml.engine.v2.nodes.MappingNode) {
+        Map<String, Node> bm = y.mapping(b, "backends", BACKEND);
+        name = y.string(bm, "node", b, true);
+        port = y.integer(bm, "port", b, 0, 1, true);
+        if (port > 65535) {
+          throw y.err(bm.get("port"), "port", port + " (expected: 1..65535)");
+        }
+      } else {
+        name = y.scalar(b, "backends");
+      }
       if (name.indexOf('@') <= 0 || name.endsWith("@")) {
         throw y.err(b, "backends", "'" + name + "' (expected: a node name, alive@host)");
       }
-      backends.add(name);
+      if (!seen.add(name)) {
+        throw y.err(b, "backends", "'" + name + "' is listed twice");
+      }
+      backends.add(new GatewayConfig.Backend(name, port));
     }
     if (backends.isEmpty()) {
       throw y.err(bn, "backends", "empty: the gateway would have nowhere to send calls");
@@ -105,23 +133,42 @@ public final class GatewayConfigFile {
     if (nodeName.indexOf('@') <= 0) {
       throw y.err(c.get("node_name"), "node_name", "'" + nodeName + "' (expected: alive@host)");
     }
+    int reconnectMin = y.integer(c, "reconnect_min_ms", clusterNode, 200, 1, false);
+    int reconnectMax = y.integer(c, "reconnect_max_ms", clusterNode, 30_000, 1, false);
+    if (reconnectMax < reconnectMin) {
+      throw y.err(c.get("reconnect_max_ms"), "reconnect_max_ms", reconnectMax
+          + " (expected: >= reconnect_min_ms, " + reconnectMin + ")");
+    }
     GatewayConfig.Cluster cluster = new GatewayConfig.Cluster(nodeName,
         path(dir, y.string(c, "cookie_file", clusterNode, true)),
         y.string(c, "listen_address", clusterNode, true),
-        y.integer(c, "epmd_port", clusterNode, 4369, 1, false), List.copyOf(backends), routing);
-    GatewayConfig.Limits limits = new GatewayConfig.Limits(10_000, 1_000, 1 << 20, 300_000);
+        y.integer(c, "epmd_port", clusterNode, 4369, 1, false), List.copyOf(backends), routing,
+        y.integer(c, "hash_argument", clusterNode, 0, 0, false), reconnectMin, reconnectMax);
+    GatewayConfig.Limits limits = DEFAULT_LIMITS;
     if (top.containsKey("limits")) {
       Map<String, Node> m = y.mapping(top.get("limits"), "limits", LIMITS);
       Node ln = top.get("limits");
       limits = new GatewayConfig.Limits(
           y.integer(m, "max_connections", ln, limits.maxConnections(), 1, false),
           y.integer(m, "max_in_flight", ln, limits.maxInFlight(), 1, false),
+          y.integer(m, "max_in_flight_per_connection", ln, limits.maxInFlightPerConnection(),
+              1, false),
           y.integer(m, "max_frame_bytes", ln, limits.maxFrameBytes(), 64, false),
           y.integer(m, "idle_timeout_ms", ln, limits.idleTimeoutMillis(), 1, false));
     }
+    GatewayConfig.Reload reload = new GatewayConfig.Reload(2_000,
+        dir.resolve("beamgate-admin.sock"));
+    if (top.containsKey("reload")) {
+      Map<String, Node> m = y.mapping(top.get("reload"), "reload", RELOAD);
+      Node rn = top.get("reload");
+      String sock = y.string(m, "admin_socket", rn, false);
+      reload = new GatewayConfig.Reload(
+          y.integer(m, "watch_interval_ms", rn, reload.watchIntervalMillis(), 0, false),
+          sock == null ? reload.adminSocket() : path(dir, sock));
+    }
     return new GatewayConfig(file, listen, tls, cluster, limits,
         path(dir, y.string(top, "policy", root, true)),
-        path(dir, y.string(top, "audit", root, false)));
+        path(dir, y.string(top, "audit", root, false)), reload);
   }
 
   private static Path path(Path dir, String p) {

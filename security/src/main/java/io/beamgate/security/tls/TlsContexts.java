@@ -144,6 +144,26 @@ public final class TlsContexts {
     return p;
   }
 
+  /**
+   * Checks client certificate chains as the server's handshake does (CA bundle, CRL, EKU), for
+   * re-checking connections that are already open when the CAs or the CRL change.
+   */
+  public static javax.net.ssl.X509TrustManager clientValidator(TlsSettings s)
+      throws TlsException {
+    try {
+      for (javax.net.ssl.TrustManager tm : trustManagers(s).getTrustManagers()) {
+        if (tm instanceof javax.net.ssl.X509TrustManager x) {
+          return x;
+        }
+      }
+      throw new TlsException("no X.509 trust manager for " + s.trustedCas());
+    } catch (TlsException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new TlsException("cannot load " + s.trustedCas() + ": " + e.getMessage(), e);
+    }
+  }
+
   /** PKIX validation to the CA bundle, with the CRL when one is configured. */
   static TrustManagerFactory trustManagers(TlsSettings s)
       throws TlsException, GeneralSecurityException, IOException {

@@ -1,0 +1,462 @@
+package io.beamgate.gateway.server;
+
+import io.beamgate.gateway.proto.ClientFrame;
+import io.beamgate.gateway.proto.Error;
+import io.beamgate.gateway.protocol.FrameDecoder;
+import io.beamgate.gateway.protocol.FrameEncoder;
+import io.beamgate.gateway.protocol.TermProto;
+import io.beamgate.node.Cookie;
+import io.beamgate.node.LocalNode;
+import io.beamgate.node.Mailbox;
+import io.beamgate.node.NodeConfig;
+import io.beamgate.node.rpc.RpcClient;
+import io.beamgate.security.audit.AuditLog;
+import io.beamgate.security.audit.AuditRecord;
+import io.beamgate.security.config.ConfigException;
+import io.beamgate.security.config.GatewayConfig;
+import io.beamgate.security.guard.AtomBudget;
+import io.beamgate.security.guard.TermGuard;
+import io.beamgate.security.tls.TlsContexts;
+import io.beamgate.security.tls.TlsException;
+import io.beamgate.security.tls.TlsSettings;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.timeout.IdleStateHandler;
+import java.io.IOException;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.StandardOpenOption;
+import java.security.cert.CertificateException;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The gateway: a mutual-TLS listener for clients in front of a hidden node that calls the
+ * cluster's backends. Every request passes the policy, the term guard and the limits first,
+ * and leaves one audit record. The policy, certificates and CRL are reloaded when their files
+ * change or on request ({@link #reload()}); a new version is validated whole before it
+ * replaces the old, and connections whose principal lost access are closed.
+ *
+ * <p>The cluster-side node makes outgoing connections only: it binds neither a distribution
+ * nor an EPMD port, on any address.
+ */
+public final class GatewayServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(GatewayServer.class);
+
+  /** Startup and tuning choices that are not in the configuration file. */
+  public record Options(TlsSettings.Provider provider, Duration backendWait, int workerThreads) {
+    public static final Options DEFAULTS = new Options(TlsSettings.Provider.AUTO,
+        Duration.ofSeconds(10), 0);
+
+    public Options withProvider(TlsSettings.Provider p) {
+      return new Options(p, backendWait, workerThreads);
+    }
+
+    public Options withBackendWait(Duration d) {
+      return new Options(provider, d, workerThreads);
+    }
+  }
+
+  private final GatewayConfig config;
+  private final Options options;
+  private final AtomicReference<GatewayState> state = new AtomicReference<>();
+  private final Set<ClientConnection> connections = ConcurrentHashMap.newKeySet();
+  private final AtomicInteger open = new AtomicInteger();
+  private final AtomicInteger inFlight = new AtomicInteger();
+  private final Limiter limiter = new Limiter();
+  private final ScheduledExecutorService timer;
+  private LocalNode node;
+  private RpcClient rpc;
+  private Mailbox sender;
+  private BackendPool backends;
+  private TermGuard guard;
+  private AuditLog audit;
+  private EventLoopGroup boss;
+  private EventLoopGroup workers;
+  private Channel listener;
+  private AdminSocket admin;
+  private volatile boolean closed;
+
+  private GatewayServer(GatewayConfig config, Options options) {
+    this.config = config;
+    this.options = options;
+    this.timer = Executors.newScheduledThreadPool(2, r -> {
+      Thread t = new Thread(r, "beamgate-gateway-timer");
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  /**
+   * Validates everything, joins the cluster, and starts listening. Fails, with nothing left
+   * running, when a file is invalid, the policy allows nothing, or the port is taken.
+   */
+  public static GatewayServer start(GatewayConfig config, Options options)
+      throws ConfigException, TlsException, IOException {
+    GatewayServer s = new GatewayServer(config, options);
+    try {
+      s.startUp();
+      return s;
+    } catch (ConfigException | IOException | RuntimeException e) {
+      s.close();
+      throw e;
+    }
+  }
+
+  private void startUp() throws ConfigException, TlsException, IOException {
+    GatewayState st = GatewayState.load(config, options.provider(), 1);
+    for (String w : st.warnings()) {
+      log.warn("policy {}: {}", config.policy(), w);
+    }
+    state.set(st);
+    guard = new TermGuard(new AtomBudget(st.policy().atomBudget()));
+    audit = openAudit();
+    Cookie cookie = Cookie.fromFile(config.cluster().cookieFile());
+    NodeConfig nc = NodeConfig.builder(config.cluster().nodeName()).cookie(cookie).hidden(true)
+        .epmdPort(config.cluster().epmdPort()).build();
+    node = LocalNode.startClient(nc);
+    rpc = node.rpc();
+    sender = node.createMailbox();
+    backends = new BackendPool(node, config.cluster(), timer);
+    backends.start();
+    try {
+      if (!backends.awaitAny(options.backendWait())) {
+        log.warn("no backend is up yet ({}); serving anyway: calls fail with UNAVAILABLE"
+            + " until one is", backendSummary());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while waiting for backends");
+    }
+    bind();
+    startReloads();
+    log.info("gateway {} listening on {} for {} (policy {}: {} rules; backends: {})",
+        version(), listenAddress(), config.cluster().nodeName(), config.policy(),
+        st.policy().rules().size(), backendSummary());
+  }
+
+  private AuditLog openAudit() throws IOException {
+    Writer w;
+    if (config.audit() == null) {
+      w = new java.io.FilterWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8)) {
+        @Override
+        public void close() throws IOException {
+          flush(); // standard output is not ours to close
+        }
+      };
+      log.warn("no audit file configured: audit records go to standard output");
+    } else {
+      w = Files.newBufferedWriter(config.audit(), StandardCharsets.UTF_8,
+          StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE);
+    }
+    return new AuditLog(w);
+  }
+
+  private void bind() throws IOException {
+    GatewayConfig.Limits lim = config.limits();
+    boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    workers = new MultiThreadIoEventLoopGroup(options.workerThreads(), NioIoHandler.newFactory());
+    int idleMillis = lim.idleTimeoutMillis();
+    ServerBootstrap b = new ServerBootstrap().group(boss, workers)
+        .channel(NioServerSocketChannel.class)
+        .option(ChannelOption.SO_BACKLOG, 1024)
+        .childOption(ChannelOption.TCP_NODELAY, true)
+        .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
+            new WriteBufferWaterMark(256 * 1024, 1024 * 1024))
+        .childHandler(new ChannelInitializer<SocketChannel>() {
+          @Override
+          protected void initChannel(SocketChannel ch) {
+            if (open.incrementAndGet() > lim.maxConnections()) {
+              open.decrementAndGet();
+              log.warn("refusing a connection from {}: {} connections open"
+                  + " (limits.max_connections)", ch.remoteAddress(), lim.maxConnections());
+              audit(new AuditRecord(java.time.Instant.now(), null, null, null,
+                  String.valueOf(ch.remoteAddress()), null, null, AuditRecord.Decision.DENIED,
+                  null, "limits.max_connections reached", 0, "closed"));
+              ch.close();
+              return;
+            }
+            ch.closeFuture().addListener(f -> open.decrementAndGet());
+            GatewayState st = state.get();
+            ch.pipeline()
+                .addLast("tls", TlsContexts.handler(st.ssl(), ch.alloc(), st.tls()))
+                .addLast("idle", new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS))
+                .addLast("frames", new FrameDecoder<>(ClientFrame.parser(),
+                    lim.maxFrameBytes(), 2 * TermProto.DEFAULT_MAX_DEPTH + 8))
+                .addLast("encoder", FrameEncoder.INSTANCE)
+                .addLast("client", new ClientConnection(GatewayServer.this));
+          }
+        });
+    InetSocketAddress addr = new InetSocketAddress(config.listen().address(),
+        config.listen().port());
+    try {
+      listener = b.bind(addr).sync().channel();
+    } catch (Exception e) {
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+      }
+      throw new IOException("cannot listen on " + addr + ": " + e.getMessage(), e);
+    }
+  }
+
+  private void startReloads() {
+    int every = config.reload().watchIntervalMillis();
+    if (every > 0) {
+      timer.scheduleWithFixedDelay(() -> {
+        try {
+          if (!GatewayState.stamps(config).equals(state.get().stamps())) {
+            log.info("a policy, certificate or CRL file changed: reloading");
+            reload();
+          }
+        } catch (RuntimeException e) {
+          log.error("reload check failed", e);
+        }
+      }, every, every, TimeUnit.MILLISECONDS);
+    }
+    try {
+      admin = AdminSocket.open(config.reload().adminSocket(), this);
+    } catch (IOException e) {
+      log.warn("no admin socket at {} ({}); `beamgate gateway reload` will not reach this"
+          + " gateway (file watching and SIGHUP still work)", config.reload().adminSocket(),
+          e.getMessage());
+    }
+  }
+
+  /** The outcome of a reload, for the operator. */
+  public record ReloadResult(boolean ok, String message) {}
+
+  /**
+   * Loads the policy, certificates and CRL again; when all are valid, they replace the ones in
+   * force atomically and connections whose principal lost access are closed. When any is
+   * invalid, nothing changes and the reason is returned (and logged).
+   */
+  public synchronized ReloadResult reload() {
+    GatewayState old = state.get();
+    GatewayState fresh;
+    try {
+      fresh = GatewayState.load(config, options.provider(), old.generation() + 1);
+    } catch (ConfigException | IOException | RuntimeException e) {
+      String why = "reload refused, the previous policy and certificates stay in force: "
+          + e.getMessage();
+      log.error(why);
+      return new ReloadResult(false, why);
+    }
+    for (String w : fresh.warnings()) {
+      log.warn("policy {}: {}", config.policy(), w);
+    }
+    if (fresh.policy().atomBudget() != guard.budget().limit()) {
+      log.warn("policy atom_budget changed to {}; it takes effect at the next restart (in force:"
+          + " {})", fresh.policy().atomBudget(), guard.budget().limit());
+    }
+    state.set(fresh);
+    int closedCount = 0;
+    for (ClientConnection c : connections) {
+      String why = lostAccess(c, fresh);
+      if (why != null) {
+        closedCount++;
+        log.info("closing {} from {}: {}", c.principal().name(), c.peer(), why);
+        audit(new AuditRecord(java.time.Instant.now(), c.principal().name(),
+            c.principal().fingerprintSha256(), c.principal().serialHex(), c.peer(), null, null,
+            AuditRecord.Decision.DENIED, null, "reload: " + why, 0, "closed"));
+        c.closeWith(Error.Code.CLOSING, "access revoked by a policy or certificate reload: "
+            + why);
+      }
+    }
+    String msg = "reloaded (generation " + fresh.generation() + "): policy with "
+        + fresh.policy().rules().size() + " rules; " + closedCount
+        + " connection(s) closed for lost access";
+    log.info(msg);
+    return new ReloadResult(true, msg);
+  }
+
+  /** Why an open connection may no longer stay under {@code st}, or null. */
+  static String lostAccess(ClientConnection c, GatewayState st) {
+    if (c.principal() == null) {
+      return null;
+    }
+    try {
+      st.validator().checkClientTrusted(c.chain(), "UNKNOWN");
+    } catch (CertificateException e) {
+      return "certificate no longer accepted (" + e.getMessage() + ")";
+    }
+    boolean named = st.policy().rules().stream()
+        .anyMatch(r -> r.principals().stream().anyMatch(m -> m.matches(c.principal())));
+    return named ? null : "no rule names " + c.principal().name() + " any more";
+  }
+
+  // ---- for connections -------------------------------------------------------------------
+
+  GatewayState state() {
+    return state.get();
+  }
+
+  GatewayConfig.Limits limits() {
+    return config.limits();
+  }
+
+  TermGuard guard() {
+    return guard;
+  }
+
+  Limiter limiter() {
+    return limiter;
+  }
+
+  RpcClient rpc() {
+    return rpc;
+  }
+
+  Mailbox sender() {
+    return sender;
+  }
+
+  BackendPool backends() {
+    return backends;
+  }
+
+  int maxTermDepth() {
+    return TermProto.DEFAULT_MAX_DEPTH;
+  }
+
+  int maxResultDepth() {
+    return TermProto.DEFAULT_MAX_DEPTH;
+  }
+
+  boolean enterGlobal() {
+    if (inFlight.incrementAndGet() > config.limits().maxInFlight()) {
+      inFlight.decrementAndGet();
+      return false;
+    }
+    return true;
+  }
+
+  void leaveGlobal() {
+    inFlight.decrementAndGet();
+  }
+
+  void audit(AuditRecord r) {
+    AuditLog a = audit;
+    if (a != null) {
+      a.record(r);
+    }
+  }
+
+  void connected(ClientConnection c) {
+    connections.add(c);
+    if (closed) {
+      c.closeWith(Error.Code.CLOSING, "the gateway is shutting down");
+    }
+  }
+
+  void disconnected(ClientConnection c) {
+    connections.remove(c);
+  }
+
+  String backendSummary() {
+    StringBuilder sb = new StringBuilder();
+    for (BackendPool.Backend b : backends.backends()) {
+      if (sb.length() > 0) {
+        sb.append(", ");
+      }
+      sb.append(b.node).append(b.up ? " up" : " down: " + b.lastError);
+    }
+    return sb.toString();
+  }
+
+  // ---- for operators and tests -----------------------------------------------------------
+
+  /** The address the client listener is bound to. */
+  public InetSocketAddress listenAddress() {
+    return (InetSocketAddress) listener.localAddress();
+  }
+
+  /** The cluster-side node (for tests and the demo). */
+  public LocalNode node() {
+    return node;
+  }
+
+  /** Counters for status output. */
+  public Map<String, Object> status() {
+    return Map.of("connections", connections.size(), "in_flight", inFlight.get(),
+        "backends_up", backends.upCount(), "backends", backendSummary(),
+        "generation", state.get().generation(), "atoms_used", guard.budget().used());
+  }
+
+  public static String version() {
+    String v = GatewayServer.class.getPackage().getImplementationVersion();
+    return "beamgate " + (v == null ? "dev" : v);
+  }
+
+  /**
+   * Stops accepting, tells every client it is closing, waits up to {@code grace} for calls in
+   * flight, then leaves the cluster.
+   */
+  public void shutdown(Duration grace) {
+    closed = true;
+    if (listener != null) {
+      listener.close().awaitUninterruptibly();
+    }
+    long end = System.nanoTime() + grace.toNanos();
+    while (inFlight.get() > 0 && System.nanoTime() < end) {
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    for (ClientConnection c : connections) {
+      c.closeWith(Error.Code.CLOSING, "the gateway is shutting down");
+    }
+    close();
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    if (admin != null) {
+      admin.close();
+    }
+    timer.shutdownNow();
+    if (listener != null) {
+      listener.close().awaitUninterruptibly();
+    }
+    if (workers != null) {
+      workers.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
+      boss.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
+    }
+    if (backends != null) {
+      backends.close();
+    }
+    if (node != null) {
+      node.close();
+    }
+    if (audit != null) {
+      try {
+        audit.close();
+      } catch (IOException e) {
+        log.warn("closing the audit log: {}", e.getMessage());
+      }
+    }
+  }
+}

@@ -1,0 +1,70 @@
+package io.beamgate.gateway.server;
+
+import io.beamgate.security.policy.Rule;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Per-rule limits, counted per principal: a token bucket for the rate (bursts up to one
+ * second's worth) and a count of requests in flight. Keyed by rule id and principal name, so
+ * a reload that changes a rule's limits takes effect at once.
+ */
+final class Limiter {
+  private final ConcurrentHashMap<String, Bucket> buckets = new ConcurrentHashMap<>();
+
+  private static final class Bucket {
+    double tokens;
+    long last = System.nanoTime();
+    int inFlight;
+
+    Bucket(int rate) {
+      tokens = rate;
+    }
+  }
+
+  /** A permit to release when the request is answered. */
+  interface Permit {
+    void release();
+  }
+
+  /** Thrown when a limit is reached: the message says which. */
+  static final class Exhausted extends Exception {
+    Exhausted(String message) {
+      super(message);
+    }
+  }
+
+  Permit acquire(Rule rule, String principal) throws Exhausted {
+    Rule.Limits l = rule.limits();
+    Bucket b = buckets.computeIfAbsent(rule.id() + '\u0000' + principal,
+        k -> new Bucket(l.ratePerSecond()));
+    synchronized (b) {
+      long now = System.nanoTime();
+      b.tokens = Math.min(l.ratePerSecond(),
+          b.tokens + (now - b.last) * l.ratePerSecond() / 1e9);
+      b.last = now;
+      if (b.inFlight >= l.concurrency()) {
+        throw new Exhausted("concurrency limit of rule " + rule.id() + ": " + l.concurrency()
+            + " requests in flight for " + principal);
+      }
+      if (b.tokens < 1) {
+        throw new Exhausted("rate limit of rule " + rule.id() + ": " + l.ratePerSecond()
+            + " requests per second for " + principal);
+      }
+      b.tokens -= 1;
+      b.inFlight++;
+    }
+    return new Permit() {
+      private boolean released;
+
+      @Override
+      public void release() {
+        synchronized (b) {
+          if (!released) {
+            released = true;
+            b.inFlight--;
+          }
+        }
+      }
+    };
+  }
+}
