@@ -30,7 +30,7 @@ record BenchPki(Path caFile, CertFiles server, CertFiles client, CertFiles other
         .commonName("beamgate-bench-server").dns(NodeName.shortHostName()).dns("localhost")
         .ip("127.0.0.1").serverAuth().validity(Duration.ofDays(1))));
     CertFiles client = write(dir.resolve("client"), caFile, ca.issue(HeldCertificate.builder()
-        .commonName("beamgate-bench-client").clientAuth().validity(Duration.ofDays(1))));
+        .commonName("beamgate-bench-client").uri(GatewayPath.PRINCIPAL).clientAuth().validity(Duration.ofDays(1))));
     CertFiles otherClient = write(dir.resolve("other-client"), caFile,
         other.issue(HeldCertificate.builder().commonName("beamgate-bench-intruder")
             .clientAuth().validity(Duration.ofDays(1))));

@@ -41,36 +41,42 @@ final class Handshakes {
   /** A TLS listener to load: where it is, and the client certificate to present. */
   record TlsTarget(String name, String host, int port, CertFiles client) {}
 
+  /** What the target answered to the bench client, to no certificate, to another CA's. */
+  record Probe(String accepted, String refusedWithoutCert, String refusedOtherCa) {}
+
   /** {@code connections} full handshakes completed by s_time in {@code wallSeconds}. */
-  record Result(String target, long connections, double wallSeconds, String accepted,
-      String refusedWithoutCert, String refusedOtherCa) {
+  record Result(String target, int round, long connections, double wallSeconds, Probe probe) {
     double rate() {
       return connections / wallSeconds;
     }
   }
 
   /**
-   * Probes, then loads {@code target} for {@code seconds} with one {@code openssl s_time -new}
-   * process (one connection at a time, a full handshake each, no session reuse, TLS 1.3, the
-   * client certificate presented, the server's chain verified).
-   *
-   * <p>s_time counts a connection when its own side of the handshake is done; in TLS 1.3 that is
+   * s_time counts a connection when its own side of the handshake is done; in TLS 1.3 that is
    * before the server has checked the client's certificate, so s_time alone would count
-   * connections the server refuses. The probe first shows the target accepts this client and
-   * refuses one without a certificate and one of another CA; the run fails otherwise.
-   *
-   * <p>The rate is s_time's count over the wall time of the s_time process, measured here:
-   * s_time's own "real seconds" are whole seconds.
+   * connections the server refuses. This shows the target accepts the bench client and refuses
+   * one without a certificate and one of another CA; it throws otherwise.
    */
-  static Result measure(TlsTarget target, CertFiles otherCa, int seconds) throws Exception {
-    String accepted = probe(target, target.client());
-    String noCert = probe(target, null);
-    String other = probe(target, otherCa);
-    if (!accepted.equals("accepted") || noCert.equals("accepted") || other.equals("accepted")) {
+  static Probe checkMutualTls(TlsTarget target, CertFiles otherCa) throws Exception {
+    Probe p = new Probe(probe(target, target.client()), probe(target, null),
+        probe(target, otherCa));
+    if (!p.accepted().equals("accepted") || p.refusedWithoutCert().equals("accepted")
+        || p.refusedOtherCa().equals("accepted")) {
       throw new IllegalStateException(target.name() + " is not enforcing mutual TLS as"
-          + " expected: bench client " + accepted + ", without a certificate " + noCert
-          + ", another CA's certificate " + other);
+          + " expected: " + p);
     }
+    return p;
+  }
+
+  /**
+   * Loads {@code target} for {@code seconds} with one {@code openssl s_time -new} process (one
+   * connection at a time, a full handshake each, no session reuse, TLS 1.3, the client
+   * certificate presented, the server's chain verified). The rate is s_time's count over the
+   * wall time of the s_time process, measured here: s_time's own "real seconds" are whole
+   * seconds.
+   */
+  static Result measure(TlsTarget target, Probe probe, int round, int seconds)
+      throws Exception {
     List<String> cmd = new ArrayList<>(List.of("openssl", "s_time", "-connect",
         target.host() + ":" + target.port(), "-new", "-time", Integer.toString(seconds),
         "-tls1_3", "-cert", target.client().cert().toString(), "-key",
@@ -89,7 +95,7 @@ final class Handshakes {
     if (!m.find()) {
       throw new IOException("s_time printed no count: " + out.replaceAll("\\*+", "*..."));
     }
-    return new Result(target.name(), Long.parseLong(m.group(1)), wall, accepted, noCert, other);
+    return new Result(target.name(), round, Long.parseLong(m.group(1)), wall, probe);
   }
 
   /**
