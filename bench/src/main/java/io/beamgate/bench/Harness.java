@@ -97,6 +97,7 @@ public final class Harness {
       }
     }
     long pid = ProcessHandle.current().pid();
+    String loadAtStart = loadAverage();
     Path tmp = Files.createTempDirectory("beamgate-bench");
     List<AutoCloseable> toClose = new ArrayList<>();
     try (EpmdServer epmd = EpmdServer.start(EpmdServer.Config.loopback(0))) {
@@ -208,7 +209,7 @@ public final class Harness {
 
       Report.Run run = new Report.Run(results, seconds, rounds, fairness, tlsChecks, handshakes, idle,
           idleConnections, gatewayMissing, gatewayCallsMissing,
-          gateway == null ? null : gateway.tlsProvider());
+          gateway == null ? null : gateway.tlsProvider(), loadAtStart, loadAverage());
       String report = Report.markdown(run);
       Files.createDirectories(out.toAbsolutePath().getParent());
       Files.writeString(out, report);
@@ -228,6 +229,16 @@ public final class Harness {
         }
       }
       deleteTree(tmp);
+    }
+  }
+
+  /** The 1-, 5- and 15-minute load averages (the machine may be shared). */
+  static String loadAverage() {
+    try {
+      String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+      return f[0] + " " + f[1] + " " + f[2];
+    } catch (IOException | RuntimeException e) {
+      return "?";
     }
   }
 

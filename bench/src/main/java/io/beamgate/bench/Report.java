@@ -19,7 +19,8 @@ final class Report {
   record Run(List<Result> results, int seconds, int rounds, Harness.Fairness fairness,
       List<TlsDist.Check> tlsChecks, List<Handshakes.Result> handshakes,
       IdleConnections.Result idle, int idleTarget, String gatewayMissing,
-      String gatewayCallsMissing, String gatewayTlsProvider) {}
+      String gatewayCallsMissing, String gatewayTlsProvider, String loadAtStart,
+      String loadAtEnd) {}
 
   static final String[] CLIENTS = {"erl", "erl-tls", "jinterface", "node", "node-async",
       "gateway"};
@@ -72,13 +73,19 @@ final class Report {
             + " per caller, plain distribution;\n")
         .append("- `node-async`: the same node's `RpcClient.callAsync`, the 64 calls kept in"
             + " flight without a thread each;\n")
-        .append("- `gateway`: client → mTLS → `beamgate gateway run` (its own JVM) → plain"
-            + " distribution → erl, the Java client library")
+        .append("- `gateway`: client → mTLS → `beamgate gateway run` (its own JVM, `-Xmx1g`,"
+            + " audit log on, a policy allowing only `erlang:element/2` with its rate and"
+            + " concurrency limits raised out of the way) → plain distribution → erl; the Java"
+            + " client library `BeamgateClient`, blocking when sequential, 64 futures in flight"
+            + " on its one connection otherwise")
         .append(gw ? " (gateway TLS provider: " + run.gatewayTlsProvider() + ")" : "")
         .append(run.gatewayCallsMissing() == null ? ".\n\n"
             : ". **Not measured yet: " + run.gatewayCallsMissing() + ".**\n\n")
         .append("Memory is the client's: erl's `erlang:memory(total)`, the JVM's used heap after"
-            + " a GC for the Java clients (they share one JVM).\n\n");
+            + " a GC for the Java clients (they share one JVM). Load average (1, 5, 15 min)"
+            + " at the start of the run: ").append(run.loadAtStart()).append("; at the end: ")
+        .append(run.loadAtEnd()).append(" (the machine may be shared; a load above the core"
+            + " count means something else was running).\n\n");
 
     sb.append("## Goals (Issue 5 §6)\n\n");
     if (run.gatewayMissing() != null) {
