@@ -445,6 +445,64 @@ public final class Harness {
     return result(client, conc, size, lat, counts, elapsedUs);
   }
 
+  /**
+   * Keeps {@code conc} calls in flight for {@code seconds} without a thread each: every
+   * completion checks its value and starts the next call of its chain. Warm up first.
+   */
+  static <T> Result measureAsync(String client, int conc, int size, int seconds,
+      Supplier<java.util.concurrent.CompletableFuture<T>> call,
+      java.util.function.Consumer<T> check) throws Exception {
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(conc);
+    long[][] lat = new long[conc][];
+    int[] counts = new int[conc];
+    Throwable[] failure = new Throwable[1];
+    long t0 = System.nanoTime();
+    for (int i = 0; i < conc; i++) {
+      int k = i;
+      lat[k] = new long[1024];
+      new Object() {
+        void next() {
+          long s = System.nanoTime();
+          call.get().whenComplete((v, e) -> {
+            try {
+              if (e != null) {
+                throw e;
+              }
+              check.accept(v);
+            } catch (Throwable x) {
+              failure[0] = x;
+              done.countDown();
+              return;
+            }
+            if (counts[k] == lat[k].length) {
+              lat[k] = Arrays.copyOf(lat[k], counts[k] * 2);
+            }
+            lat[k][counts[k]++] = (System.nanoTime() - s) / 1000;
+            if (System.nanoTime() < end) {
+              next();
+            } else {
+              done.countDown();
+            }
+          });
+        }
+      }.next();
+    }
+    done.await();
+    long elapsedUs = (System.nanoTime() - t0) / 1000;
+    if (failure[0] != null) {
+      throw new IllegalStateException(client + ": a call failed", failure[0]);
+    }
+    return result(client, conc, size, lat, counts, elapsedUs);
+  }
+
+  /** The benchmarked call returns its payload: a binary of {@code size} bytes. */
+  static void check(Term r, int size) {
+    if (!(r instanceof Binary b) || b.size() != size) {
+      throw new IllegalStateException("unexpected result " + r);
+    }
+  }
+
   /** Merges per-caller latencies into a Result with percentiles and the heap in use. */
   static Result result(String client, int conc, int size, long[][] lat, int[] counts,
       long elapsedUs) {
@@ -503,10 +561,7 @@ public final class Harness {
         List<Term> args = List.of(Int.of(1), Tuple.of(Binary.wrap(payload)));
         Duration t = Duration.ofSeconds(30);
         return measure("node", conc, size, seconds, () -> () -> {
-          Term r = Rpc.call(node, server, "erlang", "element", args, t);
-          if (!(r instanceof Binary b) || b.size() != size) {
-            throw new IllegalStateException("unexpected result " + r);
-          }
+          check(Rpc.call(node, server, "erlang", "element", args, t), size);
         });
       }
     }
@@ -550,43 +605,8 @@ public final class Harness {
         while (System.nanoTime() < warmEnd) {
           Rpc.call(node, server, "erlang", "element", args, t);
         }
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(conc);
-        long[][] lat = new long[conc][];
-        int[] counts = new int[conc];
-        Throwable[] failure = new Throwable[1];
-        long t0 = System.nanoTime();
-        for (int i = 0; i < conc; i++) {
-          int k = i;
-          lat[k] = new long[1024];
-          new Object() {
-            void next() {
-              long s = System.nanoTime();
-              rpc.callAsync(server, "erlang", "element", args, t).whenComplete((v, e) -> {
-                if (e != null) {
-                  failure[0] = e;
-                  done.countDown();
-                  return;
-                }
-                if (counts[k] == lat[k].length) {
-                  lat[k] = Arrays.copyOf(lat[k], counts[k] * 2);
-                }
-                lat[k][counts[k]++] = (System.nanoTime() - s) / 1000;
-                if (System.nanoTime() < end) {
-                  next();
-                } else {
-                  done.countDown();
-                }
-              });
-            }
-          }.next();
-        }
-        done.await();
-        long elapsedUs = (System.nanoTime() - t0) / 1000;
-        if (failure[0] != null) {
-          throw new IllegalStateException(failure[0]);
-        }
-        return result("node-async", conc, size, lat, counts, elapsedUs);
+        return measureAsync("node-async", conc, size, seconds,
+            () -> rpc.callAsync(server, "erlang", "element", args, t), v -> check(v, size));
       }
     }
   }
