@@ -218,6 +218,7 @@ public final class Harness {
       Files.writeString(out.resolveSibling("benchmarks-tls.svg"), Report.svg(results,
           "erl-tls", "Throughput relative to erl -> erl over TLS distribution (higher is"
           + " better)"));
+      Files.writeString(out.resolveSibling("benchmarks-goals.svg"), Report.goalsSvg(run));
       String[] lines = report.strip().split("\n");
       System.out.println(lines[lines.length - 1]);
     } finally {

@@ -48,7 +48,6 @@ final class Report {
   static String markdown(Run run) {
     Map<String, Map<String, Result>> by = byScenario(run.results());
     boolean gw = run.gatewayMissing() == null;
-    String notMeasured = "not measured";
     StringBuilder sb = new StringBuilder();
     sb.append("# Benchmarks\n\n");
     sb.append("Written by `bench/run.sh` (the harness in `bench/`) on ").append(LocalDate.now())
@@ -96,28 +95,12 @@ final class Report {
               + " are.\n\n");
     }
     sb.append("| goal | anchor | gateway | ratio | met |\n|---|---:|---:|---:|---|\n");
-    goalRate(sb, by, "c64-100B", "64 calls in flight (100 B): throughput ≥ 1.0× erl-tls", 1.0,
-        notMeasured);
-    goalP50(sb, by, "seq-100B", "sequential p50 latency (100 B) ≤ 1.5× erl-tls", 1.5,
-        notMeasured);
-    goalRate(sb, by, "seq-1MiB", "1 MiB payloads, sequential: throughput ≥ 3× erl-tls", 3.0,
-        notMeasured);
-    goalRate(sb, by, "c64-1MiB", "1 MiB payloads, 64 in flight: throughput ≥ 3× erl-tls", 3.0,
-        notMeasured);
-    Handshakes.Result sServer = handshake(run, "openssl s_server");
-    Handshakes.Result gwHs = handshake(run, "gateway");
-    sb.append(f("| full mTLS handshakes/s under openssl s_time ≥ 1.0× s_server | %s | %s | %s |"
-        + " %s |%n", sServer == null ? "—" : f("%.0f/s", sServer.rate()),
-        gwHs == null ? "not measured" : f("%.0f/s", gwHs.rate()),
-        sServer == null || gwHs == null ? "—" : f("%.2f×", gwHs.rate() / sServer.rate()),
-        sServer == null || gwHs == null ? "—" : gwHs.rate() / sServer.rate() >= 1.0 ? "yes"
-            : "**no**"));
-    IdleConnections.Result idle = run.idle();
-    sb.append(f("| memory per idle connection, %,d open, ≤ 100 KiB | — | %s | — | %s |%n%n",
-        idle == null ? run.idleTarget() : idle.connections(), idle == null ? "not measured"
-            : f("%.1f KiB RSS (%.1f KiB heap)", idle.rssPerConnection() / 1024,
-                idle.heapPerConnection() / 1024),
-        idle == null ? "—" : idle.rssPerConnection() <= 100 * 1024 ? "yes" : "**no**"));
+    for (Goal g : goals(run)) {
+      sb.append(f("| %s | %s | %s | %s | %s |%n", g.goal(), g.anchor(), g.gateway(),
+          g.ratio() == null ? "—" : f("%.2f×", g.ratio()),
+          g.attainment() == null ? "—" : g.attainment() >= 1.0 ? "yes" : "**no**"));
+    }
+    sb.append("\n![goal attainment](benchmarks-goals.svg)\n\n");
 
     sb.append("## Calls\n\n");
     sb.append("`× erl` and `× erl-tls`: the row's throughput over the anchor's in the same"
@@ -187,6 +170,7 @@ final class Report {
     sb.append('\n');
 
     sb.append("## Memory per idle connection\n\n");
+    IdleConnections.Result idle = run.idle();
     sb.append(f("The harness opens %,d mutual-TLS 1.3 connections to the gateway's listener"
         + " (eight threads, full handshakes, the bench client certificate), leaves them idle,"
         + " and reads the gateway process's memory from outside before and after: RSS"
@@ -252,29 +236,105 @@ final class Report {
         .max(java.util.Comparator.comparingDouble(Handshakes.Result::rate)).orElse(null);
   }
 
-  private static void goalRate(StringBuilder sb, Map<String, Map<String, Result>> by,
-      String scenario, String goal, double min, String notMeasured) {
-    Map<String, Result> m = by.getOrDefault(scenario, Map.of());
-    Result a = m.get("erl-tls");
-    Result g = m.get("gateway");
-    sb.append(f("| %s | %s | %s | %s | %s |%n", goal,
-        a == null ? "—" : f("%.0f calls/s", a.rate()),
-        g == null ? notMeasured : f("%.0f calls/s", g.rate()),
-        a == null || g == null ? "—" : f("%.2f×", g.rate() / a.rate()),
-        a == null || g == null ? "—" : g.rate() / a.rate() >= min ? "yes" : "**no**"));
+  /**
+   * One goal of Issue 5 §6: the anchor's and the gateway's figures as text, the ratio between
+   * them, and the attainment — the measured figure over the goal's, oriented so that 1.0 or more
+   * means met (null when not measured).
+   */
+  record Goal(String goal, String shortName, String anchor, String gateway, Double ratio,
+      Double attainment) {}
+
+  static List<Goal> goals(Run run) {
+    Map<String, Map<String, Result>> by = byScenario(run.results());
+    List<Goal> out = new ArrayList<>();
+    out.add(rateGoal(by, "c64-100B", "64 calls in flight (100 B): throughput ≥ 1.0× erl-tls",
+        "c64 100 B", 1.0));
+    Map<String, Result> seq = by.getOrDefault("seq-100B", Map.of());
+    Result a = seq.get("erl-tls");
+    Result g = seq.get("gateway");
+    Double r = a == null || g == null ? null : (double) g.p50Us() / Math.max(1, a.p50Us());
+    out.add(new Goal("sequential p50 latency (100 B) ≤ 1.5× erl-tls", "seq p50",
+        a == null ? "—" : f("%d us", a.p50Us()), g == null ? "not measured" : f("%d us",
+        g.p50Us()), r, r == null ? null : 1.5 / r));
+    out.add(rateGoal(by, "seq-1MiB", "1 MiB payloads, sequential: throughput ≥ 3× erl-tls",
+        "seq 1 MiB", 3.0));
+    out.add(rateGoal(by, "c64-1MiB", "1 MiB payloads, 64 in flight: throughput ≥ 3× erl-tls",
+        "c64 1 MiB", 3.0));
+    Handshakes.Result s = handshake(run, "openssl s_server");
+    Handshakes.Result h = handshake(run, "gateway");
+    Double hr = s == null || h == null ? null : h.rate() / s.rate();
+    out.add(new Goal("full mTLS handshakes/s under openssl s_time ≥ 1.0× s_server",
+        "handshakes", s == null ? "—" : f("%.0f/s", s.rate()),
+        h == null ? "not measured" : f("%.0f/s", h.rate()), hr, hr));
+    IdleConnections.Result idle = run.idle();
+    out.add(new Goal(f("memory per idle connection, %,d open, ≤ 100 KiB",
+        idle == null ? run.idleTarget() : idle.connections()), "idle memory", "—",
+        idle == null ? "not measured" : f("%.1f KiB RSS (%.1f KiB heap)",
+            idle.rssPerConnection() / 1024, idle.heapPerConnection() / 1024), null,
+        idle == null ? null : 100 * 1024 / Math.max(1.0, idle.rssPerConnection())));
+    return out;
   }
 
-  private static void goalP50(StringBuilder sb, Map<String, Map<String, Result>> by,
-      String scenario, String goal, double max, String notMeasured) {
+  private static Goal rateGoal(Map<String, Map<String, Result>> by, String scenario,
+      String goal, String shortName, double min) {
     Map<String, Result> m = by.getOrDefault(scenario, Map.of());
     Result a = m.get("erl-tls");
     Result g = m.get("gateway");
-    double r = a == null || g == null ? 0 : (double) g.p50Us() / Math.max(1, a.p50Us());
-    sb.append(f("| %s | %s | %s | %s | %s |%n", goal,
-        a == null ? "—" : f("%d us", a.p50Us()),
-        g == null ? notMeasured : f("%d us", g.p50Us()),
-        a == null || g == null ? "—" : f("%.2f×", r),
-        a == null || g == null ? "—" : r <= max ? "yes" : "**no**"));
+    Double r = a == null || g == null ? null : g.rate() / a.rate();
+    return new Goal(goal, shortName, a == null ? "—" : f("%.0f calls/s", a.rate()),
+        g == null ? "not measured" : f("%.0f calls/s", g.rate()), r, r == null ? null : r / min);
+  }
+
+  /** One bar per goal: its attainment (1.0 = exactly met), on a log scale. */
+  static String goalsSvg(Run run) {
+    List<Goal> goals = goals(run);
+    int barW = 70;
+    int h = 220;
+    int top = 40;
+    int w = 70 + goals.size() * (barW + 20) + 20;
+    double lo = 0.1;
+    double hi = 10;
+    for (Goal g : goals) {
+      if (g.attainment() != null) {
+        lo = Math.min(lo, g.attainment());
+        hi = Math.max(hi, g.attainment());
+      }
+    }
+    double lLo = Math.floor(Math.log10(lo));
+    double lHi = Math.ceil(Math.log10(hi));
+    java.util.function.DoubleUnaryOperator y = v -> top + h - (Math.log10(v) - lLo)
+        / (lHi - lLo) * h;
+    StringBuilder sb = new StringBuilder();
+    sb.append(f("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\""
+        + " font-family=\"sans-serif\" font-size=\"11\">%n", w, h + top + 50));
+    sb.append("<text x=\"10\" y=\"18\" font-size=\"13\">Issue 5 goals: measured over goal"
+        + " (1 = met exactly, higher is better, log scale)</text>\n");
+    for (double e = lLo; e <= lHi + 1e-9; e++) {
+      double v = Math.pow(10, e);
+      int py = (int) y.applyAsDouble(v);
+      sb.append(f("<line x1=\"60\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\"/><text"
+          + " x=\"20\" y=\"%d\">%s</text>%n", py, w - 10, py, e == 0 ? "#000" : "#ddd", py + 4,
+          v >= 1 ? f("%.0f", v) : f("%.2g", v)));
+    }
+    int base = (int) y.applyAsDouble(1.0);
+    for (int i = 0; i < goals.size(); i++) {
+      Goal g = goals.get(i);
+      int x = 70 + i * (barW + 20);
+      if (g.attainment() == null) {
+        sb.append(f("<text x=\"%d\" y=\"%d\" fill=\"#888\">not measured</text>%n", x,
+            base - 6));
+      } else {
+        int py = (int) y.applyAsDouble(g.attainment());
+        sb.append(f("<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\">"
+            + "<title>%s: %.2f</title></rect><text x=\"%d\" y=\"%d\">%.2f</text>%n", x,
+            Math.min(py, base), barW, Math.max(1, Math.abs(base - py)),
+            g.attainment() >= 1 ? "#20a040" : "#c03030", g.goal(), g.attainment(), x + 4,
+            Math.min(py, base) - 4, g.attainment()));
+      }
+      sb.append(f("<text x=\"%d\" y=\"%d\">%s</text>%n", x, top + h + 18, g.shortName()));
+    }
+    sb.append("</svg>\n");
+    return sb.toString();
   }
 
   private static String otpRelease() {
@@ -305,11 +365,11 @@ final class Report {
       }
     }
     max = Math.ceil(max * 2) / 2;
-    double step = max > 6 ? 1.0 : 0.5;
+    double step = max > 12 ? 2.0 : max > 6 ? 1.0 : 0.5;
     StringBuilder sb = new StringBuilder();
     sb.append(f("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\""
         + " font-family=\"sans-serif\" font-size=\"11\">%n", Math.max(w, 60 + CLIENTS.length
-        * 110), h + 80));
+        * 110), h + 90));
     sb.append(f("<text x=\"10\" y=\"18\" font-size=\"13\">%s</text>%n", title));
     for (double y = 0; y <= max + 1e-9; y += step) {
       int py = top + (int) (h - y / max * h);
