@@ -15,6 +15,9 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 if [ "${#need[@]}" -gt 0 ]; then
   apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y "${need[@]}"
 fi
+# 10 000 idle connections need as many descriptors in the harness and in the gateway: ask for
+# 65536, else take the hard limit (the harness lowers the count and says so when it is short).
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 mvn -B -q install -DskipTests
 mvn -B -q -f bench/pom.xml package dependency:build-classpath \
   -Dmdep.outputFile="$PWD/bench/target/bench.classpath" -Dmdep.includeScope=runtime

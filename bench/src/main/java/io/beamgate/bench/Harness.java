@@ -201,6 +201,13 @@ public final class Harness {
 
       IdleConnections.Result idle = null;
       if (gateway != null && parts.contains("idle")) {
+        long fds = maxOpenFiles();
+        if (fds < idleConnections + 1000L) {
+          int was = idleConnections;
+          idleConnections = (int) Math.max(100, fds - 1000);
+          System.out.println("open-file limit " + fds + ": " + idleConnections
+              + " idle connections instead of " + was);
+        }
         idle = IdleConnections.measure(gateway.listener(), gateway.pid(), idleConnections);
         System.out.printf(Locale.ROOT, "idle connections: %d, %.1f KiB RSS and %.1f KiB heap"
             + " each%n", idle.connections(), idle.rssPerConnection() / 1024,
@@ -231,6 +238,21 @@ public final class Harness {
       }
       deleteTree(tmp);
     }
+  }
+
+  /** This process's open-file limit (the JVM raises its soft limit to the hard one). */
+  static long maxOpenFiles() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/limits"))) {
+        if (line.startsWith("Max open files")) {
+          String v = line.substring("Max open files".length()).trim().split("\\s+")[0];
+          return v.equals("unlimited") ? Long.MAX_VALUE : Long.parseLong(v);
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // unknown: try anyway
+    }
+    return Long.MAX_VALUE;
   }
 
   /** The 1-, 5- and 15-minute load averages (the machine may be shared). */

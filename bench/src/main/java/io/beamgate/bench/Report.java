@@ -177,8 +177,12 @@ final class Report {
         + " (`VmRSS` in `/proc/PID/status`: heap, direct buffers, native TLS state, thread"
         + " stacks) and the Java heap in use after a full GC (`jcmd PID GC.run`, then"
         + " `GC.heap_info`). The delta over the number of connections is the cost of one;"
-        + " a sample of 100 connections is checked to still be open at the end.%n%n",
-        run.idleTarget()));
+        + " a sample of 100 connections is checked to still be open at the end. The harness"
+        + " and the gateway each need a descriptor per connection: `bench/run.sh` asks for"
+        + " `ulimit -n 65536` and otherwise takes the hard limit (here %s), and the harness"
+        + " opens fewer connections, and says so, when that is short.%n%n",
+        run.idleTarget(), Harness.maxOpenFiles() == Long.MAX_VALUE ? "unlimited"
+            : f("%,d", Harness.maxOpenFiles())));
     if (idle == null) {
       sb.append("Not measured yet: ").append(run.gatewayMissing()).append(".\n\n");
     } else {
