@@ -1,6 +1,6 @@
 %% The erl -> erl anchor of beamgate's benchmark harness: calls Server with rpc:call (erpc
 %% underneath, as every OTP 25 client does) sequentially or from Conc processes for DurationMs,
-%% then prints one RESULT line. Latencies are measured per call.
+%% then prints the distribution protocol and one RESULT line. Latencies are measured per call.
 -module(bench_client).
 -export([run/1]).
 
@@ -9,6 +9,9 @@ run([Server, ConcS, SizeS, DurS]) ->
     Size = list_to_integer(atom_to_list(SizeS)),
     Dur = list_to_integer(atom_to_list(DurS)),
     pong = net_adm:ping(Server),
+    %% which distribution carries the calls: tcp (inet_tcp_dist) or tls (inet_tls_dist)
+    {ok, Addr} = net_kernel:node_info(Server, address),
+    io:format("DIST protocol=~w~n", [element(4, Addr)]),
     Payload = binary:copy(<<"x">>, Size),
     Args = [1, {Payload}],
     %% warm up

@@ -26,19 +26,24 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Measures, in one run on one machine, calls from three clients to the same real erl node:
- * erl (rpc:call, the anchor), JInterface (OTP's Java library, through rex) and beamgate's node
- * (Rpc.call, through erpc). Sequential and 64 concurrent callers; payloads of 100 B, 64 KiB and
- * 1 MiB sent and returned (erlang:element(1, {Payload})). Writes a Markdown report with a table,
- * an SVG chart and, last, the ratios.
+ * Measures, in one run on one machine, calls from several clients to real erl nodes: erl over
+ * plain distribution (rpc:call, the anchor), erl over OTP's TLS distribution (TLS 1.3, mutual,
+ * the anchor of the gateway's goals), JInterface (OTP's Java library, through rex), beamgate's
+ * node (Rpc.call and RpcClient.callAsync, through erpc) and, when it exists, the gateway path.
+ * Sequential and 64 concurrent callers; payloads of 100 B, 64 KiB and 1 MiB sent and returned
+ * (erlang:element(1, {Payload})). Then the fairness check, full mTLS handshakes per second under
+ * openssl s_time (s_server, and the gateway's listener when it exists) and memory per idle
+ * gateway connection. Writes a Markdown report with tables, SVG charts and the ratios.
  */
 public final class Harness {
   static final String COOKIE = "beamgate_bench";
@@ -56,71 +61,245 @@ public final class Harness {
     }
   }
 
+  /** One way of calling erl, measured under every scenario it {@link #runs}. */
   interface Client {
+    /** The name in the report. */
+    String name();
+
+    /** Whether this client is measured with {@code conc} callers. */
+    default boolean runs(int conc) {
+      return true;
+    }
+
     /** Runs calls for {@code seconds} from {@code conc} callers; returns the latencies in us. */
     Result run(int conc, int size, int seconds) throws Exception;
   }
 
   public static void main(String[] args) throws Exception {
     int seconds = 3;
+    int idleConnections = 10_000;
+    int rounds = 2;
+    java.util.Set<String> parts = new java.util.LinkedHashSet<>(List.of("calls", "fairness",
+        "handshakes", "idle"));
     Path out = Path.of("docs/benchmarks.md");
+    Path gatewayJar = Path.of("gateway/target/beamgate.jar");
     for (int i = 0; i < args.length; i++) {
-      if (args[i].equals("--seconds")) {
-        seconds = Integer.parseInt(args[++i]);
-      } else if (args[i].equals("--out")) {
-        out = Path.of(args[++i]);
+      switch (args[i]) {
+        case "--seconds" -> seconds = Integer.parseInt(args[++i]);
+        case "--out" -> out = Path.of(args[++i]);
+        case "--idle-connections" -> idleConnections = Integer.parseInt(args[++i]);
+        case "--gateway-jar" -> gatewayJar = Path.of(args[++i]);
+        case "--rounds" -> rounds = Integer.parseInt(args[++i]);
+        case "--only" -> parts = new java.util.LinkedHashSet<>(List.of(args[++i].split(",")));
+        default -> throw new IllegalArgumentException("unknown option " + args[i]
+            + " (expected --seconds N, --out FILE, --idle-connections N,"
+            + " --rounds N, --only calls,fairness,handshakes,idle, --gateway-jar JAR)");
       }
     }
     long pid = ProcessHandle.current().pid();
+    String loadAtStart = loadAverage();
     Path tmp = Files.createTempDirectory("beamgate-bench");
+    List<AutoCloseable> toClose = new ArrayList<>();
     try (EpmdServer epmd = EpmdServer.start(EpmdServer.Config.loopback(0))) {
       compileErlClient(tmp);
+      BenchPki pki = BenchPki.create(tmp.resolve("pki"));
+      Path tlsOpt = TlsDist.optfile(tmp.resolve("tls-dist.conf"), pki, TlsDist.ClientKind.VALID);
+      String host = io.beamgate.node.NodeName.shortHostName();
       String srvName = "bgb_srv_" + pid;
+      String tlsName = "bgb_tls_" + pid;
       Process srv = erl(epmd.port(), tmp, "-sname", srvName, "-noshell", "-eval",
           "register(bg_sink, spawn(fun Loop() -> receive _ -> Loop() end end)).");
-      try {
-        String server = srvName + "@" + io.beamgate.node.NodeName.shortHostName();
-        awaitRegistered(epmd.port(), srvName);
-        OtpEpmd.useEpmdPort(epmd.port());
-        List<Result> results = new ArrayList<>();
-        int n = 0;
-        for (int size : SIZES) {
-          for (int conc : CONCURRENCY) {
-            int sec = seconds;
-            results.add(runErl(epmd.port(), tmp, server, conc, size, sec, "bgb_erl_" + pid + "_"
-                + n++));
-            results.add(new JInterfaceClient(server, "bgb_ji_" + pid + "_" + n++)
-                .run(conc, size, sec));
-            results.add(new BeamgateClient(server, epmd.port(), "bgb_node_" + pid + "_" + n++)
-                .run(conc, size, sec));
-            int rows = 3;
-            if (conc > 1) {
-              results.add(new BeamgateAsyncClient(server, epmd.port(), "bgb_async_" + pid + "_"
-                  + n++).run(conc, size, sec));
-              rows = 4;
+      toClose.add(() -> kill(srv));
+      List<String> tlsSrvArgs = new ArrayList<>(TlsDist.erlArgs(tlsOpt));
+      tlsSrvArgs.addAll(List.of("-sname", tlsName, "-noshell"));
+      Process tlsSrv = erl(epmd.port(), tmp, tlsSrvArgs.toArray(String[]::new));
+      toClose.add(() -> kill(tlsSrv));
+      String server = srvName + "@" + host;
+      String tlsServer = tlsName + "@" + host;
+      awaitRegistered(epmd.port(), srvName);
+      awaitRegistered(epmd.port(), tlsName);
+      List<TlsDist.Check> tlsChecks = TlsDist.checks(epmd.port(), tmp, pki, tlsServer,
+          "bgb_chk_" + pid + "_");
+      tlsChecks.forEach(c -> System.out.println("tls-dist check: " + c.client() + " -> "
+          + c.got()));
+      OtpEpmd.useEpmdPort(epmd.port());
+
+      List<Client> clients = new ArrayList<>(List.of(
+          new ErlClient("erl", epmd.port(), tmp, server, "tcp", List.of(), "bgb_erl_" + pid),
+          new ErlClient("erl-tls", epmd.port(), tmp, tlsServer, "tls", TlsDist.erlArgs(tlsOpt),
+              "bgb_erltls_" + pid),
+          new JInterfaceClient(server, "bgb_ji_" + pid),
+          new NodeClient(server, epmd.port(), "bgb_node_" + pid),
+          new NodeAsyncClient(server, epmd.port(), "bgb_async_" + pid)));
+      String gatewayMissing = GatewayPath.unavailable(gatewayJar);
+      String gatewayCallsMissing = gatewayMissing;
+      GatewayPath gateway = null;
+      if (gatewayMissing == null) {
+        gateway = GatewayPath.start(new GatewayPath.Backend(server, epmd.port(), COOKIE), pki,
+            tmp.resolve("gateway"), gatewayJar, "bgb_gw_" + pid + "@" + host);
+        toClose.add(gateway);
+        System.out.println("gateway listening on port " + gateway.listener().port()
+            + ", TLS provider: " + gateway.tlsProvider());
+        if (gateway.client() != null) {
+          clients.add(gateway.client());
+        } else {
+          gatewayCallsMissing = GatewayPath.callsUnavailable();
+        }
+      }
+      if (gatewayCallsMissing != null) {
+        System.out.println("calls through the gateway not measured: " + gatewayCallsMissing);
+      }
+
+      List<Result> results = new ArrayList<>();
+      for (int size : parts.contains("calls") ? SIZES : new int[0]) {
+        for (int conc : CONCURRENCY) {
+          // every client once per round, rounds one after the other; each client's best round
+          // is kept (noise from elsewhere on the machine only ever slows a round down)
+          Map<String, Result> best = new LinkedHashMap<>();
+          for (int round = 0; round < rounds; round++) {
+            for (Client c : clients) {
+              if (!c.runs(conc)) {
+                continue;
+              }
+              Result r = c.run(conc, size, seconds);
+              best.merge(c.name(), r, (a, b) -> b.rate() > a.rate() ? b : a);
+              System.out.printf(Locale.ROOT, "%-14s conc=%-3d size=%-8d %10.0f calls/s"
+                  + "  p50=%6d us  p99=%7d us%n", r.client(), r.conc(), r.size(), r.rate(),
+                  r.p50Us(), r.p99Us());
             }
-            Result[] last = results.subList(results.size() - rows, results.size())
-                .toArray(Result[]::new);
-            for (Result r : last) {
-              System.out.printf(Locale.ROOT, "%-10s conc=%-3d size=%-8d %10.0f calls/s  p50=%6d us"
-                  + "  p99=%7d us%n", r.client(), r.conc(), r.size(), r.rate(), r.p50Us(),
-                  r.p99Us());
+          }
+          results.addAll(best.values());
+        }
+      }
+      Fairness fairness = null;
+      if (parts.contains("fairness")) {
+        fairness = fairness(server, epmd.port(), "bgb_fair_" + pid, seconds);
+        System.out.println(fairness);
+      }
+
+      List<Handshakes.Result> handshakes = new ArrayList<>();
+      if (parts.contains("handshakes")) {
+        try (Handshakes.SServer sServer = Handshakes.SServer.start(pki, tmp)) {
+          List<Handshakes.TlsTarget> targets = new ArrayList<>(List.of(sServer.target));
+          if (gateway != null) {
+            targets.add(gateway.listener());
+          }
+          Map<String, Handshakes.Probe> probes = new LinkedHashMap<>();
+          for (Handshakes.TlsTarget t : targets) {
+            probes.put(t.name(), Handshakes.checkMutualTls(t, pki.otherClient()));
+          }
+          for (int round = 1; round <= rounds; round++) { // targets alternate
+            for (Handshakes.TlsTarget t : targets) {
+              Handshakes.Result h = Handshakes.measure(t, probes.get(t.name()), round, seconds);
+              handshakes.add(h);
+              System.out.printf(Locale.ROOT, "handshakes %-18s %8.0f /s (%d in %.2f s)%n",
+                  h.target(), h.rate(), h.connections(), h.wallSeconds());
             }
           }
         }
-        Fairness fairness = fairness(server, epmd.port(), "bgb_fair_" + pid, seconds);
-        System.out.println(fairness);
-        String report = Report.markdown(results, seconds, fairness);
-        Files.createDirectories(out.toAbsolutePath().getParent());
-        Files.writeString(out, report);
-        Files.writeString(out.resolveSibling("benchmarks.svg"), Report.svg(results));
-        String[] lines = report.strip().split("\n");
-        System.out.println(lines[lines.length - 1]);
-      } finally {
-        srv.destroyForcibly();
-        srv.waitFor(10, TimeUnit.SECONDS);
       }
+
+      IdleConnections.Result idle = null;
+      if (gateway != null && parts.contains("idle")) {
+        long fds = maxOpenFiles();
+        if (fds < idleConnections + 1000L) {
+          int was = idleConnections;
+          idleConnections = (int) Math.max(100, fds - 1000);
+          System.out.println("open-file limit " + fds + ": " + idleConnections
+              + " idle connections instead of " + was);
+        }
+        idle = IdleConnections.measure(gateway.listener(), gateway.pid(), idleConnections);
+        System.out.printf(Locale.ROOT, "idle connections: %d, %.1f KiB RSS and %.1f KiB heap"
+            + " each%n", idle.connections(), idle.rssPerConnection() / 1024,
+            idle.heapPerConnection() / 1024);
+      }
+
+      Report.Run run = new Report.Run(results, seconds, rounds, fairness, tlsChecks, handshakes, idle,
+          idleConnections, gatewayMissing, gatewayCallsMissing,
+          gateway == null ? null : gateway.tlsProvider(), loadAtStart, loadAverage());
+      String report = Report.markdown(run);
+      Files.createDirectories(out.toAbsolutePath().getParent());
+      Files.writeString(out, report);
+      Files.writeString(out.resolveSibling("benchmarks.svg"), Report.svg(results, "erl",
+          "Throughput relative to erl -> erl over plain distribution (higher is better)"));
+      Files.writeString(out.resolveSibling("benchmarks-tls.svg"), Report.svg(results,
+          "erl-tls", "Throughput relative to erl -> erl over TLS distribution (higher is"
+          + " better)"));
+      Files.writeString(out.resolveSibling("benchmarks-goals.svg"), Report.goalsSvg(run));
+      String[] lines = report.strip().split("\n");
+      System.out.println(lines[lines.length - 1]);
+    } finally {
+      for (int i = toClose.size() - 1; i >= 0; i--) {
+        try {
+          toClose.get(i).close();
+        } catch (Exception e) {
+          System.err.println("cleanup: " + e);
+        }
+      }
+      deleteTree(tmp);
     }
+  }
+
+  /** This process's open-file limit (the JVM raises its soft limit to the hard one). */
+  static long maxOpenFiles() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/limits"))) {
+        if (line.startsWith("Max open files")) {
+          String v = line.substring("Max open files".length()).trim().split("\\s+")[0];
+          return v.equals("unlimited") ? Long.MAX_VALUE : Long.parseLong(v);
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // unknown: try anyway
+    }
+    return Long.MAX_VALUE;
+  }
+
+  /** The 1-, 5- and 15-minute load averages (the machine may be shared). */
+  static String loadAverage() {
+    try {
+      String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+      return f[0] + " " + f[1] + " " + f[2];
+    } catch (IOException | RuntimeException e) {
+      return "?";
+    }
+  }
+
+  /** Removes the run's directory (its keys and certificates are good for this run only). */
+  static void deleteTree(Path dir) {
+    try (java.util.stream.Stream<Path> s = Files.walk(dir)) {
+      s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      System.err.println("cannot remove " + dir + ": " + e);
+    }
+  }
+
+  /** Kills {@code p} (its PID; erl execs into beam, so that is the VM) and waits for it. */
+  static void kill(Process p) {
+    p.destroyForcibly();
+    try {
+      p.waitFor(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Everything {@code p} prints (stdout), waiting at most {@code seconds}; kills it after. */
+  static String output(Process p, long seconds) throws Exception {
+    java.util.concurrent.CompletableFuture<String> text =
+        java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+          try (InputStream in = p.getInputStream()) {
+            return new String(in.readAllBytes());
+          } catch (IOException e) {
+            return "";
+          }
+        });
+    if (!p.waitFor(seconds, TimeUnit.SECONDS)) {
+      kill(p);
+      throw new IOException("process " + p.pid() + " did not finish in " + seconds + " s: "
+          + p.info().commandLine().orElse("?"));
+    }
+    return text.get(10, TimeUnit.SECONDS);
   }
 
   /** Small calls timed alone, then while another mailbox sends 100 MB messages alongside. */
@@ -132,7 +311,7 @@ public final class Harness {
         .epmdPort(epmdPort).build())) {
       List<Term> args = List.of(Int.of(1), Tuple.of(Binary.wrap(new byte[100])));
       Duration t = Duration.ofSeconds(30);
-      Result alone = measure("beamgate", 1, 100, seconds,
+      Result alone = measure("node", 1, 100, seconds,
           () -> () -> Rpc.call(node, server, "erlang", "element", args, t));
       io.beamgate.node.Mailbox bulk = node.createMailbox();
       Binary hundredMb = Binary.wrap(new byte[100 << 20]);
@@ -147,7 +326,7 @@ public final class Harness {
       long t0 = System.nanoTime();
       bg.start();
       Thread.sleep(200);
-      Result withBulk = measure("beamgate", 1, 100, seconds,
+      Result withBulk = measure("node", 1, 100, seconds,
           () -> () -> Rpc.call(node, server, "erlang", "element", args, t));
       stop.set(true);
       bg.join();
@@ -185,23 +364,61 @@ public final class Harness {
     throw new IOException(alive + " never registered with epmd");
   }
 
-  static Result runErl(int epmdPort, Path dir, String server, int conc, int size, int seconds,
-      String name) throws Exception {
-    Process p = erl(epmdPort, dir, "-sname", name, "-noshell", "-s", "bench_client", "run",
-        server, Integer.toString(conc), Integer.toString(size),
-        Integer.toString(seconds * 1000));
-    String outText;
-    try (InputStream in = p.getInputStream()) {
-      outText = new String(in.readAllBytes());
+  /** Another erl node, started per scenario, calling with rpc:call (bench_client.erl). */
+  static final class ErlClient implements Client {
+    private final String label;
+    private final int epmdPort;
+    private final Path dir;
+    private final String server;
+    private final String protocol;
+    private final List<String> distArgs;
+    private final String namePrefix;
+    private int n;
+
+    /** {@code protocol}: the distribution the calls must travel over (tcp, tls), checked. */
+    ErlClient(String label, int epmdPort, Path dir, String server, String protocol,
+        List<String> distArgs, String namePrefix) {
+      this.label = label;
+      this.epmdPort = epmdPort;
+      this.dir = dir;
+      this.server = server;
+      this.protocol = protocol;
+      this.distArgs = distArgs;
+      this.namePrefix = namePrefix;
     }
-    p.waitFor(seconds + 60L, TimeUnit.SECONDS);
-    Matcher m = Pattern.compile("RESULT calls=(\\d+) elapsed_us=(\\d+) p50_us=(\\d+)"
-        + " p99_us=(\\d+) mem_bytes=(\\d+)").matcher(outText);
-    if (!m.find()) {
-      throw new IOException("erl client printed no result: " + outText);
+
+    @Override
+    public String name() {
+      return label;
     }
-    return new Result("erl", conc, size, Long.parseLong(m.group(1)), Long.parseLong(m.group(2)),
-        Long.parseLong(m.group(3)), Long.parseLong(m.group(4)), Long.parseLong(m.group(5)));
+
+    @Override
+    public Result run(int conc, int size, int seconds) throws Exception {
+      List<String> args = new ArrayList<>(distArgs);
+      args.addAll(List.of("-sname", namePrefix + "_" + n++, "-noshell", "-s", "bench_client",
+          "run", server, Integer.toString(conc), Integer.toString(size),
+          Integer.toString(seconds * 1000)));
+      Process p = erl(epmdPort, dir, args.toArray(String[]::new));
+      String outText;
+      try {
+        outText = output(p, seconds + 60L);
+      } finally {
+        kill(p);
+      }
+      Matcher d = Pattern.compile("DIST protocol=(\\w+)").matcher(outText);
+      if (!d.find() || !d.group(1).equals(protocol)) {
+        throw new IOException(label + ": expected distribution over " + protocol + ": "
+            + outText);
+      }
+      Matcher m = Pattern.compile("RESULT calls=(\\d+) elapsed_us=(\\d+) p50_us=(\\d+)"
+          + " p99_us=(\\d+) mem_bytes=(\\d+)").matcher(outText);
+      if (!m.find()) {
+        throw new IOException(label + " client printed no result: " + outText);
+      }
+      return new Result(label, conc, size, Long.parseLong(m.group(1)),
+          Long.parseLong(m.group(2)), Long.parseLong(m.group(3)), Long.parseLong(m.group(4)),
+          Long.parseLong(m.group(5)));
+    }
   }
 
   /** Runs {@code call} from {@code conc} threads for {@code seconds}, after a warm-up. */
@@ -251,6 +468,64 @@ public final class Harness {
     return result(client, conc, size, lat, counts, elapsedUs);
   }
 
+  /**
+   * Keeps {@code conc} calls in flight for {@code seconds} without a thread each: every
+   * completion checks its value and starts the next call of its chain. Warm up first.
+   */
+  static <T> Result measureAsync(String client, int conc, int size, int seconds,
+      Supplier<java.util.concurrent.CompletableFuture<T>> call,
+      java.util.function.Consumer<T> check) throws Exception {
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(conc);
+    long[][] lat = new long[conc][];
+    int[] counts = new int[conc];
+    Throwable[] failure = new Throwable[1];
+    long t0 = System.nanoTime();
+    for (int i = 0; i < conc; i++) {
+      int k = i;
+      lat[k] = new long[1024];
+      new Object() {
+        void next() {
+          long s = System.nanoTime();
+          call.get().whenComplete((v, e) -> {
+            try {
+              if (e != null) {
+                throw e;
+              }
+              check.accept(v);
+            } catch (Throwable x) {
+              failure[0] = x;
+              done.countDown();
+              return;
+            }
+            if (counts[k] == lat[k].length) {
+              lat[k] = Arrays.copyOf(lat[k], counts[k] * 2);
+            }
+            lat[k][counts[k]++] = (System.nanoTime() - s) / 1000;
+            if (System.nanoTime() < end) {
+              next();
+            } else {
+              done.countDown();
+            }
+          });
+        }
+      }.next();
+    }
+    done.await();
+    long elapsedUs = (System.nanoTime() - t0) / 1000;
+    if (failure[0] != null) {
+      throw new IllegalStateException(client + ": a call failed", failure[0]);
+    }
+    return result(client, conc, size, lat, counts, elapsedUs);
+  }
+
+  /** The benchmarked call returns its payload: a binary of {@code size} bytes. */
+  static void check(Term r, int size) {
+    if (!(r instanceof Binary b) || b.size() != size) {
+      throw new IllegalStateException("unexpected result " + r);
+    }
+  }
+
   /** Merges per-caller latencies into a Result with percentiles and the heap in use. */
   static Result result(String client, int conc, int size, long[][] lat, int[] counts,
       long elapsedUs) {
@@ -281,51 +556,67 @@ public final class Harness {
     void run() throws Exception;
   }
 
-  /** beamgate's node, through Rpc.call (erpc). */
-  static final class BeamgateClient implements Client {
+  /** beamgate's node, through Rpc.call (erpc), a thread per caller. */
+  static final class NodeClient implements Client {
     private final String server;
     private final int epmdPort;
     private final String name;
+    private int n;
 
-    BeamgateClient(String server, int epmdPort, String name) {
+    NodeClient(String server, int epmdPort, String name) {
       this.server = server;
       this.epmdPort = epmdPort;
       this.name = name;
     }
 
     @Override
+    public String name() {
+      return "node";
+    }
+
+    @Override
     public Result run(int conc, int size, int seconds) throws Exception {
-      try (LocalNode node = LocalNode.startClient(NodeConfig.builder(name).cookie(COOKIE)
+      try (LocalNode node = LocalNode.startClient(NodeConfig.builder(name + "_" + n++)
+          .cookie(COOKIE)
           .epmdPort(epmdPort).build())) {
         byte[] payload = new byte[size];
         Arrays.fill(payload, (byte) 'x');
         List<Term> args = List.of(Int.of(1), Tuple.of(Binary.wrap(payload)));
         Duration t = Duration.ofSeconds(30);
-        return measure("beamgate", conc, size, seconds, () -> () -> {
-          Term r = Rpc.call(node, server, "erlang", "element", args, t);
-          if (!(r instanceof Binary b) || b.size() != size) {
-            throw new IllegalStateException("unexpected result " + r);
-          }
+        return measure("node", conc, size, seconds, () -> () -> {
+          check(Rpc.call(node, server, "erlang", "element", args, t), size);
         });
       }
     }
   }
 
   /** beamgate's asynchronous client: {@code conc} calls kept in flight, no thread per call. */
-  static final class BeamgateAsyncClient implements Client {
+  static final class NodeAsyncClient implements Client {
     private final String server;
     private final int epmdPort;
     private final String name;
+    private int n;
 
-    BeamgateAsyncClient(String server, int epmdPort, String name) {
+    NodeAsyncClient(String server, int epmdPort, String name) {
       this.server = server;
       this.epmdPort = epmdPort;
       this.name = name;
     }
 
     @Override
+    public String name() {
+      return "node-async";
+    }
+
+    @Override
+    public boolean runs(int conc) {
+      return conc > 1;
+    }
+
+    @Override
     public Result run(int conc, int size, int seconds) throws Exception {
-      try (LocalNode node = LocalNode.startClient(NodeConfig.builder(name).cookie(COOKIE)
+      try (LocalNode node = LocalNode.startClient(NodeConfig.builder(name + "_" + n++)
+          .cookie(COOKIE)
           .epmdPort(epmdPort).build())) {
         byte[] payload = new byte[size];
         Arrays.fill(payload, (byte) 'x');
@@ -337,43 +628,8 @@ public final class Harness {
         while (System.nanoTime() < warmEnd) {
           Rpc.call(node, server, "erlang", "element", args, t);
         }
-        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(conc);
-        long[][] lat = new long[conc][];
-        int[] counts = new int[conc];
-        Throwable[] failure = new Throwable[1];
-        long t0 = System.nanoTime();
-        for (int i = 0; i < conc; i++) {
-          int k = i;
-          lat[k] = new long[1024];
-          new Object() {
-            void next() {
-              long s = System.nanoTime();
-              rpc.callAsync(server, "erlang", "element", args, t).whenComplete((v, e) -> {
-                if (e != null) {
-                  failure[0] = e;
-                  done.countDown();
-                  return;
-                }
-                if (counts[k] == lat[k].length) {
-                  lat[k] = Arrays.copyOf(lat[k], counts[k] * 2);
-                }
-                lat[k][counts[k]++] = (System.nanoTime() - s) / 1000;
-                if (System.nanoTime() < end) {
-                  next();
-                } else {
-                  done.countDown();
-                }
-              });
-            }
-          }.next();
-        }
-        done.await();
-        long elapsedUs = (System.nanoTime() - t0) / 1000;
-        if (failure[0] != null) {
-          throw new IllegalStateException(failure[0]);
-        }
-        return result("beamgate-async", conc, size, lat, counts, elapsedUs);
+        return measureAsync("node-async", conc, size, seconds,
+            () -> rpc.callAsync(server, "erlang", "element", args, t), v -> check(v, size));
       }
     }
   }
@@ -382,6 +638,7 @@ public final class Harness {
   static final class JInterfaceClient implements Client {
     private final String server;
     private final String name;
+    private int n;
 
     JInterfaceClient(String server, String name) {
       this.server = server;
@@ -389,8 +646,13 @@ public final class Harness {
     }
 
     @Override
+    public String name() {
+      return "jinterface";
+    }
+
+    @Override
     public Result run(int conc, int size, int seconds) throws Exception {
-      OtpNode node = new OtpNode(name, COOKIE);
+      OtpNode node = new OtpNode(name + "_" + n++, COOKIE);
       try {
         if (!node.ping(server, 5000)) {
           throw new IOException("JInterface cannot reach " + server);

@@ -1,0 +1,151 @@
+package io.beamgate.bench;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The gateway path of Issue 5 §6 — client → mTLS → gateway → distribution → erl — as the
+ * harness plugs it in: {@code beamgate gateway run} in its own JVM (so its memory and file
+ * descriptors are its own) in front of the run's plain-distribution erl node, with the run's
+ * {@link BenchPki} and a policy that allows exactly the benchmarked function. It gives the
+ * harness a {@link Harness.Client} calling through it (measured like every other client), its
+ * listener as a {@link Handshakes.TlsTarget} (the same s_time load as openssl s_server) and its
+ * PID for the idle-connection scenario.
+ */
+final class GatewayPath implements AutoCloseable {
+  /** The erl node the gateway forwards to (plain distribution), as the other clients call it. */
+  record Backend(String node, int epmdPort, String cookie) {}
+
+  /** The principal of the bench client certificate (its URI SAN), named by the policy. */
+  static final String PRINCIPAL = "spiffe://beamgate-bench/client";
+
+  private final Process process;
+  private final Handshakes.TlsTarget listener;
+  private final String tlsProvider;
+  private final Path logFile;
+
+  private GatewayPath(Process process, Handshakes.TlsTarget listener, String tlsProvider,
+      Path logFile) {
+    this.process = process;
+    this.listener = listener;
+    this.tlsProvider = tlsProvider;
+    this.logFile = logFile;
+  }
+
+  /** Why the gateway cannot run from {@code jar}, or null when it can. */
+  static String unavailable(Path jar) {
+    return Files.isRegularFile(jar) ? null : "no gateway build at " + jar
+        + " (mvn -B -q install -DskipTests first)";
+  }
+
+  /** Why calls through the gateway are not measured yet, or null when they are. */
+  static String callsUnavailable() {
+    return "the Java client library (io.beamgate.client.BeamgateClient) is not merged yet";
+  }
+
+  /**
+   * Writes the configuration, policy and cookie under {@code dir} and starts {@code java -jar
+   * JAR gateway run --config FILE}, waiting until it listens. Limits are set so that they do not
+   * bound the figures (the limiter, guard, policy and audit code all still run on every call).
+   */
+  static GatewayPath start(Backend backend, BenchPki pki, Path dir, Path jar, String nodeName)
+      throws Exception {
+    Files.createDirectories(dir);
+    Path cookie = dir.resolve("cookie");
+    Files.writeString(cookie, backend.cookie(), StandardCharsets.US_ASCII);
+    Files.setPosixFilePermissions(cookie, PosixFilePermissions.fromString("rw-------"));
+    Files.writeString(dir.resolve("policy.yaml"), """
+        version: 1
+        rules:
+          - id: bench
+            principals: ["uri:%s"]
+            calls: ["erlang:element/2"]
+            limits: {rate_per_second: 1000000000, concurrency: 100000, timeout_ms: 60000,
+                     max_arg_bytes: 4194304, max_result_bytes: 4194304}
+        """.formatted(PRINCIPAL));
+    int port = Handshakes.freePort();
+    Path config = dir.resolve("gateway.yaml");
+    Files.writeString(config, """
+        version: 1
+        listen: {address: 127.0.0.1, port: %d}
+        tls:
+          certificate: %s
+          key: %s
+          client_cas: %s
+        cluster:
+          node_name: %s
+          cookie_file: cookie
+          listen_address: 127.0.0.1
+          epmd_port: %d
+          backends: [%s]
+        limits: {max_connections: 30000, max_in_flight: 100000, max_in_flight_per_connection: 1024,
+                 max_frame_bytes: 4194304, idle_timeout_ms: 3600000}
+        policy: policy.yaml
+        audit: audit.jsonl
+        reload: {watch_interval_ms: 0, admin_socket: admin.sock}
+        """.formatted(port, pki.server().cert().toAbsolutePath(),
+        pki.server().key().toAbsolutePath(), pki.caFile().toAbsolutePath(), nodeName,
+        backend.epmdPort(), backend.node()));
+    String java = ProcessHandle.current().info().command().orElse("java");
+    List<String> cmd = new ArrayList<>(List.of(java, "-Xmx1g", "-jar",
+        jar.toAbsolutePath().toString(), "gateway", "run", "--config", config.toString()));
+    Path log = dir.resolve("gateway.log");
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
+        .start();
+    try {
+      long deadline = System.nanoTime() + 60_000_000_000L;
+      String text = "";
+      while (!text.contains("beamgate gateway listening on")) {
+        if (!p.isAlive() || System.nanoTime() > deadline) {
+          throw new IOException("beamgate gateway run did not start (exit "
+              + (p.isAlive() ? "none" : p.exitValue()) + "): " + Files.readString(log));
+        }
+        Thread.sleep(100);
+        text = Files.readString(log);
+      }
+      Matcher m = Pattern.compile("TLS provider: ([^\\n]*)").matcher(text);
+      String provider = m.find() ? m.group(1).strip() : "not logged";
+      return new GatewayPath(p, new Handshakes.TlsTarget("gateway", "127.0.0.1", port,
+          pki.client()), provider, log);
+    } catch (Exception e) {
+      Harness.kill(p);
+      throw e;
+    }
+  }
+
+  /** Calls through the gateway, named "gateway" in the report; null until the client exists. */
+  Harness.Client client() {
+    return null;
+  }
+
+  /** The gateway's mTLS listener and the client files it accepts. */
+  Handshakes.TlsTarget listener() {
+    return listener;
+  }
+
+  /** The gateway's JVM. */
+  long pid() {
+    return process.pid();
+  }
+
+  /** What the gateway logged as its TLS implementation. */
+  String tlsProvider() {
+    return tlsProvider;
+  }
+
+  Path logFile() {
+    return logFile;
+  }
+
+  @Override
+  public void close() {
+    Harness.kill(process);
+  }
+}
