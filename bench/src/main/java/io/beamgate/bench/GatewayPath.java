@@ -45,11 +45,6 @@ final class GatewayPath implements AutoCloseable {
         + " (mvn -B -q install -DskipTests first)";
   }
 
-  /** Why calls through the gateway are not measured yet, or null when they are. */
-  static String callsUnavailable() {
-    return "the Java client library (io.beamgate.client.BeamgateClient) is not merged yet";
-  }
-
   /**
    * Writes the configuration, policy and cookie under {@code dir} and starts {@code java -jar
    * JAR gateway run --config FILE}, waiting until it listens. Limits are set so that they do not
@@ -120,9 +115,54 @@ final class GatewayPath implements AutoCloseable {
     }
   }
 
-  /** Calls through the gateway, named "gateway" in the report; null until the client exists. */
+  /**
+   * Calls through the gateway with the Java client library, named "gateway" in the report:
+   * blocking when sequential, otherwise {@code conc} futures in flight on one connection.
+   */
   Harness.Client client() {
-    return null;
+    BenchPki.CertFiles files = listener.client();
+    return new Harness.Client() {
+      private boolean warmed;
+
+      @Override
+      public String name() {
+        return "gateway";
+      }
+
+      @Override
+      public Harness.Result run(int conc, int size, int seconds) throws Exception {
+        io.beamgate.client.ClientConfig cfg = io.beamgate.client.ClientConfig.builder()
+            .host("localhost").port(listener.port())
+            .tls(files.cert(), files.key(), files.ca())
+            .maxFrameBytes(4 << 20).maxInFlight(Math.max(conc, 1))
+            .callTimeout(java.time.Duration.ofSeconds(60)).build();
+        try (io.beamgate.client.BeamgateClient c =
+            io.beamgate.client.BeamgateClient.connect(cfg)) {
+          byte[] payload = new byte[size];
+          java.util.Arrays.fill(payload, (byte) 'x');
+          java.util.List<io.beamgate.node.term.Term> args = java.util.List.of(
+              io.beamgate.node.term.Int.of(1),
+              io.beamgate.node.term.Tuple.of(io.beamgate.node.term.Binary.wrap(payload)));
+          // The gateway is a long-running server in its own JVM: the first time, give its JIT
+          // a few seconds of calls (in flight, to reach every path) before anything counts.
+          if (!warmed) {
+            warmed = true;
+            Harness.measureAsync("gateway-warm-up", 16, size, 4,
+                () -> c.call("erlang", "element", args), v -> Harness.check(v, size));
+          }
+          if (conc == 1) {
+            return Harness.measure("gateway", 1, size, seconds, () -> () -> Harness.check(
+                c.blocking().call("erlang", "element", args), size));
+          }
+          long warmEnd = System.nanoTime() + 500_000_000L;
+          while (System.nanoTime() < warmEnd) {
+            c.blocking().call("erlang", "element", args);
+          }
+          return Harness.measureAsync("gateway", conc, size, seconds,
+              () -> c.call("erlang", "element", args), v -> Harness.check(v, size));
+        }
+      }
+    };
   }
 
   /** The gateway's mTLS listener and the client files it accepts. */

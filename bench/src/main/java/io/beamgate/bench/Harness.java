@@ -140,11 +140,7 @@ public final class Harness {
         toClose.add(gateway);
         System.out.println("gateway listening on port " + gateway.listener().port()
             + ", TLS provider: " + gateway.tlsProvider());
-        if (gateway.client() != null) {
-          clients.add(gateway.client());
-        } else {
-          gatewayCallsMissing = GatewayPath.callsUnavailable();
-        }
+        clients.add(gateway.client());
       }
       if (gatewayCallsMissing != null) {
         System.out.println("calls through the gateway not measured: " + gatewayCallsMissing);

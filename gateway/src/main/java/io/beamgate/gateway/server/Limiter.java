@@ -39,8 +39,9 @@ final class Limiter {
         k -> new Bucket(l.ratePerSecond()));
     synchronized (b) {
       long now = System.nanoTime();
+      // in double: nanoseconds times a large rate would overflow a long
       b.tokens = Math.min(l.ratePerSecond(),
-          b.tokens + (now - b.last) * l.ratePerSecond() / 1e9);
+          b.tokens + (now - b.last) / 1e9 * l.ratePerSecond());
       b.last = now;
       if (b.inFlight >= l.concurrency()) {
         throw new Exhausted("concurrency limit of rule " + rule.id() + ": " + l.concurrency()
