@@ -10,14 +10,25 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class Limiter {
   private final ConcurrentHashMap<String, Bucket> buckets = new ConcurrentHashMap<>();
+  private final java.util.function.LongSupplier clock;
+
+  Limiter() {
+    this(System::nanoTime);
+  }
+
+  /** With a clock in nanoseconds (tests). */
+  Limiter(java.util.function.LongSupplier clock) {
+    this.clock = clock;
+  }
 
   private static final class Bucket {
     double tokens;
-    long last = System.nanoTime();
+    long last;
     int inFlight;
 
-    Bucket(int rate) {
+    Bucket(int rate, long now) {
       tokens = rate;
+      last = now;
     }
   }
 
@@ -36,9 +47,9 @@ final class Limiter {
   Permit acquire(Rule rule, String principal) throws Exhausted {
     Rule.Limits l = rule.limits();
     Bucket b = buckets.computeIfAbsent(rule.id() + '\u0000' + principal,
-        k -> new Bucket(l.ratePerSecond()));
+        k -> new Bucket(l.ratePerSecond(), clock.getAsLong()));
     synchronized (b) {
-      long now = System.nanoTime();
+      long now = clock.getAsLong();
       // in double: nanoseconds times a large rate would overflow a long
       b.tokens = Math.min(l.ratePerSecond(),
           b.tokens + (now - b.last) / 1e9 * l.ratePerSecond());
