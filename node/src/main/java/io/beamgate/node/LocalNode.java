@@ -70,6 +70,7 @@ public final class LocalNode implements AutoCloseable {
   private final AtomicLong refusedSpawns = new AtomicLong();
   private volatile int creation;
   private volatile SpawnHandler spawnHandler;
+  private volatile ControlInterceptor interceptor;
   private io.beamgate.node.rpc.RpcClient rpcClient;
   private Channel server;
   private EpmdClient.Registration registration;
@@ -326,6 +327,46 @@ public final class LocalNode implements AutoCloseable {
     this.spawnHandler = h;
   }
 
+  /**
+   * Sets who sees control messages before this node acts on them (null: nobody). See
+   * {@link ControlInterceptor}.
+   */
+  public void interceptor(ControlInterceptor i) {
+    this.interceptor = i;
+  }
+
+  /**
+   * Sends a raw control message (and payload, or null) to {@code node}, connecting first when
+   * needed: for relays that act for processes this node stands in for.
+   */
+  public void sendControl(String node, ControlMessage control, Term payload) {
+    connections.send(node, control, payload);
+  }
+
+  /**
+   * Decides which nodes may connect to this one (null: any with the cookie); a node refused
+   * here is told {@code not_allowed} during the handshake.
+   */
+  public void acceptGate(java.util.function.Predicate<String> gate) {
+    connections.acceptGate(gate);
+  }
+
+  /**
+   * Stops (true) or resumes reading from every distribution connection: backpressure when what
+   * the node receives cannot be passed on fast enough. Ticks from peers wait too, so pause
+   * briefly (well under the net tick time).
+   */
+  public void pauseReading(boolean pause) {
+    connections.pauseReading(pause);
+  }
+
+  /** Closes every distribution connection (each peer sees this node go down). */
+  public void disconnectAll() {
+    for (String n : connections.upNodes()) {
+      connections.disconnect(n);
+    }
+  }
+
   /** Counters: dropped messages, ignored control messages, refused spawn requests. */
   public Map<String, Long> stats() {
     return Map.of("dropped_messages", dropped.get(), "ignored_control", ignoredControl.get(),
@@ -554,6 +595,18 @@ public final class LocalNode implements AutoCloseable {
   private final class NodeDispatcher implements Dispatcher {
     @Override
     public void onControl(String from, ControlMessage c, Term payload) {
+      ControlInterceptor i = interceptor;
+      if (i != null) {
+        try {
+          if (i.intercept(from, c, payload)) {
+            return;
+          }
+        } catch (RuntimeException e) {
+          log.warn("control interceptor failed on {} from {}: {}", c.getClass().getSimpleName(),
+              from, e.toString());
+          return;
+        }
+      }
       if (c instanceof ControlMessage.Send s) {
         deliverLocal(local(s.to()), payload);
       } else if (c instanceof ControlMessage.SendSender s) {

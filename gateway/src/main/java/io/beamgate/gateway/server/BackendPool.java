@@ -141,6 +141,20 @@ final class BackendPool implements NodeListener, AutoCloseable {
     }
   }
 
+  /**
+   * The backend for a send or monitor by registered name across a bridge: the first backend
+   * in the configured order that is up, so that a monitor and the sends that follow it reach
+   * the same process. Null when none is up.
+   */
+  Backend pickForName() {
+    for (Backend b : backends) {
+      if (b.up) {
+        return b;
+      }
+    }
+    return null;
+  }
+
   /** The backend for a send of {@code message} (hashed as a whole under hash routing). */
   Backend pickForSend(Term message) {
     return routing == Routing.HASH ? byHash(message) : pick(List.of());

@@ -95,6 +95,9 @@ public final class GatewayServer implements AutoCloseable {
   private EventLoopGroup workers;
   private Channel listener;
   private AdminSocket admin;
+  private BridgeHub clusterHub;
+  private final java.util.List<BridgeLink> bridgeLinks =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
   private volatile boolean closed;
   // The files as they were when a reload was last refused: not retried until they change.
   private volatile Map<java.nio.file.Path, String> refusedStamps;
@@ -138,6 +141,7 @@ public final class GatewayServer implements AutoCloseable {
     NodeConfig nc = NodeConfig.builder(config.cluster().nodeName()).cookie(cookie).hidden(true)
         .epmdPort(config.cluster().epmdPort()).build();
     node = LocalNode.startClient(nc);
+    clusterHub = new BridgeHub(node, false);
     rpc = node.rpc();
     sender = node.createMailbox();
     backends = new BackendPool(node, config.cluster(), timer);
@@ -152,6 +156,9 @@ public final class GatewayServer implements AutoCloseable {
       throw new IOException("interrupted while waiting for backends");
     }
     bind();
+    for (GatewayConfig.Bridge b : config.bridges()) {
+      bridgeLinks.add(BridgeLink.start(this, b, config.cluster(), cookie, st.tls()));
+    }
     startReloads();
     log.info("gateway {} listening on {} for {} (policy {}: {} rules; backends: {})",
         version(), listenAddress(), config.cluster().nodeName(), config.policy(),
@@ -220,6 +227,7 @@ public final class GatewayServer implements AutoCloseable {
             GatewayState st = state.get();
             ch.pipeline()
                 .addLast("tls", TlsContexts.handler(st.ssl(), ch.alloc(), st.tls()))
+                .addLast("alpn", new BridgeSwitch())
                 .addLast("idle", new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS))
                 .addLast("frames", new FrameDecoder<>(ClientFrame.parser(),
                     lim.maxFrameBytes(), 2 * TermProto.DEFAULT_MAX_DEPTH + 8))
@@ -237,6 +245,92 @@ public final class GatewayServer implements AutoCloseable {
       }
       throw new IOException("cannot listen on " + addr + ": " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * After the TLS handshake: a connection that chose the bridge protocol (ALPN
+   * beamgate-bridge/1) leaves the client pipeline for the bridge's.
+   */
+  private final class BridgeSwitch extends io.netty.channel.ChannelInboundHandlerAdapter {
+    @Override
+    public void userEventTriggered(io.netty.channel.ChannelHandlerContext ctx, Object evt)
+        throws Exception {
+      if (evt instanceof io.netty.handler.ssl.SslHandshakeCompletionEvent e && e.isSuccess()
+          && TlsSettings.BRIDGE_ALPN.equals(ctx.pipeline()
+              .get(io.netty.handler.ssl.SslHandler.class).applicationProtocol())) {
+        io.netty.channel.ChannelPipeline p = ctx.pipeline();
+        p.remove("idle");
+        p.remove("frames");
+        p.remove("encoder");
+        p.remove("client");
+        BridgeHandler h = new BridgeHandler(GatewayServer.this, new ServedSide(),
+            false, "bridge from " + ctx.channel().remoteAddress(), null);
+        BridgeHandler.install(p, GatewayServer.this, h);
+        p.remove(this);
+        h.tlsUp(p.context(h));
+        return;
+      }
+      ctx.pipeline().remove(this);
+      ctx.fireUserEventTriggered(evt);
+    }
+  }
+
+  /** The accepting side of bridge links: this cluster, served to another under the policy. */
+  private final class ServedSide implements BridgeHandler.Side {
+    @Override
+    public String admit(io.beamgate.security.identity.Principal peer) {
+      boolean named = state.get().policy().rules().stream()
+          .anyMatch(r -> r.principals().stream().anyMatch(m -> m.matches(peer)));
+      return named ? null : "no rule names " + peer.name() + ": it may not bridge to this"
+          + " cluster";
+    }
+
+    @Override
+    public BridgeSession open(io.netty.channel.ChannelHandlerContext ctx,
+        io.beamgate.security.identity.Principal peer) {
+      BridgeSession s = new BridgeSession(false, node, ctx.channel(), peer,
+          "bridge from " + peer.name(), clusterHub.nextNumber(), GatewayServer.this);
+      clusterHub.attach(s);
+      log.info("bridge from {} ({}) up: serving this cluster under the policy", peer.name(),
+          ctx.channel().remoteAddress());
+      audit(new AuditRecord(java.time.Instant.now(), peer.name(), peer.fingerprintSha256(),
+          peer.serialHex(), String.valueOf(ctx.channel().remoteAddress()), null, "bridge",
+          AuditRecord.Decision.ALLOWED, null, null, 0, "link up"));
+      if (closed) {
+        ctx.close();
+      }
+      return s;
+    }
+
+    @Override
+    public void closed(BridgeSession s, String why) {
+      if (s != null) {
+        clusterHub.detach(s);
+        s.closed();
+        log.info("{} down: {}", s.label, why);
+      }
+    }
+  }
+
+  GatewayConfig.BridgeSettings bridgeSettings() {
+    return config.bridge();
+  }
+
+  ScheduledExecutorService timer() {
+    return timer;
+  }
+
+  EventLoopGroup workers() {
+    return workers;
+  }
+
+  /** The links this gateway opened, by name (for tests and status). */
+  public Map<String, Boolean> bridgesUp() {
+    Map<String, Boolean> m = new java.util.TreeMap<>();
+    for (BridgeLink l : bridgeLinks) {
+      m.put(l.name(), l.up());
+    }
+    return m;
   }
 
   private void startReloads() {
@@ -419,9 +513,19 @@ public final class GatewayServer implements AutoCloseable {
 
   /** Counters for status output. */
   public Map<String, Object> status() {
+    java.util.List<Object> bridges = new java.util.ArrayList<>();
+    for (BridgeLink l : bridgeLinks) {
+      bridges.add(l.status());
+    }
+    if (clusterHub != null) {
+      for (BridgeSession s : clusterHub.sessions()) {
+        bridges.add(s.status());
+      }
+    }
     return Map.of("connections", connections.size(), "in_flight", inFlight.get(),
         "backends_up", backends.upCount(), "backends", backendSummary(),
-        "generation", state.get().generation(), "atoms_used", guard.budget().used());
+        "generation", state.get().generation(), "atoms_used", guard.budget().used(),
+        "bridges", bridges);
   }
 
   public static String version() {
@@ -458,6 +562,9 @@ public final class GatewayServer implements AutoCloseable {
     closed = true;
     if (admin != null) {
       admin.close();
+    }
+    for (BridgeLink l : bridgeLinks) {
+      l.close();
     }
     timer.shutdownNow();
     if (listener != null) {

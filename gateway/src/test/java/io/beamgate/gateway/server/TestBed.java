@@ -29,12 +29,29 @@ public final class TestBed {
   public final Path audit;
 
   public TestBed(Path dir) throws IOException {
+    this(dir, null, null);
+  }
+
+  /**
+   * A gateway's files issued by {@code shared}'s CA (null: a new CA), its certificate also
+   * named {@code dns} and good for client authentication too, as a bridging gateway's is.
+   */
+  public TestBed(Path dir, TestBed shared, String dns) throws IOException {
     this.dir = dir;
-    this.ca = DevCa.init(dir.resolve("ca"), "beamgate test CA", Duration.ofDays(2), false);
-    HeldCertificate server = ca.issue(HeldCertificate.builder().commonName("gateway")
-        .dns("localhost").ip("127.0.0.1").serverAuth());
+    Files.createDirectories(dir);
+    this.ca = shared == null
+        ? DevCa.init(dir.resolve("ca"), "beamgate test CA", Duration.ofDays(2), false)
+        : shared.ca;
+    HeldCertificate.Builder sb = HeldCertificate.builder().commonName("gateway")
+        .dns("localhost").ip("127.0.0.1").serverAuth();
+    if (dns != null) {
+      sb = HeldCertificate.builder().commonName(dns).dns(dns).dns("localhost")
+          .ip("127.0.0.1").serverAuth().clientAuth();
+    }
+    HeldCertificate server = ca.issue(sb);
     server.writeTo(dir.resolve("gateway.pem"), dir.resolve("gateway.key"));
-    Files.copy(dir.resolve("ca").resolve(DevCa.CERT), dir.resolve("ca.pem"));
+    Files.copy((shared == null ? dir : shared.dir).resolve("ca").resolve(DevCa.CERT),
+        dir.resolve("ca.pem"));
     writeCrl();
     this.cookie = "cookie" + Long.toHexString(System.nanoTime());
     Path c = dir.resolve("cookie");

@@ -472,8 +472,38 @@ public final class DistConnections {
     });
   }
 
+  private volatile java.util.function.Predicate<String> acceptGate;
+  private volatile boolean readingPaused;
+
+  /**
+   * Stops (or resumes) reading from every connection, and from connections made later while
+   * paused: backpressure from a consumer that cannot keep up. Handshakes are not paused.
+   */
+  public synchronized void pauseReading(boolean pause) {
+    readingPaused = pause;
+    for (PeerState p : peers.values()) {
+      Channel ch = p.channel;
+      if (ch != null && p.up) {
+        ch.config().setAutoRead(!pause);
+        if (!pause) {
+          ch.read();
+        }
+      }
+    }
+  }
+
+  /** Which nodes may connect (null: any); the others are told not_allowed. */
+  public void acceptGate(java.util.function.Predicate<String> gate) {
+    this.acceptGate = gate;
+  }
+
   /** Acceptor side: the initiator has named itself. net_kernel's accept_pending rules. */
   private Handshake.Status onAccepting(String name, Channel ch) {
+    java.util.function.Predicate<String> gate = acceptGate;
+    if (gate != null && !gate.test(name)) {
+      log.info("refusing a distribution connection from {}: not allowed now", name);
+      return Handshake.Status.NOT_ALLOWED;
+    }
     synchronized (this) {
       if (closed) {
         return Handshake.Status.NOT_ALLOWED;
@@ -540,6 +570,9 @@ public final class DistConnections {
       }
       p.pendingBytes = 0;
       ch.flush();
+      if (readingPaused) {
+        ch.config().setAutoRead(false);
+      }
     }
     if (replaced) {
       dispatcher.onNodeDown(name, "connection replaced by a new one from the same node");

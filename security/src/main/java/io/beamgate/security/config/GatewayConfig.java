@@ -15,7 +15,40 @@ public record GatewayConfig(
     Limits limits,
     Path policy,
     Path audit,
-    Reload reload) {
+    Reload reload,
+    BridgeSettings bridge,
+    List<Bridge> bridges) {
+
+  /**
+   * Bounds of every bridge link, opened or accepted (docs/bridge-guide.md).
+   *
+   * @param maxProxies stand-in pids (and, separately, references) kept per link; the least
+   *     recently used are forgotten past it
+   * @param keepaliveMillis a ping goes out on a link idle this long; a link silent for three
+   *     times this is closed
+   * @param maxQueueBytes bytes waiting to go out on a link; past it the link stops reading
+   *     from its cluster until the queue drains (backpressure), and past twice this it is closed
+   * @param maxFrameBytes largest frame accepted from the other gateway
+   * @param callTimeoutMillis longest a call from the other side may run here (its rule's
+   *     timeout applies when shorter)
+   */
+  public record BridgeSettings(int maxProxies, int keepaliveMillis, int maxQueueBytes,
+      int maxFrameBytes, int callTimeoutMillis) {}
+
+  /**
+   * A link this gateway opens to another cluster's gateway, whose cluster then appears here
+   * as the node {@code nodeName}.
+   *
+   * @param name a label for logs and audit records
+   * @param host the other gateway's address
+   * @param port its listener port
+   * @param expect who the other gateway must be: a principal rule (dns:..., uri:..., cn:...,
+   *     sha256:...) its certificate must match
+   * @param nodeName the node name the other cluster takes here (alive@host)
+   * @param listenPort the distribution port of that node (0: any free one, told to EPMD)
+   */
+  public record Bridge(String name, String host, int port, String expect, String nodeName,
+      int listenPort, int reconnectMinMillis, int reconnectMaxMillis) {}
 
   /** The public mTLS listener. */
   public record Listen(String address, int port) {}

@@ -41,11 +41,28 @@ import org.snakeyaml.engine.v2.nodes.Node;
  * policy: policy.yaml
  * audit: audit.jsonl
  * reload: {watch_interval_ms: 2000, admin_socket: beamgate-admin.sock}
+ * bridge: {max_proxies: 100000, keepalive_ms: 5000, max_queue_bytes: 16777216,
+ *          max_frame_bytes: 16777216, call_timeout_ms: 30000}
+ * bridges:                          # links to other clusters' gateways
+ *   - name: cluster-a
+ *     connect: {host: gw-a.example.org, port: 9443}
+ *     expect: dns:gw-a.example.org  # the other gateway's certificate must match
+ *     node_name: clusterA@10.0.0.5  # cluster A appears here under this name
+ *     listen_port: 0                # its distribution port (0: any, told to EPMD)
  * </pre>
  */
 public final class GatewayConfigFile {
   private static final Set<String> TOP = Set.of("version", "listen", "tls", "cluster", "limits",
-      "policy", "audit", "reload");
+      "policy", "audit", "reload", "bridge", "bridges");
+  private static final Set<String> BRIDGE = Set.of("max_proxies", "keepalive_ms",
+      "max_queue_bytes", "max_frame_bytes", "call_timeout_ms");
+  private static final Set<String> BRIDGES = Set.of("name", "connect", "expect", "node_name",
+      "listen_port", "reconnect_min_ms", "reconnect_max_ms");
+  private static final Set<String> CONNECT = Set.of("host", "port");
+
+  /** The bridge bounds when the file sets none. */
+  public static final GatewayConfig.BridgeSettings DEFAULT_BRIDGE =
+      new GatewayConfig.BridgeSettings(100_000, 5_000, 16 << 20, 16 << 20, 30_000);
   private static final Set<String> RELOAD = Set.of("watch_interval_ms", "admin_socket");
   private static final Set<String> BACKEND = Set.of("node", "port");
   private static final Set<String> LISTEN = Set.of("address", "port");
@@ -166,9 +183,64 @@ public final class GatewayConfigFile {
           y.integer(m, "watch_interval_ms", rn, reload.watchIntervalMillis(), 0, false),
           sock == null ? reload.adminSocket() : path(dir, sock));
     }
+    GatewayConfig.BridgeSettings bridge = DEFAULT_BRIDGE;
+    if (top.containsKey("bridge")) {
+      Map<String, Node> m = y.mapping(top.get("bridge"), "bridge", BRIDGE);
+      Node bn2 = top.get("bridge");
+      bridge = new GatewayConfig.BridgeSettings(
+          y.integer(m, "max_proxies", bn2, bridge.maxProxies(), 16, false),
+          y.integer(m, "keepalive_ms", bn2, bridge.keepaliveMillis(), 10, false),
+          y.integer(m, "max_queue_bytes", bn2, bridge.maxQueueBytes(), 4096, false),
+          y.integer(m, "max_frame_bytes", bn2, bridge.maxFrameBytes(), 1024, false),
+          y.integer(m, "call_timeout_ms", bn2, bridge.callTimeoutMillis(), 1, false));
+    }
+    List<GatewayConfig.Bridge> bridges = new ArrayList<>();
+    if (top.containsKey("bridges")) {
+      java.util.Set<String> names = new java.util.HashSet<>();
+      for (Node b : y.sequence(top.get("bridges"), "bridges")) {
+        Map<String, Node> m = y.mapping(b, "bridges", BRIDGES);
+        String name = y.string(m, "name", b, true);
+        if (!names.add(name)) {
+          throw y.err(b, "bridges", "'" + name + "' is listed twice");
+        }
+        Node cn = y.required(m, "connect", b, "bridges");
+        Map<String, Node> cm = y.mapping(cn, "connect", CONNECT);
+        int port = y.integer(cm, "port", cn, 0, 1, true);
+        if (port > 65535) {
+          throw y.err(cm.get("port"), "port", port + " (expected: 1..65535)");
+        }
+        String expect = y.string(m, "expect", b, true);
+        try {
+          io.beamgate.security.identity.PrincipalMatcher.parse(expect);
+        } catch (IllegalArgumentException e) {
+          throw y.err(m.get("expect"), "expect", e.getMessage());
+        }
+        String node = y.string(m, "node_name", b, true);
+        if (node.indexOf('@') <= 0 || node.endsWith("@")) {
+          throw y.err(m.get("node_name"), "node_name", "'" + node
+              + "' (expected: alive@host, the name the other cluster takes here)");
+        }
+        if (node.equals(nodeName)) {
+          throw y.err(m.get("node_name"), "node_name", "'" + node
+              + "' is cluster.node_name already");
+        }
+        int lp = y.integer(m, "listen_port", b, 0, 0, false);
+        if (lp > 65535) {
+          throw y.err(m.get("listen_port"), "listen_port", lp + " (expected: 0..65535)");
+        }
+        int rmin = y.integer(m, "reconnect_min_ms", b, 200, 1, false);
+        int rmax = y.integer(m, "reconnect_max_ms", b, 30_000, 1, false);
+        if (rmax < rmin) {
+          throw y.err(m.get("reconnect_max_ms"), "reconnect_max_ms", rmax
+              + " (expected: >= reconnect_min_ms, " + rmin + ")");
+        }
+        bridges.add(new GatewayConfig.Bridge(name, y.string(cm, "host", cn, true), port, expect,
+            node, lp, rmin, rmax));
+      }
+    }
     return new GatewayConfig(file, listen, tls, cluster, limits,
         path(dir, y.string(top, "policy", root, true)),
-        path(dir, y.string(top, "audit", root, false)), reload);
+        path(dir, y.string(top, "audit", root, false)), reload, bridge, List.copyOf(bridges));
   }
 
   private static Path path(Path dir, String p) {

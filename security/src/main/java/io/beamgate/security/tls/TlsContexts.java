@@ -71,7 +71,8 @@ public final class TlsContexts {
     try {
       SslContextBuilder b = SslContextBuilder.forServer(s.certificateChain().toFile(),
           s.privateKey().toFile());
-      return common(b, s).clientAuth(ClientAuth.REQUIRE).build();
+      return common(b, s, TlsSettings.ALPN, TlsSettings.BRIDGE_ALPN)
+          .clientAuth(ClientAuth.REQUIRE).build();
     } catch (TlsException e) {
       throw e;
     } catch (Exception e) {
@@ -82,11 +83,16 @@ public final class TlsContexts {
 
   /** The client side: presents its certificate and validates the server's. */
   public static SslContext client(TlsSettings s) throws TlsException {
+    return client(s, TlsSettings.ALPN);
+  }
+
+  /** As {@link #client(TlsSettings)}, offering the application protocol {@code alpn}. */
+  public static SslContext client(TlsSettings s, String alpn) throws TlsException {
     checkPrivate(s.privateKey());
     try {
       SslContextBuilder b = SslContextBuilder.forClient().keyManager(
           s.certificateChain().toFile(), s.privateKey().toFile());
-      return common(b, s).build();
+      return common(b, s, alpn).build();
     } catch (TlsException e) {
       throw e;
     } catch (Exception e) {
@@ -102,7 +108,7 @@ public final class TlsContexts {
     return h;
   }
 
-  private static SslContextBuilder common(SslContextBuilder b, TlsSettings s)
+  private static SslContextBuilder common(SslContextBuilder b, TlsSettings s, String... alpn)
       throws TlsException, GeneralSecurityException, IOException {
     SslProvider provider = provider(s.provider());
     List<String> protocols = s.allowTls12() ? List.of("TLSv1.3", "TLSv1.2") : List.of("TLSv1.3");
@@ -116,7 +122,7 @@ public final class TlsContexts {
         .trustManager(trustManagers(s))
         .applicationProtocolConfig(new ApplicationProtocolConfig(Protocol.ALPN,
             SelectorFailureBehavior.NO_ADVERTISE, SelectedListenerFailureBehavior.ACCEPT,
-            TlsSettings.ALPN));
+            alpn));
   }
 
   private static SslProvider provider(TlsSettings.Provider wanted) throws TlsException {

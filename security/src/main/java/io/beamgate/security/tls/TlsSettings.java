@@ -24,7 +24,10 @@ public record TlsSettings(Path certificateChain, Path privateKey, Path trustedCa
     AUTO, JDK, OPENSSL
   }
 
+  /** The client protocol (protobuf frames, beamgate.v1). */
   public static final String ALPN = "beamgate/1";
+  /** The link between two gateways that bridge two clusters. */
+  public static final String BRIDGE_ALPN = "beamgate-bridge/1";
 
   public TlsSettings {
     Objects.requireNonNull(certificateChain, "certificateChain");

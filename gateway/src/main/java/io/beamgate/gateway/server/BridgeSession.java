@@ -1,0 +1,714 @@
+package io.beamgate.gateway.server;
+
+import io.beamgate.node.LocalNode;
+import io.beamgate.node.Mailbox;
+import io.beamgate.node.dist.ControlMessage;
+import io.beamgate.node.dist.DistProtocolException;
+import io.beamgate.node.etf.EtfEncoder;
+import io.beamgate.node.term.Atom;
+import io.beamgate.node.term.ErlList;
+import io.beamgate.node.term.Int;
+import io.beamgate.node.term.Pid;
+import io.beamgate.node.term.Ref;
+import io.beamgate.node.term.Term;
+import io.beamgate.node.term.Tuple;
+import io.beamgate.security.audit.AuditRecord;
+import io.beamgate.security.guard.GuardRule;
+import io.beamgate.security.guard.Verdict;
+import io.beamgate.security.identity.Principal;
+import io.beamgate.security.policy.Decision;
+import io.beamgate.security.policy.Rule;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One link between two gateways, seen from one side. The side that opened the link exposes the
+ * other cluster under a node name of its own (the "exposer"); the side that accepted it serves
+ * its cluster to the other under its policy (the "server"). Both relay the distribution
+ * operations that concern stand-in processes (sends, links, monitors, exits, aliases), with
+ * {@link Translator} turning pids and references into stand-ins on the way in. Named
+ * operations (calls by erpc or rpc, sends and monitors by registered name) only go from the
+ * exposer to the server, which decides them with its policy and audits each.
+ *
+ * <p>Messages on the link are ETF terms, each behind a 4-byte length:
+ * {@code {ctl, Control}} or {@code {ctl, Control, Payload}} (a distribution control message in
+ * the sender's terms), {@code {call, Id, Res, M, F, Args}}, {@code {cast, M, F, Args}},
+ * {@code {result, Id, Reason}}, {@code {abandon, Id}}, {@code ping} and {@code pong}.
+ */
+final class BridgeSession {
+  private static final Logger log = LoggerFactory.getLogger(BridgeSession.class);
+
+  static final Atom CTL = Atom.of("ctl");
+  static final Atom CALL = Atom.of("call");
+  static final Atom CAST = Atom.of("cast");
+  static final Atom RESULT = Atom.of("result");
+  static final Atom ABANDON = Atom.of("abandon");
+  static final Atom PING = Atom.of("ping");
+  static final Atom PONG = Atom.of("pong");
+  static final Atom HELLO = Atom.of("hello");
+  static final Atom WELCOME = Atom.of("welcome");
+  static final Atom REFUSED = Atom.of("refused");
+  static final int VERSION = 1;
+
+  private static final Atom ERPC = Atom.of("erpc");
+  private static final Atom EXECUTE_CALL = Atom.of("execute_call");
+  private static final Atom EXECUTE_CAST = Atom.of("execute_cast");
+  private static final Atom NOCONNECTION = Atom.of("noconnection");
+  private static final Atom NOPROC = Atom.of("noproc");
+  private static final Atom BEAMGATE = Atom.of("beamgate");
+
+  /**
+   * Names no link reaches: they would merge the clusters or run arbitrary code ({@code rex}
+   * runs any function; calls cross as erpc calls, each decided by the policy).
+   */
+  static final Set<String> ISOLATED_NAMES = Set.of("rex", "net_kernel", "global_name_server",
+      "global_group", "global_group_check", "erl_epmd", "auth", "code_server",
+      "erl_prim_loader", "init", "user", "application_controller", "kernel_sup", "inet_db",
+      "erts_code_purger", "logger", "standard_error");
+
+  /** What a message or exit reason crossing a link may contain: no funs, no ports. */
+  static final GuardRule MESSAGE_GUARD = GuardRule.DEFAULTS.withPids(true).withRefs(true)
+      .withMaxDepth(64).withMaxBytes(64L << 20);
+
+  private record LinkPair(Pid local, Pid proxy) {}
+
+  /** A monitor: who watches, what (a pid, or a name on {@code node}), under which reference. */
+  private record Watch(Pid watcher, Term target, String node) {}
+
+  /** An erpc call the exposer is waiting on. */
+  private record Pending(Pid proxy, Pid caller, Ref reqId, boolean monitor, boolean link) {}
+
+  /** A call the server is running for the other side. */
+  private record Serving(long id, Ref reqId, Term res, Limiter.Permit permit, long start,
+      String mfa, Rule rule, BackendPool.Backend backend, ScheduledFuture<?> timeout) {}
+
+  final boolean exposer;
+  final LocalNode node;
+  final Channel channel;
+  final Principal peer;
+  final String label;
+  final Translator tr;
+  private final GatewayServer gw;
+  private final Set<LinkPair> links = ConcurrentHashMap.newKeySet();
+  /** Local processes watching stand-ins, by the monitor's reference (local terms). */
+  private final Map<Ref, Watch> watching = new ConcurrentHashMap<>();
+  /** Stand-ins watching local processes, by the monitor's reference (local terms). */
+  private final Map<Ref, Watch> proxyWatching = new ConcurrentHashMap<>();
+  private final Map<Long, Pending> calls = new ConcurrentHashMap<>();
+  private final Map<Pid, Long> callOfProxy = new ConcurrentHashMap<>();
+  private final Map<Long, Serving> serving = new ConcurrentHashMap<>();
+  private final Map<Ref, Serving> servingByReq = new ConcurrentHashMap<>();
+  private final AtomicLong callIds = new AtomicLong(1);
+  private final AtomicLong dropped = new AtomicLong();
+  private final long maxQueueBytes;
+  private Mailbox replies;
+  private volatile boolean closed;
+
+  BridgeSession(boolean exposer, LocalNode node, Channel channel, Principal peer, String label,
+      int link, GatewayServer gw) {
+    this.exposer = exposer;
+    this.node = node;
+    this.channel = channel;
+    this.peer = peer;
+    this.label = label;
+    this.gw = gw;
+    this.tr = new Translator(node.nameAtom(), node.creation(), link,
+        gw.bridgeSettings().maxProxies());
+    this.maxQueueBytes = gw.bridgeSettings().maxQueueBytes();
+    if (!exposer) {
+      replies = node.createMailbox(null, (mb, msg) -> onReply(msg));
+    }
+  }
+
+  int link() {
+    return tr.link();
+  }
+
+  Map<String, Object> status() {
+    return Map.of("link", label, "peer", peer.name(), "role", exposer ? "exposer" : "server",
+        "links", links.size(), "monitors", watching.size() + proxyWatching.size(),
+        "calls", exposer ? calls.size() : serving.size(), "proxies", tr.size(),
+        "dropped", dropped.get());
+  }
+
+  // ---- to the other gateway ----------------------------------------------------------------
+
+  void toPeer(Term op) {
+    if (closed) {
+      return;
+    }
+    byte[] body = EtfEncoder.encode(op);
+    ByteBuf buf = channel.alloc().buffer(4 + body.length);
+    buf.writeInt(body.length);
+    buf.writeBytes(body);
+    if (!channel.isWritable()) {
+      io.netty.channel.ChannelOutboundBuffer ob = channel.unsafe().outboundBuffer();
+      if (ob != null && ob.totalPendingWriteBytes() > 2 * maxQueueBytes) {
+        buf.release();
+        log.warn("bridge {}: more than {} bytes queued for {}; closing the link",
+            label, 2 * maxQueueBytes, peer.name());
+        channel.close();
+        return;
+      }
+    }
+    channel.writeAndFlush(buf, channel.voidPromise());
+  }
+
+  private void forward(ControlMessage c, Term payload) {
+    Term ctl = tr.out(c.toTerm());
+    toPeer(payload == null ? Tuple.of(CTL, ctl) : Tuple.of(CTL, ctl, tr.out(payload)));
+  }
+
+  /**
+   * The link's queue crossed its high (false) or low (true) mark. The exposer stops reading
+   * from its cluster meanwhile (backpressure into the distribution connections); the server,
+   * whose node also serves clients, relies on the cap in {@link #toPeer}.
+   */
+  void writable(boolean writable) {
+    if (exposer) {
+      node.pauseReading(!writable);
+    }
+  }
+
+  // ---- from this cluster (intercepted control messages) ------------------------------------
+
+  /** A control message from {@code from} for a stand-in of this link, or (exposer) a name. */
+  void local(String from, ControlMessage c, Term payload) {
+    if (c instanceof ControlMessage.Link l) {
+      if (callOfProxy.containsKey(l.to()) || tr.foreign(l.to()) == null) {
+        node.sendControl(from, new ControlMessage.Exit(l.to(), l.from(), NOPROC), null);
+        return;
+      }
+      links.add(new LinkPair(l.from(), l.to()));
+    } else if (c instanceof ControlMessage.Unlink u) {
+      links.remove(new LinkPair(u.from(), u.to()));
+    } else if (c instanceof ControlMessage.UnlinkId u) {
+      links.remove(new LinkPair(u.from(), u.to()));
+      if (tr.foreign(u.to()) == null) {
+        node.sendControl(from, new ControlMessage.UnlinkIdAck(u.id(), u.to(), u.from()), null);
+        return;
+      }
+    } else if (c instanceof ControlMessage.Exit e) {
+      links.remove(new LinkPair(e.from(), e.to()));
+    } else if (c instanceof ControlMessage.PayloadExit e && !e.exit2()) {
+      links.remove(new LinkPair(e.from(), e.to()));
+    } else if (c instanceof ControlMessage.MonitorP m) {
+      if (m.toProc() instanceof Pid p) {
+        if (callOfProxy.containsKey(p) || tr.foreign(p) == null) {
+          node.sendControl(from, new ControlMessage.MonitorPExit(p, m.from(), m.ref(), NOPROC),
+              null);
+          return;
+        }
+        watching.put(m.ref(), new Watch(m.from(), p, null));
+      } else if (!exposer) {
+        dropped.incrementAndGet();
+        return;
+      }
+    } else if (c instanceof ControlMessage.DemonitorP d) {
+      if (d.toProc() instanceof Pid p) {
+        Long id = callOfProxy.remove(p);
+        if (id != null) {
+          calls.remove(id);
+          toPeer(Tuple.of(ABANDON, Int.of(id)));
+          return;
+        }
+      }
+      watching.remove(d.ref());
+    } else if (c instanceof ControlMessage.MonitorPExit m) {
+      proxyWatching.remove(m.ref());
+    } else if (c instanceof ControlMessage.PayloadMonitorPExit m) {
+      proxyWatching.remove(m.ref());
+    } else if (c instanceof ControlMessage.SpawnRequest s) {
+      spawn(from, s, payload);
+      return;
+    } else if (c instanceof ControlMessage.RegSend) {
+      if (!exposer) {
+        dropped.incrementAndGet();
+        return;
+      }
+    } else if (c instanceof ControlMessage.SpawnReply || c instanceof ControlMessage.GroupLeader
+        || c instanceof ControlMessage.Other) {
+      dropped.incrementAndGet();
+      return;
+    }
+    forward(c, payload);
+  }
+
+  /** Exposer: a SPAWN_REQUEST to the exposed node. Only erpc calls and casts cross. */
+  private void spawn(String from, ControlMessage.SpawnRequest s, Term args) {
+    Tuple mfa = s.mfa();
+    boolean monitor = false;
+    boolean link = false;
+    if (s.optList() instanceof ErlList opts) {
+      for (Term o : opts.elements()) {
+        monitor |= Atom.of("monitor").equals(o)
+            || (o instanceof Tuple t && t.isTagged("monitor", 2));
+        link |= Atom.of("link").equals(o);
+      }
+    }
+    List<Term> a = args instanceof ErlList l && l.isProper() ? l.elements() : null;
+    boolean call = a != null && mfa.arity() == 3 && ERPC.equals(mfa.get(0))
+        && EXECUTE_CALL.equals(mfa.get(1)) && Int.of(4).equals(mfa.get(2)) && a.size() == 4
+        && a.get(0) instanceof Ref && a.get(1) instanceof Atom && a.get(2) instanceof Atom
+        && a.get(3) instanceof ErlList al && al.isProper();
+    boolean cast = a != null && mfa.arity() == 3 && ERPC.equals(mfa.get(0))
+        && EXECUTE_CAST.equals(mfa.get(1)) && Int.of(3).equals(mfa.get(2)) && a.size() == 3
+        && a.get(0) instanceof Atom && a.get(1) instanceof Atom
+        && a.get(2) instanceof ErlList cl && cl.isProper();
+    if (!exposer || (!call && !cast)) {
+      String what = mfa.arity() == 3 && mfa.get(0) instanceof Atom sm
+          && mfa.get(1) instanceof Atom sf && mfa.get(2) instanceof Int sa
+          ? "spawn:" + sm.name() + ":" + sf.name() + "/" + sa.value()
+          : "spawn " + io.beamgate.node.term.TermText.format(mfa);
+      log.warn("bridge {}: refused {} from {}: only erpc calls and casts cross a bridge", label,
+          what, from);
+      gw.audit(new AuditRecord(Instant.now(), "node:" + from, null, null, from, label, what,
+          AuditRecord.Decision.DENIED, null, "only erpc calls and casts cross a bridge", 0,
+          "refused"));
+      node.sendControl(from, new ControlMessage.SpawnReply(s.reqId(), s.from(), 0,
+          Atom.of("notsup")), null);
+      return;
+    }
+    Pid proxy = tr.newLocalPid();
+    node.sendControl(from, new ControlMessage.SpawnReply(s.reqId(), s.from(),
+        (link ? 1 : 0) | (monitor ? 2 : 0), proxy), null);
+    if (call) {
+      long id = callIds.getAndIncrement();
+      calls.put(id, new Pending(proxy, s.from(), s.reqId(), monitor, link));
+      callOfProxy.put(proxy, id);
+      toPeer(Tuple.of(CALL, Int.of(id), tr.out(a.get(0)), a.get(1), a.get(2),
+          tr.out(a.get(3))));
+    } else {
+      toPeer(Tuple.of(CAST, a.get(0), a.get(1), tr.out(a.get(2))));
+      exitCallProxy(new Pending(proxy, s.from(), s.reqId(), monitor, link), Atom.of("normal"));
+    }
+  }
+
+  private void exitCallProxy(Pending p, Term reason) {
+    String to = p.caller().node().name();
+    if (p.monitor()) {
+      node.sendControl(to, new ControlMessage.MonitorPExit(p.proxy(), p.caller(), p.reqId(),
+          reason), null);
+    }
+    if (p.link() && !Atom.of("normal").equals(reason)) {
+      node.sendControl(to, new ControlMessage.Exit(p.proxy(), p.caller(), reason), null);
+    }
+  }
+
+  // ---- from the other gateway --------------------------------------------------------------
+
+  /** One message from the other gateway. Throws on a protocol violation (the link closes). */
+  void onPeer(Term op) throws DistProtocolException {
+    if (PING.equals(op)) {
+      toPeer(PONG);
+      return;
+    }
+    if (PONG.equals(op)) {
+      return;
+    }
+    if (!(op instanceof Tuple t) || t.arity() == 0) {
+      throw new DistProtocolException("bridge message: " + abbreviate(op));
+    }
+    if (t.isTagged("ctl", 2) || t.isTagged("ctl", 3)) {
+      Term ctl = tr.in(t.get(1));
+      Term payload = t.arity() == 3 ? tr.in(t.get(2)) : null;
+      remote(ControlMessage.parse(ctl), ctl, payload);
+    } else if (t.isTagged("call", 6) && !exposer) {
+      serveCall(t);
+    } else if (t.isTagged("cast", 4) && !exposer) {
+      serveCast(t);
+    } else if (t.isTagged("result", 3) && exposer && t.get(1) instanceof Int id) {
+      Pending p = calls.remove(id.value());
+      if (p != null) {
+        callOfProxy.remove(p.proxy());
+        Term reason = tr.in(t.get(2));
+        Verdict v = gw.guard().check("erpc", "result", 1, List.of(reason), MESSAGE_GUARD);
+        if (!v.allowed()) {
+          reason = Tuple.of(BEAMGATE, Atom.of("invalid_result"), Term.binary(v.reason()));
+          log.warn("bridge {}: refused a result from {}: {}", label, peer.name(), v.reason());
+        }
+        exitCallProxy(p, reason);
+      }
+    } else if (t.isTagged("abandon", 2) && !exposer && t.get(1) instanceof Int id) {
+      Serving s = serving.remove(id.value());
+      if (s != null) {
+        servingByReq.remove(s.reqId());
+        replies.demonitor(s.reqId());
+        finish(s, "abandoned", null);
+      }
+    } else {
+      throw new DistProtocolException("bridge message: " + abbreviate(op));
+    }
+  }
+
+  /** A control message from the other side, already in local terms. */
+  private void remote(ControlMessage c, Term ctl, Term payload) {
+    Verdict v = gw.guard().check("ctl", "signal", 2,
+        payload == null ? List.of(ctl, Atom.UNDEFINED) : List.of(ctl, payload), MESSAGE_GUARD);
+    if (!v.allowed()) {
+      dropped.incrementAndGet();
+      log.info("bridge {}: dropped a signal from {}: {}", label, peer.name(), v.reason());
+      gw.audit(new AuditRecord(Instant.now(), peer.name(), peer.fingerprintSha256(),
+          peer.serialHex(), label, null, "signal", AuditRecord.Decision.DENIED, null,
+          v.reason() + (v.path() == null ? "" : " at " + v.path()), 0, "dropped"));
+      return;
+    }
+    if (c instanceof ControlMessage.Send s) {
+      emit(s.to(), c, payload);
+    } else if (c instanceof ControlMessage.SendSender s) {
+      emit(s.to(), c, payload);
+    } else if (c instanceof ControlMessage.AliasSend a) {
+      if (isLocal(a.alias().node())) {
+        node.sendControl(a.alias().node().name(), c, payload);
+      } else {
+        dropped.incrementAndGet();
+      }
+    } else if (c instanceof ControlMessage.Link l) {
+      if (emit(l.to(), c, null)) {
+        links.add(new LinkPair(l.to(), l.from()));
+      }
+    } else if (c instanceof ControlMessage.Unlink u) {
+      links.remove(new LinkPair(u.to(), u.from()));
+      emit(u.to(), c, null);
+    } else if (c instanceof ControlMessage.UnlinkId u) {
+      links.remove(new LinkPair(u.to(), u.from()));
+      emit(u.to(), c, null);
+    } else if (c instanceof ControlMessage.UnlinkIdAck u) {
+      emit(u.to(), c, null);
+    } else if (c instanceof ControlMessage.Exit e) {
+      links.remove(new LinkPair(e.to(), e.from()));
+      emit(e.to(), c, null);
+    } else if (c instanceof ControlMessage.Exit2 e) {
+      emit(e.to(), c, null);
+    } else if (c instanceof ControlMessage.PayloadExit e) {
+      if (!e.exit2()) {
+        links.remove(new LinkPair(e.to(), e.from()));
+      }
+      emit(e.to(), c, payload);
+    } else if (c instanceof ControlMessage.MonitorPExit m) {
+      watching.remove(m.ref());
+      emit(m.to(), c, null);
+    } else if (c instanceof ControlMessage.PayloadMonitorPExit m) {
+      watching.remove(m.ref());
+      emit(m.to(), c, payload);
+    } else if (c instanceof ControlMessage.MonitorP m) {
+      if (m.toProc() instanceof Pid p) {
+        if (emit(p, c, null)) {
+          proxyWatching.put(m.ref(), new Watch(m.from(), p, p.node().name()));
+        } else {
+          forward(new ControlMessage.MonitorPExit(p, m.from(), m.ref(), NOPROC), null);
+        }
+      } else if (m.toProc() instanceof Atom name && !exposer) {
+        String refusal = refuseName(name.name(), "monitor");
+        BackendPool.Backend b = refusal == null ? gw.backends().pickForName() : null;
+        if (refusal != null || b == null) {
+          forward(new ControlMessage.MonitorPExit(name, m.from(), m.ref(), refusal != null
+              ? Tuple.of(BEAMGATE, Atom.of("permission_denied"), Term.binary(refusal))
+              : NOCONNECTION), null);
+          return;
+        }
+        proxyWatching.put(m.ref(), new Watch(m.from(), name, b.node));
+        node.sendControl(b.node, c, null);
+      } else {
+        dropped.incrementAndGet();
+      }
+    } else if (c instanceof ControlMessage.DemonitorP d) {
+      Watch w = proxyWatching.remove(d.ref());
+      if (w != null) {
+        node.sendControl(w.node(), c, null);
+      }
+    } else if (c instanceof ControlMessage.RegSend r && !exposer) {
+      String refusal = refuseName(r.toName().name(), "send");
+      BackendPool.Backend b = refusal == null ? gw.backends().pickForName() : null;
+      if (b == null) {
+        dropped.incrementAndGet();
+        return;
+      }
+      node.sendControl(b.node, c, payload);
+    } else {
+      dropped.incrementAndGet();
+      log.debug("bridge {}: dropped {} from {}", label, c, peer.name());
+    }
+  }
+
+  /** Sends a signal to a local target; false (and dropped) when the target is no local pid. */
+  private boolean emit(Pid target, ControlMessage c, Term payload) {
+    if (!isLocal(target.node())) {
+      dropped.incrementAndGet();
+      return false;
+    }
+    node.sendControl(target.node().name(), c, payload);
+    return true;
+  }
+
+  /**
+   * A pid of this cluster, not of this gateway's node: the other side may only address what
+   * was given out to it (anything else became a stand-in on the way in).
+   */
+  private boolean isLocal(Atom nodeName) {
+    return !nodeName.equals(node.nameAtom());
+  }
+
+  /** Why a named operation is refused, or null when the policy allows it (audited). */
+  private String refuseName(String name, String what) {
+    String reason;
+    Decision d = null;
+    if (ISOLATED_NAMES.contains(name)) {
+      reason = "the process '" + name + "' is never reachable across a bridge";
+    } else {
+      d = gw.state().policy().send(peer, name);
+      reason = d.allowed() ? null : d.reason();
+    }
+    gw.audit(new AuditRecord(Instant.now(), peer.name(), peer.fingerprintSha256(),
+        peer.serialHex(), label, null, what + ":" + name,
+        reason == null ? (d.shadowDenied() ? AuditRecord.Decision.SHADOW_DENIED
+            : AuditRecord.Decision.ALLOWED) : AuditRecord.Decision.DENIED,
+        d == null || d.rule() == null ? null : d.rule().id(), reason, 0,
+        reason == null ? "ok" : "refused"));
+    return reason;
+  }
+
+  // ---- the server side of calls ------------------------------------------------------------
+
+  private void serveCall(Tuple t) {
+    if (!(t.get(1) instanceof Int idTerm) || !(t.get(2) instanceof Ref)
+        || !(t.get(3) instanceof Atom m) || !(t.get(4) instanceof Atom f)
+        || !(t.get(5) instanceof ErlList argList) || !argList.isProper()) {
+      throw new IllegalArgumentException("malformed call: " + abbreviate(t));
+    }
+    long id = idTerm.value();
+    Term res = tr.in(t.get(2));
+    List<Term> args = ((ErlList) tr.in(argList)).elements();
+    String mfa = m.name() + ":" + f.name() + "/" + args.size();
+    long start = System.nanoTime();
+    Decision d = gw.state().policy().call(peer, m.name(), f.name(), args.size());
+    if (!d.allowed()) {
+      refuse(id, res, mfa, start, d.rule(), "permission_denied", d.reason());
+      return;
+    }
+    Rule rule = d.rule();
+    Verdict v = gw.guard().check(m.name(), f.name(), args.size(), args,
+        rule.guard().withPids(true).withRefs(true), List.of(m.name(), f.name()));
+    if (!v.allowed()) {
+      refuse(id, res, mfa, start, rule, "invalid_argument",
+          v.reason() + (v.path() == null ? "" : " at " + v.path()));
+      return;
+    }
+    Limiter.Permit permit;
+    try {
+      permit = gw.limiter().acquire(rule, peer.name());
+    } catch (Limiter.Exhausted e) {
+      refuse(id, res, mfa, start, rule, "resource_exhausted", e.getMessage());
+      return;
+    }
+    BackendPool.Backend b = gw.backends().pick(args);
+    if (b == null) {
+      permit.release();
+      sendResult(id, Tuple.of(res, Atom.ERROR, Tuple.of(ERPC, NOCONNECTION)));
+      audit(mfa, null, rule, AuditRecord.Decision.FAILED, "no backend is up", start,
+          "unavailable");
+      return;
+    }
+    long timeoutMs = Math.min(rule.limits().timeoutMillis(),
+        gw.bridgeSettings().callTimeoutMillis());
+    Ref reqId = node.makeRef();
+    ScheduledFuture<?> timer = gw.timer().schedule(() -> timedOut(id), timeoutMs,
+        TimeUnit.MILLISECONDS);
+    Serving s = new Serving(id, reqId, res, permit, start, mfa, rule, b, timer);
+    serving.put(id, s);
+    servingByReq.put(reqId, s);
+    b.inFlight.incrementAndGet();
+    node.spawnRequest(replies, reqId, b.node, ERPC, EXECUTE_CALL,
+        List.of(res, m, f, ErlList.of(args)));
+  }
+
+  private void serveCast(Tuple t) {
+    if (!(t.get(1) instanceof Atom m) || !(t.get(2) instanceof Atom f)
+        || !(t.get(3) instanceof ErlList argList) || !argList.isProper()) {
+      throw new IllegalArgumentException("malformed cast: " + abbreviate(t));
+    }
+    List<Term> args = ((ErlList) tr.in(argList)).elements();
+    String mfa = m.name() + ":" + f.name() + "/" + args.size();
+    long start = System.nanoTime();
+    Decision d = gw.state().policy().call(peer, m.name(), f.name(), args.size());
+    if (!d.allowed()) {
+      audit(mfa, null, d.rule(), AuditRecord.Decision.DENIED, d.reason(), start, "refused");
+      return;
+    }
+    Verdict v = gw.guard().check(m.name(), f.name(), args.size(), args,
+        d.rule().guard().withPids(true).withRefs(true), List.of(m.name(), f.name()));
+    BackendPool.Backend b = v.allowed() ? gw.backends().pick(args) : null;
+    if (b == null) {
+      audit(mfa, null, d.rule(), v.allowed() ? AuditRecord.Decision.FAILED
+          : AuditRecord.Decision.DENIED, v.allowed() ? "no backend is up" : v.reason(), start,
+          "refused");
+      return;
+    }
+    try {
+      gw.rpc().cast(b.node, m.name(), f.name(), args, java.time.Duration.ofSeconds(5));
+      audit(mfa, b.node, d.rule(), d.shadowDenied() ? AuditRecord.Decision.SHADOW_DENIED
+          : AuditRecord.Decision.ALLOWED, d.shadowDenied() ? d.reason() : null, start, "cast");
+    } catch (io.beamgate.node.rpc.RpcException e) {
+      audit(mfa, b.node, d.rule(), AuditRecord.Decision.FAILED, e.getMessage(), start,
+          "unavailable");
+    }
+  }
+
+  private void refuse(long id, Term res, String mfa, long start, Rule rule, String code,
+      String reason) {
+    sendResult(id, Tuple.of(res, Atom.ERROR,
+        Tuple.of(BEAMGATE, Atom.of(code), Term.binary(reason)), ErlList.NIL));
+    audit(mfa, null, rule, AuditRecord.Decision.DENIED, reason, start, code);
+  }
+
+  private void onReply(Term msg) {
+    if (!(msg instanceof Tuple t)) {
+      return;
+    }
+    if (t.isTagged("DOWN", 5) && t.get(1) instanceof Ref reqId) {
+      Serving s = servingByReq.remove(reqId);
+      if (s != null && serving.remove(s.id()) != null) {
+        Term reason = t.get(4);
+        sendResult(s.id(), reason);
+        boolean ok = reason instanceof Tuple r && r.arity() >= 3
+            && Atom.of("return").equals(r.get(1));
+        finish(s, ok ? "ok" : outcome(reason), ok ? null : "the call raised or failed");
+      }
+    } else if (t.isTagged("spawn_reply", 4) && t.get(1) instanceof Ref reqId) {
+      Serving s = servingByReq.remove(reqId);
+      if (s != null && serving.remove(s.id()) != null) {
+        sendResult(s.id(), Tuple.of(s.res(), Atom.ERROR, Tuple.of(ERPC, t.get(3))));
+        finish(s, "spawn_refused", "the backend refused the erpc spawn: " + t.get(3));
+      }
+    }
+  }
+
+  private static String outcome(Term reason) {
+    if (reason instanceof Tuple r && r.arity() >= 3 && r.get(1) instanceof Atom kind) {
+      return kind.name(); // throw, exit, error
+    }
+    return NOCONNECTION.equals(reason) ? "nodedown" : "exit";
+  }
+
+  private void timedOut(long id) {
+    Serving s = serving.remove(id);
+    if (s != null) {
+      servingByReq.remove(s.reqId());
+      replies.demonitor(s.reqId());
+      long ms = Math.min(s.rule().limits().timeoutMillis(),
+          gw.bridgeSettings().callTimeoutMillis());
+      sendResult(id, Tuple.of(s.res(), Atom.ERROR, Tuple.of(BEAMGATE, Atom.of("timeout"),
+          Term.binary("no answer from " + s.backend().node + " within " + ms + " ms")),
+          ErlList.NIL));
+      finish(s, "timeout", "no answer within " + ms + " ms");
+    }
+  }
+
+  private void finish(Serving s, String outcome, String reason) {
+    s.permit().release();
+    s.backend().inFlight.decrementAndGet();
+    if (s.timeout() != null) {
+      s.timeout().cancel(false);
+    }
+    audit(s.mfa(), s.backend().node, s.rule(), "ok".equals(outcome)
+        ? AuditRecord.Decision.ALLOWED : AuditRecord.Decision.FAILED, reason, s.start(),
+        outcome);
+  }
+
+  private void sendResult(long id, Term reason) {
+    toPeer(Tuple.of(RESULT, Int.of(id), tr.out(reason)));
+  }
+
+  private void audit(String mfa, String target, Rule rule, AuditRecord.Decision d,
+      String reason, long start, String outcome) {
+    gw.audit(new AuditRecord(Instant.now(), peer.name(), peer.fingerprintSha256(),
+        peer.serialHex(), label, target, mfa, d, rule == null ? null : rule.id(), reason,
+        (System.nanoTime() - start) / 1000, outcome));
+  }
+
+  // ---- failures ----------------------------------------------------------------------------
+
+  /** A node of this cluster went down: the other side learns what it held is gone. */
+  void localNodeDown(String nodeName) {
+    Atom n = Atom.of(nodeName);
+    for (LinkPair lp : links) {
+      if (lp.local().node().equals(n) && links.remove(lp)) {
+        forward(new ControlMessage.Exit(lp.local(), lp.proxy(), NOCONNECTION), null);
+      }
+    }
+    for (Map.Entry<Ref, Watch> e : watching.entrySet()) {
+      Watch w = e.getValue();
+      if (w.watcher().node().equals(n) && watching.remove(e.getKey()) != null) {
+        forward(new ControlMessage.DemonitorP(w.watcher(), w.target(), e.getKey()), null);
+      }
+    }
+    for (Map.Entry<Ref, Watch> e : proxyWatching.entrySet()) {
+      Watch w = e.getValue();
+      if (nodeName.equals(w.node()) && proxyWatching.remove(e.getKey()) != null) {
+        forward(new ControlMessage.MonitorPExit(w.target(), w.watcher(), e.getKey(),
+            NOCONNECTION), null);
+      }
+    }
+    for (Map.Entry<Long, Pending> e : calls.entrySet()) {
+      if (e.getValue().caller().node().equals(n) && calls.remove(e.getKey()) != null) {
+        callOfProxy.remove(e.getValue().proxy());
+        toPeer(Tuple.of(ABANDON, Int.of(e.getKey())));
+      }
+    }
+  }
+
+  /**
+   * The link is gone. What this cluster held on stand-ins ends as the cut of a distribution
+   * connection ends it: {@code noconnection} exits and DOWNs (the exposer instead disconnects
+   * its node, which does the same); calls in progress are abandoned.
+   */
+  void closed() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    if (!exposer) {
+      for (LinkPair lp : links) {
+        node.sendControl(lp.local().node().name(),
+            new ControlMessage.Exit(lp.proxy(), lp.local(), NOCONNECTION), null);
+      }
+      for (Map.Entry<Ref, Watch> e : watching.entrySet()) {
+        Watch w = e.getValue();
+        node.sendControl(w.watcher().node().name(), new ControlMessage.MonitorPExit(w.target(),
+            w.watcher(), e.getKey(), NOCONNECTION), null);
+      }
+      for (Map.Entry<Ref, Watch> e : proxyWatching.entrySet()) {
+        Watch w = e.getValue();
+        node.sendControl(w.node(), new ControlMessage.DemonitorP(w.watcher(), w.target(),
+            e.getKey()), null);
+      }
+      for (Serving s : serving.values()) {
+        replies.demonitor(s.reqId());
+        finish(s, "abandoned", "the bridge closed during the call");
+      }
+      serving.clear();
+      servingByReq.clear();
+      replies.close();
+    }
+    links.clear();
+    watching.clear();
+    proxyWatching.clear();
+    calls.clear();
+    callOfProxy.clear();
+  }
+
+  private static String abbreviate(Term t) {
+    String s = String.valueOf(t);
+    return s.length() > 200 ? s.substring(0, 200) + "..." : s;
+  }
+}
