@@ -88,6 +88,11 @@ public final class CertsCommand implements Runnable {
 
       @Option(names = "--client", required = true, description = "A client certificate.")
       boolean client;
+
+      @Option(names = "--gateway", required = true, description = "A gateway's certificate"
+          + " for bridging: good for TLS servers and clients (it accepts links and opens"
+          + " them).")
+      boolean gateway;
     }
 
     @ArgGroup(exclusive = true, multiplicity = "1")
@@ -123,7 +128,7 @@ public final class CertsCommand implements Runnable {
     @Override
     public Integer call() {
       try {
-        if (kind.server && dns.isEmpty() && ips.isEmpty()) {
+        if ((kind.server || kind.gateway) && dns.isEmpty() && ips.isEmpty()) {
           return fail(spec, "a server certificate needs --dns or --ip (clients check them)");
         }
         if (cn == null && dns.isEmpty() && uris.isEmpty()) {
@@ -135,9 +140,10 @@ public final class CertsCommand implements Runnable {
         dns.forEach(b::dns);
         ips.forEach(b::ip);
         uris.forEach(b::uri);
-        if (kind.server) {
+        if (kind.server || kind.gateway) {
           b.serverAuth();
-        } else {
+        }
+        if (kind.client || kind.gateway) {
           b.clientAuth();
         }
         if (rsa) {
@@ -147,7 +153,8 @@ public final class CertsCommand implements Runnable {
         Files.createDirectories(out);
         cert.writeTo(out.resolve("cert.pem"), out.resolve("key.pem"));
         Files.writeString(out.resolve("ca.pem"), ca.certificate().certificatePem());
-        spec.commandLine().getOut().println((kind.server ? "server" : "client")
+        spec.commandLine().getOut().println((kind.gateway ? "gateway" : kind.server ? "server"
+            : "client")
             + " certificate written to " + out + " (serial " + cert.serial().toString(16) + ")");
         return 0;
       } catch (IOException | IllegalArgumentException | IllegalStateException e) {

@@ -55,6 +55,17 @@ class CertsCommandTest {
     assertTrue(openssl("verify", "-CAfile", caPem, "-purpose", "sslclient", cliPem)
         .startsWith("0:"));
     assertTrue(openssl("x509", "-in", cliPem, "-noout", "-text").contains("rsaEncryption"));
+    // a bridging gateway's certificate serves both purposes; a plain server's only one
+    Run gw = certs("issue", "--ca", ca.toString(), "--out", dir.resolve("gw").toString(),
+        "--gateway", "--dns", "gw-a.example.org");
+    assertEquals(0, gw.exit(), gw.err());
+    String gwPem = dir.resolve("gw/cert.pem").toString();
+    assertTrue(openssl("verify", "-CAfile", caPem, "-purpose", "sslserver", gwPem)
+        .startsWith("0:"));
+    assertTrue(openssl("verify", "-CAfile", caPem, "-purpose", "sslclient", gwPem)
+        .startsWith("0:"));
+    assertTrue(!openssl("verify", "-CAfile", caPem, "-purpose", "sslclient",
+        dir.resolve("srv/cert.pem").toString()).startsWith("0:"));
 
     Path crl = dir.resolve("crl.pem");
     assertEquals(0, certs("crl", "--ca", ca.toString(), "--out", crl.toString()).exit());
