@@ -73,6 +73,21 @@ final class BridgeHandler extends ChannelInboundHandlerAdapter {
         .addLast("bridge", h);
   }
 
+  /** The peer's certificate chain on a connection whose TLS handshake is done. */
+  static X509Certificate[] chainOf(ChannelHandlerContext ctx) {
+    try {
+      java.security.cert.Certificate[] certs = ctx.pipeline().get(SslHandler.class).engine()
+          .getSession().getPeerCertificates();
+      X509Certificate[] x = new X509Certificate[certs.length];
+      for (int i = 0; i < certs.length; i++) {
+        x[i] = (X509Certificate) certs[i];
+      }
+      return x;
+    } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
+      return new X509Certificate[0];
+    }
+  }
+
   /** Called when TLS is up (the handshake completed successfully). */
   void tlsUp(ChannelHandlerContext ctx) {
     try {

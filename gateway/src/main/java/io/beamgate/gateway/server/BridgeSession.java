@@ -113,6 +113,7 @@ final class BridgeSession {
   private final long maxQueueBytes;
   private Mailbox replies;
   private volatile boolean closed;
+  private volatile java.security.cert.X509Certificate[] chain;
 
   BridgeSession(boolean exposer, LocalNode node, Channel channel, Principal peer, String label,
       int link, GatewayServer gw) {
@@ -132,6 +133,15 @@ final class BridgeSession {
 
   int link() {
     return tr.link();
+  }
+
+  /** The other gateway's certificate chain (re-checked at reloads). */
+  java.security.cert.X509Certificate[] chain() {
+    return chain;
+  }
+
+  void chain(java.security.cert.X509Certificate[] c) {
+    this.chain = c;
   }
 
   Map<String, Object> status() {

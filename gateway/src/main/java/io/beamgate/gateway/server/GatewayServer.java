@@ -290,6 +290,7 @@ public final class GatewayServer implements AutoCloseable {
         io.beamgate.security.identity.Principal peer) {
       BridgeSession s = new BridgeSession(false, node, ctx.channel(), peer,
           "bridge from " + peer.name(), clusterHub.nextNumber(), GatewayServer.this);
+      s.chain(BridgeHandler.chainOf(ctx));
       clusterHub.attach(s);
       log.info("bridge from {} ({}) up: serving this cluster under the policy", peer.name(),
           ctx.channel().remoteAddress());
@@ -398,6 +399,17 @@ public final class GatewayServer implements AutoCloseable {
             + why);
       }
     }
+    for (BridgeSession b : clusterHub.sessions()) {
+      String why = lostAccess(b.peer, b.chain(), fresh);
+      if (why != null) {
+        closedCount++;
+        log.info("closing {}: {}", b.label, why);
+        audit(new AuditRecord(java.time.Instant.now(), b.peer.name(),
+            b.peer.fingerprintSha256(), b.peer.serialHex(), b.label, null, "bridge",
+            AuditRecord.Decision.DENIED, null, "reload: " + why, 0, "closed"));
+        b.channel.close();
+      }
+    }
     String msg = "reloaded (generation " + fresh.generation() + "): policy with "
         + fresh.policy().rules().size() + " rules; " + closedCount
         + " connection(s) closed for lost access";
@@ -407,17 +419,22 @@ public final class GatewayServer implements AutoCloseable {
 
   /** Why an open connection may no longer stay under {@code st}, or null. */
   static String lostAccess(ClientConnection c, GatewayState st) {
-    if (c.principal() == null) {
+    return lostAccess(c.principal(), c.chain(), st);
+  }
+
+  static String lostAccess(io.beamgate.security.identity.Principal p,
+      java.security.cert.X509Certificate[] chain, GatewayState st) {
+    if (p == null) {
       return null;
     }
     try {
-      st.validator().checkClientTrusted(c.chain(), "UNKNOWN");
+      st.validator().checkClientTrusted(chain, "UNKNOWN");
     } catch (CertificateException e) {
       return "certificate no longer accepted (" + e.getMessage() + ")";
     }
     boolean named = st.policy().rules().stream()
-        .anyMatch(r -> r.principals().stream().anyMatch(m -> m.matches(c.principal())));
-    return named ? null : "no rule names " + c.principal().name() + " any more";
+        .anyMatch(r -> r.principals().stream().anyMatch(m -> m.matches(p)));
+    return named ? null : "no rule names " + p.name() + " any more";
   }
 
   // ---- for connections -------------------------------------------------------------------

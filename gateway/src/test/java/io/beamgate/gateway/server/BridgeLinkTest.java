@@ -1,0 +1,260 @@
+package io.beamgate.gateway.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.beamgate.node.LocalNode;
+import io.beamgate.node.NodeConfig;
+import io.beamgate.node.epmd.EpmdServer;
+import io.beamgate.node.rpc.RpcServer;
+import io.beamgate.node.term.Atom;
+import io.beamgate.node.term.Binary;
+import io.beamgate.node.term.ErlList;
+import io.beamgate.node.term.Int;
+import io.beamgate.node.term.Pid;
+import io.beamgate.node.term.Ref;
+import io.beamgate.node.term.Term;
+import io.beamgate.node.term.Tuple;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Executors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The accepting side of a bridge link, spoken to by a bare peer: who is admitted, the greeting,
+ * keepalive, the frame limit at and past it, protocol errors, and calls decided by the policy.
+ * Java backends only (the real-erl behaviour is in BridgeErlTest).
+ */
+class BridgeLinkTest {
+  static final String POLICY = """
+      version: 1
+      rules:
+        - id: cluster-b
+          principals: ["dns:gw-b.test"]
+          calls: ["kv:echo/1"]
+          sends: [kv_server]
+      """;
+  static final Duration WAIT = Duration.ofSeconds(5);
+
+  @TempDir Path dir;
+  TestBed bedA;
+  TestBed bedB;
+  EpmdServer epmd;
+  LocalNode backend;
+  GatewayServer gw;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    bedA = new TestBed(dir.resolve("a"), null, "gw-a.test");
+    bedB = new TestBed(dir.resolve("b"), bedA, "gw-b.test");
+    bedA.writePolicy(POLICY);
+    epmd = EpmdServer.start(EpmdServer.Config.loopback(0));
+    backend = LocalNode.start(NodeConfig.builder("kvb" + System.nanoTime() + "@127.0.0.1")
+        .cookie(bedA.cookie).epmdPort(epmd.port()).build());
+    RpcServer.start(backend, Executors.newCachedThreadPool())
+        .register("kv", "echo", 1, a -> a.get(0));
+  }
+
+  @AfterEach
+  void tearDown() {
+    if (gw != null) {
+      gw.close();
+    }
+    backend.close();
+    epmd.close();
+  }
+
+  void start(String bridge) throws Exception {
+    gw = GatewayServer.start(bedA.writeConfig(List.of(backend.name()), epmd.port(),
+        "round_robin", bridge), GatewayServer.Options.DEFAULTS);
+  }
+
+  RawBridge greeted(TestBed as) throws Exception {
+    RawBridge b = RawBridge.connect(gw.listenAddress(), as);
+    b.send(Tuple.of(Atom.of("hello"), Int.of(1), Binary.of("test".getBytes())));
+    assertEquals(Tuple.of(Atom.of("welcome"), Int.of(1)), b.nextNonPing(WAIT));
+    return b;
+  }
+
+  @Test
+  void aNamedGatewayIsWelcomedAndItsCallsAreDecidedByThePolicy() throws Exception {
+    start("");
+    try (RawBridge b = greeted(bedB)) {
+      b.send(Atom.of("ping"));
+      assertEquals(Atom.of("pong"), b.nextNonPing(WAIT));
+      Ref res = new Ref(Atom.of("b1@elsewhere"), 7, new int[] {1, 2, 3});
+      Pid self = new Pid(Atom.of("b1@elsewhere"), 42, 0, 7);
+      // allowed: the result comes back as erpc's exit reason, the reference and pid restored
+      b.send(Tuple.of(Atom.of("call"), Int.of(1), res, Atom.of("kv"), Atom.of("echo"),
+          ErlList.of(Tuple.of(self, Atom.of("ok")))));
+      assertEquals(Tuple.of(Atom.of("result"), Int.of(1), Tuple.of(res, Atom.of("return"),
+          Tuple.of(self, Atom.of("ok")))), b.nextNonPing(WAIT));
+      // denied: an erpc error naming the refusal, and an audit record
+      b.send(Tuple.of(Atom.of("call"), Int.of(2), res, Atom.of("kv"), Atom.of("drop"),
+          ErlList.of(Int.of(1))));
+      Term denied = b.nextNonPing(WAIT);
+      assertEquals(Tuple.of(Atom.of("result"), Int.of(2), Tuple.of(res, Atom.ERROR,
+          Tuple.of(Atom.of("beamgate"), Atom.of("permission_denied"),
+              Binary.of("no rule allows kv:drop/1 for gw-b.test".getBytes())), ErlList.NIL)),
+          denied);
+      awaitAudit(bedA, "\"mfa\":\"kv:drop/1\"");
+      assertTrue(b.isOpen());
+    }
+  }
+
+  @Test
+  void aGatewayNoRuleNamesIsRefusedAtTheGreeting() throws Exception {
+    start("");
+    TestBed bedC = new TestBed(dir.resolve("c"), bedA, "gw-c.test");
+    try (RawBridge b = RawBridge.connect(gw.listenAddress(), bedC)) {
+      Term t = b.nextNonPing(WAIT);
+      assertEquals(Tuple.of(Atom.of("refused"), Binary.of(("no rule names gw-c.test: it may"
+          + " not bridge to this cluster").getBytes())), t);
+      assertTrue(b.awaitClosed(WAIT));
+    }
+    awaitAudit(bedA, "no rule names gw-c.test");
+  }
+
+  @Test
+  void anotherVersionGarbageAndUnknownMessagesCloseTheLink() throws Exception {
+    start("");
+    try (RawBridge b = RawBridge.connect(gw.listenAddress(), bedB)) {
+      b.send(Tuple.of(Atom.of("hello"), Int.of(2), Binary.of("x".getBytes())));
+      Term t = b.nextNonPing(WAIT);
+      assertTrue(t instanceof Tuple r && r.isTagged("refused", 2), String.valueOf(t));
+      assertTrue(b.awaitClosed(WAIT));
+    }
+    try (RawBridge b = greeted(bedB)) {
+      b.sendRaw(new byte[] {1, 2, 3});
+      assertTrue(b.awaitClosed(WAIT), "garbage closes the link");
+    }
+    try (RawBridge b = greeted(bedB)) {
+      b.send(Tuple.of(Atom.of("launch"), Atom.of("missiles")));
+      assertTrue(b.awaitClosed(WAIT), "an unknown message closes the link");
+    }
+    try (RawBridge b = RawBridge.connect(gw.listenAddress(), bedB)) {
+      b.send(Atom.of("ping"));
+      assertTrue(b.awaitClosed(WAIT), "nothing before the greeting");
+    }
+  }
+
+  @Test
+  void framesAtTheLimitPassAndPastItCloseTheLink() throws Exception {
+    start("bridge: {max_frame_bytes: 2048}\n");
+    try (RawBridge b = greeted(bedB)) {
+      // a send to a pid this side never gave out: dropped, but the frame itself is fine
+      Pid nobody = new Pid(Atom.of("x@y"), 1, 0, 1);
+      Term head = Tuple.of(Atom.of("ctl"), Tuple.of(Int.of(2), Atom.of(""), nobody),
+          Binary.of(new byte[0]));
+      int overhead = io.beamgate.node.etf.EtfEncoder.encode(head).length;
+      Term atLimit = Tuple.of(Atom.of("ctl"), Tuple.of(Int.of(2), Atom.of(""), nobody),
+          Binary.of(new byte[2048 - overhead]));
+      assertEquals(2048, io.beamgate.node.etf.EtfEncoder.encode(atLimit).length);
+      b.send(atLimit);
+      b.send(Atom.of("ping"));
+      assertEquals(Atom.of("pong"), b.nextNonPing(WAIT));
+      Term past = Tuple.of(Atom.of("ctl"), Tuple.of(Int.of(2), Atom.of(""), nobody),
+          Binary.of(new byte[2049 - overhead]));
+      b.send(past);
+      assertTrue(b.awaitClosed(WAIT), "a frame past bridge.max_frame_bytes closes the link");
+    }
+  }
+
+  @Test
+  void aSilentPeerIsClosedAfterThreeKeepalivePeriods() throws Exception {
+    start("bridge: {keepalive_ms: 200}\n");
+    try (RawBridge talking = greeted(bedB); RawBridge silent = greeted(bedB)) {
+      long start = System.nanoTime();
+      // the talking peer pings more often than 3 x 200 ms and stays; the silent one goes
+      for (int i = 0; i < 10; i++) {
+        talking.send(Atom.of("ping"));
+        Thread.sleep(150);
+      }
+      assertTrue(silent.awaitClosed(WAIT));
+      assertTrue(System.nanoTime() - start >= 500_000_000L, "closed too early");
+      assertTrue(talking.isOpen(), "a peer that keeps talking stays");
+    }
+  }
+
+  @Test
+  void aGatewayThatIsNotTheExpectedOneIsNotBridgedTo() throws Exception {
+    start("");
+    // gateway B expects dns:gw-x.test at gateway A's address: it refuses to go on
+    EpmdServer epmdB = EpmdServer.start(EpmdServer.Config.loopback(0));
+    try {
+      bedB.writePolicy(POLICY);
+      GatewayServer b = GatewayServer.start(bedB.writeConfig(List.of("nobody@127.0.0.1"),
+          epmdB.port(), "round_robin", "bridges:\n  - name: a\n"
+              + "    connect: {host: localhost, port: " + gw.listenAddress().getPort() + "}\n"
+              + "    expect: dns:gw-x.test\n    node_name: clusterA" + System.nanoTime()
+              + "@127.0.0.1\n"), GatewayServer.Options.DEFAULTS.withBackendWait(
+                  Duration.ofMillis(10)));
+      try {
+        long end = System.nanoTime() + WAIT.toNanos();
+        while (!b.status().toString().contains("is gw-a.test, not dns:gw-x.test")
+            && System.nanoTime() < end) {
+          Thread.sleep(20);
+        }
+        assertTrue(b.status().toString().contains("is gw-a.test, not dns:gw-x.test"),
+            b.status().toString());
+        assertEquals(false, b.bridgesUp().get("a"));
+        awaitAudit(bedB, "not dns:gw-x.test");
+      } finally {
+        b.close();
+      }
+    } finally {
+      epmdB.close();
+    }
+  }
+
+  @Test
+  void aReloadThatDropsTheGatewaysRuleClosesItsLink() throws Exception {
+    start("reload: {watch_interval_ms: 0, admin_socket: admin.sock}\n");
+    try (RawBridge b = greeted(bedB)) {
+      bedA.writePolicy(POLICY.replace("dns:gw-b.test", "dns:gw-z.test"));
+      assertTrue(gw.reload().ok());
+      assertTrue(b.awaitClosed(WAIT));
+    }
+    awaitAudit(bedA, "reload: no rule names gw-b.test");
+  }
+
+  static void awaitAudit(TestBed bed, String text) throws Exception {
+    long end = System.nanoTime() + WAIT.toNanos();
+    while (!bed.auditText().contains(text) && System.nanoTime() < end) {
+      Thread.sleep(20);
+    }
+    assertTrue(bed.auditText().contains(text), bed.auditText());
+  }
+
+  @Test
+  void translatorTablesAreBoundedAndRoundTrip() {
+    Translator t = new Translator(Atom.of("gw@h"), 5, 3, 16);
+    Pid mine = new Pid(Atom.of("a1@h"), 10, 0, 1);
+    Pid theirs = new Pid(Atom.of("b1@h"), 20, 0, 2);
+    assertEquals(mine, t.out(mine)); // given out
+    assertEquals(mine, t.in(mine)); // and so recognised when it comes back
+    Pid proxy = t.inPid(theirs);
+    assertTrue(t.isProxy(proxy));
+    assertEquals(Atom.of("gw@h"), proxy.node());
+    assertEquals(theirs, t.outPid(proxy));
+    assertEquals(proxy, t.inPid(theirs), "the same stand-in each time");
+    Term nested = Tuple.of(ErlList.improper(List.of(theirs), theirs),
+        io.beamgate.node.term.ErlMap.of(java.util.Map.of(theirs, mine)));
+    assertEquals(nested, t.out(t.in(nested)));
+    // 16 entries at most: the 17th foreign pid pushes out the least recently used one
+    for (int i = 0; i < 16; i++) {
+      t.inPid(new Pid(Atom.of("b1@h"), 100 + i, 0, 2));
+    }
+    assertNull(t.proxyIfKnown(theirs), "forgotten past max_proxies");
+    assertNotNull(t.proxyIfKnown(new Pid(Atom.of("b1@h"), 115, 0, 2)));
+    assertNull(t.foreign(proxy), "its stand-in stands for nothing any more");
+    assertFalse(t.isProxy(mine));
+  }
+}
