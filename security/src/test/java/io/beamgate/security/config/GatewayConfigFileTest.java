@@ -76,4 +76,56 @@ class GatewayConfigFileTest {
         "  reconnect_min_ms: 500\n  reconnect_max_ms: 100\n  backends:")));
     assertTrue(e.getMessage().contains("reconnect_max_ms: 100"), e.getMessage());
   }
+
+  static final String BRIDGE = """
+      bridges:
+        - name: cluster-a
+          connect: {host: gw-a.example.org, port: 9443}
+          expect: dns:gw-a.example.org
+          node_name: clusterA@10.0.0.5
+      """;
+
+  @Test
+  void bridgesWithDefaultsAndBridgeLimitsAtTheirBounds() throws Exception {
+    GatewayConfig c = parse(BASE);
+    assertEquals(List.of(), c.bridges());
+    assertEquals(GatewayConfigFile.DEFAULT_BRIDGE, c.bridge());
+    c = parse(BASE + BRIDGE);
+    assertEquals(List.of(new GatewayConfig.Bridge("cluster-a", "gw-a.example.org", 9443,
+        "dns:gw-a.example.org", "clusterA@10.0.0.5", 0, 200, 30_000)), c.bridges());
+    c = parse(BASE + "bridge: {max_proxies: 16, keepalive_ms: 10, max_queue_bytes: 4096,"
+        + " max_frame_bytes: 1024, call_timeout_ms: 1}\n");
+    assertEquals(new GatewayConfig.BridgeSettings(16, 10, 4096, 1024, 1), c.bridge());
+    for (String bad : List.of("max_proxies: 15", "keepalive_ms: 9", "max_queue_bytes: 4095",
+        "max_frame_bytes: 1023", "call_timeout_ms: 0")) {
+      ConfigException e = assertThrows(ConfigException.class,
+          () -> parse(BASE + "bridge: {" + bad + "}\n"), bad);
+      assertTrue(e.getMessage().contains(bad.substring(0, bad.indexOf(':'))), e.getMessage());
+    }
+  }
+
+  @Test
+  void badBridgesAreErrorsWithTheirLine() {
+    String[][] cases = {
+        {"expect: dns:gw-a.example.org", "expect: gw-a.example.org", "expect:"},
+        {"node_name: clusterA@10.0.0.5", "node_name: clusterA", "expected: alive@host"},
+        {"node_name: clusterA@10.0.0.5", "node_name: gw@10.0.0.5", "cluster.node_name already"},
+        {"port: 9443}", "port: 65536}", "port: 65536"},
+        {"node_name: clusterA@10.0.0.5", "node_name: clusterA@10.0.0.5\n    listen_port: 65536",
+            "listen_port: 65536"},
+        {"node_name: clusterA@10.0.0.5", "node_name: clusterA@10.0.0.5\n    colour: red",
+            "colour: unknown key"},
+        {"node_name: clusterA@10.0.0.5", "node_name: clusterA@10.0.0.5\n"
+            + "    reconnect_min_ms: 500\n    reconnect_max_ms: 100", "reconnect_max_ms: 100"},
+    };
+    for (String[] c : cases) {
+      ConfigException e = assertThrows(ConfigException.class,
+          () -> parse(BASE + BRIDGE.replace(c[0], c[1])), c[1]);
+      assertTrue(e.getMessage().contains(c[2]) && e.getMessage().contains("gateway.yaml:"),
+          e.getMessage());
+    }
+    ConfigException twice = assertThrows(ConfigException.class, () -> parse(BASE + BRIDGE
+        + BRIDGE.substring(BRIDGE.indexOf("  - name"))));
+    assertTrue(twice.getMessage().contains("listed twice"), twice.getMessage());
+  }
 }
