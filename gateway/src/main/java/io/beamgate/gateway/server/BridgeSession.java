@@ -85,8 +85,16 @@ final class BridgeSession {
   /** A monitor: who watches, what (a pid, or a name on {@code node}), under which reference. */
   private record Watch(Pid watcher, Term target, String node) {}
 
-  /** An erpc call the exposer is waiting on. */
-  private record Pending(Pid proxy, Pid caller, Ref reqId, boolean monitor, boolean link) {}
+  /**
+   * A call the exposer is waiting on: an erpc spawn (answered as the stand-in's exit), or a
+   * call to rex (answered {@code {Tag, Reply}} to {@code caller}; {@code rexTag} non-null).
+   */
+  private record Pending(Pid proxy, Pid caller, Ref reqId, boolean monitor, boolean link,
+      Term rexTag, Ref res) {
+    Pending(Pid proxy, Pid caller, Ref reqId, boolean monitor, boolean link) {
+      this(proxy, caller, reqId, monitor, link, null, null);
+    }
+  }
 
   /** A call the server is running for the other side. */
   private record Serving(long id, Ref reqId, Term res, Limiter.Permit permit, long start,
@@ -223,8 +231,13 @@ final class BridgeSession {
       } else if (!exposer) {
         dropped.incrementAndGet();
         return;
+      } else if (Atom.of("rex").equals(m.toProc())) {
+        return; // rex is answered here (see rex()); it lives as long as the link
       }
     } else if (c instanceof ControlMessage.DemonitorP d) {
+      if (exposer && Atom.of("rex").equals(d.toProc())) {
+        return;
+      }
       if (d.toProc() instanceof Pid p) {
         Long id = callOfProxy.remove(p);
         if (id != null) {
@@ -241,9 +254,13 @@ final class BridgeSession {
     } else if (c instanceof ControlMessage.SpawnRequest s) {
       spawn(from, s, payload);
       return;
-    } else if (c instanceof ControlMessage.RegSend) {
+    } else if (c instanceof ControlMessage.RegSend r) {
       if (!exposer) {
         dropped.incrementAndGet();
+        return;
+      }
+      if (r.toName().name().equals("rex")) {
+        rex(from, r, payload);
         return;
       }
     } else if (c instanceof ControlMessage.SpawnReply || c instanceof ControlMessage.GroupLeader
@@ -304,7 +321,63 @@ final class BridgeSession {
     }
   }
 
+  /**
+   * Exposer: a message to rex, the rpc server of the node that stands for the other cluster
+   * ({@code rpc:block_call}, and rpc from nodes older than OTP 23). Calls and casts cross as
+   * erpc calls under the other side's policy; the reply is rex's. Anything else is dropped.
+   */
+  private void rex(String from, ControlMessage.RegSend r, Term msg) {
+    if (msg instanceof Tuple t && t.isTagged("$gen_call", 3) && t.get(1) instanceof Tuple f
+        && f.arity() == 2 && f.get(0) instanceof Pid caller && t.get(2) instanceof Tuple req
+        && (req.isTagged("call", 5) || req.isTagged("block_call", 5))
+        && req.get(1) instanceof Atom m && req.get(2) instanceof Atom fn
+        && req.get(3) instanceof ErlList args && args.isProper()) {
+      long id = callIds.getAndIncrement();
+      Ref res = node.makeRef();
+      calls.put(id, new Pending(null, caller, null, false, false, f.get(1), res));
+      toPeer(Tuple.of(CALL, Int.of(id), tr.out(res), m, fn, tr.out(args)));
+    } else if (msg instanceof Tuple t && t.isTagged("$gen_cast", 2)
+        && t.get(1) instanceof Tuple req && req.isTagged("cast", 5)
+        && req.get(1) instanceof Atom m && req.get(2) instanceof Atom fn
+        && req.get(3) instanceof ErlList args && args.isProper()) {
+      toPeer(Tuple.of(CAST, m, fn, tr.out(args)));
+    } else {
+      dropped.incrementAndGet();
+      log.info("bridge {}: dropped a message to rex from {}: not a call or cast", label, from);
+    }
+  }
+
+  /** rex's reply for erpc's exit reason {@code reason}, as rpc:call would return it. */
+  private static Term rexReply(Ref res, Term reason) {
+    if (reason instanceof Tuple r && r.arity() >= 3 && res.equals(r.get(0))) {
+      String kind = r.get(1) instanceof Atom a ? a.name() : "";
+      switch (kind) {
+        case "return":
+        case "throw":
+          return r.get(2);
+        case "exit":
+          return Tuple.of(Atom.of("badrpc"), Tuple.of(Atom.of("EXIT"), r.get(2)));
+        case "error":
+          if (r.arity() == 4) {
+            return Tuple.of(Atom.of("badrpc"), Tuple.of(Atom.of("EXIT"),
+                Tuple.of(r.get(2), r.get(3))));
+          }
+          return Tuple.of(Atom.of("badrpc"), r.get(2) instanceof Tuple e && e.arity() == 2
+              && ERPC.equals(e.get(0)) ? e.get(1) : r.get(2));
+        default:
+          break;
+      }
+    }
+    return Tuple.of(Atom.of("badrpc"), NOCONNECTION.equals(reason) ? Atom.of("nodedown")
+        : Tuple.of(Atom.of("EXIT"), reason));
+  }
+
   private void exitCallProxy(Pending p, Term reason) {
+    if (p.rexTag() != null) {
+      node.sendControl(p.caller().node().name(), new ControlMessage.Send(p.caller()),
+          Tuple.of(p.rexTag(), rexReply(p.res(), reason)));
+      return;
+    }
     String to = p.caller().node().name();
     if (p.monitor()) {
       node.sendControl(to, new ControlMessage.MonitorPExit(p.proxy(), p.caller(), p.reqId(),
@@ -340,7 +413,9 @@ final class BridgeSession {
     } else if (t.isTagged("result", 3) && exposer && t.get(1) instanceof Int id) {
       Pending p = calls.remove(id.value());
       if (p != null) {
-        callOfProxy.remove(p.proxy());
+        if (p.proxy() != null) {
+          callOfProxy.remove(p.proxy());
+        }
         Term reason = tr.in(t.get(2));
         Verdict v = gw.guard().check("erpc", "result", 1, List.of(reason), MESSAGE_GUARD);
         if (!v.allowed()) {
@@ -671,7 +746,9 @@ final class BridgeSession {
     }
     for (Map.Entry<Long, Pending> e : calls.entrySet()) {
       if (e.getValue().caller().node().equals(n) && calls.remove(e.getKey()) != null) {
-        callOfProxy.remove(e.getValue().proxy());
+        if (e.getValue().proxy() != null) {
+          callOfProxy.remove(e.getValue().proxy());
+        }
         toPeer(Tuple.of(ABANDON, Int.of(e.getKey())));
       }
     }

@@ -136,6 +136,8 @@ class BridgeErlTest {
     assertEquals("true", onB("X = {1, <<\"two\">>, [three, -4.5 | tail], #{k => \"v\"},"
         + " 123456789012345678901234567890, <<1:3>>}, erpc:call(CA, bridgekv, echo, [X]) =:= X."));
     assertEquals("x", onB("rpc:call(CA, bridgekv, echo, [x])."));
+    assertEquals("blocked", onB("rpc:block_call(CA, bridgekv, echo, [blocked])."));
+    assertEquals("ok", onB("true = rpc:cast(CA, bridgekv, echo, [cast]), ok."));
     assertEquals("true", onB("erpc:call(CA, bridgekv, echo, [self()]) =:= self()."));
     String nodes = onB("lists:usort([erpc:call(CA, bridgekv, whoami, []) || _ <- lists:seq(1,"
         + " 6)]).");
@@ -181,6 +183,8 @@ class BridgeErlTest {
     String rpc = textOnB("rpc:call(CA, os, cmd, [\"touch " + probe + "\"])");
     assertTrue(rpc.startsWith("'{badrpc,{\\'EXIT\\',{{beamgate,permission_denied,<<\"module os"),
         rpc);
+    String block = textOnB("rpc:block_call(CA, bridgekv, probe, [\"" + probe + "\"], 5000)");
+    assertTrue(block.startsWith("'{badrpc,{\\'EXIT\\',{{beamgate,permission_denied,"), block);
     onB("erlang:spawn(CA, file, write_file, [\"" + spawnProbe + "\", <<\"x\">>]), ok.");
     // a fun smuggled in the arguments
     String fun = textOnB("try erpc:call(CA, bridgekv, echo, [{ok, fun() -> ok end}])"
