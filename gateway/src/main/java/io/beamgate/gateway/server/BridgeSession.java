@@ -207,6 +207,10 @@ final class BridgeSession {
         node.sendControl(from, new ControlMessage.Exit(l.to(), l.from(), NOPROC), null);
         return;
       }
+      if (full()) {
+        node.sendControl(from, new ControlMessage.Exit(l.to(), l.from(), exhausted()), null);
+        return;
+      }
       links.add(new LinkPair(l.from(), l.to()));
     } else if (c instanceof ControlMessage.Unlink u) {
       links.remove(new LinkPair(u.from(), u.to()));
@@ -225,6 +229,11 @@ final class BridgeSession {
         if (callOfProxy.containsKey(p) || tr.foreign(p) == null) {
           node.sendControl(from, new ControlMessage.MonitorPExit(p, m.from(), m.ref(), NOPROC),
               null);
+          return;
+        }
+        if (full()) {
+          node.sendControl(from, new ControlMessage.MonitorPExit(p, m.from(), m.ref(),
+              exhausted()), null);
           return;
         }
         watching.put(m.ref(), new Watch(m.from(), p, null));
@@ -459,7 +468,9 @@ final class BridgeSession {
         dropped.incrementAndGet();
       }
     } else if (c instanceof ControlMessage.Link l) {
-      if (emit(l.to(), c, null)) {
+      if (full()) {
+        forward(new ControlMessage.Exit(l.to(), l.from(), exhausted()), null);
+      } else if (emit(l.to(), c, null)) {
         links.add(new LinkPair(l.to(), l.from()));
       }
     } else if (c instanceof ControlMessage.Unlink u) {
@@ -473,12 +484,15 @@ final class BridgeSession {
     } else if (c instanceof ControlMessage.Exit e) {
       links.remove(new LinkPair(e.to(), e.from()));
       emit(e.to(), c, null);
-    } else if (c instanceof ControlMessage.Exit2 e) {
-      emit(e.to(), c, null);
+    } else if (c instanceof ControlMessage.Exit2 || (c instanceof ControlMessage.PayloadExit pe
+        && pe.exit2())) {
+      // exit/2 could kill any process given out (even with 'kill'): it never crosses
+      dropped.incrementAndGet();
+      gw.audit(new AuditRecord(Instant.now(), peer.name(), peer.fingerprintSha256(),
+          peer.serialHex(), label, null, "exit/2", AuditRecord.Decision.DENIED, null,
+          "exit signals sent with exit/2 do not cross a bridge", 0, "dropped"));
     } else if (c instanceof ControlMessage.PayloadExit e) {
-      if (!e.exit2()) {
-        links.remove(new LinkPair(e.to(), e.from()));
-      }
+      links.remove(new LinkPair(e.to(), e.from()));
       emit(e.to(), c, payload);
     } else if (c instanceof ControlMessage.MonitorPExit m) {
       watching.remove(m.ref());
@@ -487,7 +501,10 @@ final class BridgeSession {
       watching.remove(m.ref());
       emit(m.to(), c, payload);
     } else if (c instanceof ControlMessage.MonitorP m) {
-      if (m.toProc() instanceof Pid p) {
+      if (full()) {
+        forward(new ControlMessage.MonitorPExit(m.toProc(), m.from(), m.ref(), exhausted()),
+            null);
+      } else if (m.toProc() instanceof Pid p) {
         if (emit(p, c, null)) {
           proxyWatching.put(m.ref(), new Watch(m.from(), p, p.node().name()));
         } else {
@@ -524,6 +541,18 @@ final class BridgeSession {
       dropped.incrementAndGet();
       log.debug("bridge {}: dropped {} from {}", label, c, peer.name());
     }
+  }
+
+  /** True when this link holds as many links and monitors as it may (bridge.max_proxies). */
+  private boolean full() {
+    return links.size() + watching.size() + proxyWatching.size()
+        >= gw.bridgeSettings().maxProxies();
+  }
+
+  private Term exhausted() {
+    return Tuple.of(BEAMGATE, Atom.of("resource_exhausted"), Term.binary("this bridge link"
+        + " holds " + gw.bridgeSettings().maxProxies() + " links and monitors"
+        + " (bridge.max_proxies)"));
   }
 
   /** Sends a signal to a local target; false (and dropped) when the target is no local pid. */

@@ -225,6 +225,59 @@ class BridgeLinkTest {
     awaitAudit(bedA, "reload: no rule names gw-b.test");
   }
 
+  @Test
+  void exitTwoNeverCrossesAndLinksAndMonitorsAreBoundedPerLink() throws Exception {
+    start("bridge: {max_proxies: 16}\n");
+    io.beamgate.node.Mailbox kv = backend.createMailbox("kv_server");
+    try (RawBridge b = greeted(bedB)) {
+      Pid peerPid = new Pid(Atom.of("b1@elsewhere"), 1, 0, 7);
+      // a named send reaches kv_server; its reply gives out kv_server's pid
+      b.send(Tuple.of(Atom.of("ctl"), Tuple.of(Int.of(6), peerPid, Atom.of(""),
+          Atom.of("kv_server")), Tuple.of(Atom.of("hello"), peerPid)));
+      Term got = kv.receive(WAIT);
+      assertTrue(got instanceof Tuple h && h.isTagged("hello", 2), String.valueOf(got));
+      Pid proxyOfPeer = (Pid) ((Tuple) got).get(1);
+      kv.send(proxyOfPeer, Tuple.of(Atom.of("mine"), kv.self()));
+      Term reply = b.nextNonPing(WAIT);
+      assertEquals(Tuple.of(Atom.of("ctl"), Tuple.of(Int.of(2), Atom.of(""), peerPid),
+          Tuple.of(Atom.of("mine"), kv.self())), reply);
+      // exit(KvPid, kill) from the other side: dropped and audited; a later message arrives
+      b.send(Tuple.of(Atom.of("ctl"), Tuple.of(Int.of(8), peerPid, kv.self(),
+          Atom.of("kill"))));
+      b.send(Tuple.of(Atom.of("ctl"), Tuple.of(Int.of(2), Atom.of(""), kv.self()),
+          Atom.of("after")));
+      assertEquals(Atom.of("after"), kv.receive(WAIT), "no EXIT came before it");
+      awaitAudit(bedA, "exit signals sent with exit/2 do not cross a bridge");
+      // 16 monitors fit (bridge.max_proxies: 16); the 17th is refused with a DOWN
+      for (int i = 0; i < 16; i++) {
+        b.send(Tuple.of(Atom.of("ctl"), Tuple.of(Int.of(19), new Pid(Atom.of("b1@elsewhere"),
+            100 + i, 0, 7), kv.self(), new Ref(Atom.of("b1@elsewhere"), 7,
+            new int[] {i, 0, 0}))));
+      }
+      Ref last = new Ref(Atom.of("b1@elsewhere"), 7, new int[] {99, 0, 0});
+      Pid watcher = new Pid(Atom.of("b1@elsewhere"), 200, 0, 7);
+      b.send(Tuple.of(Atom.of("ctl"), Tuple.of(Int.of(19), watcher, kv.self(), last)));
+      Term down = b.nextNonPing(WAIT);
+      assertEquals(Tuple.of(Atom.of("ctl"), Tuple.of(Int.of(21), kv.self(), watcher, last,
+          Tuple.of(Atom.of("beamgate"), Atom.of("resource_exhausted"), Binary.of(("this"
+              + " bridge link holds 16 links and monitors (bridge.max_proxies)").getBytes())))),
+          down);
+      // when kv_server exits, the 16 watchers each get their DOWN
+      kv.exit(Atom.of("bye"));
+      int downs = 0;
+      for (Term t; (t = b.nextNonPing(Duration.ofSeconds(2))) != null; ) {
+        if (t instanceof Tuple c && c.get(1) instanceof Tuple ctl && ctl.get(0).equals(Int.of(21))
+            && ctl.get(4).equals(Atom.of("bye"))) {
+          downs++;
+        }
+        if (downs == 16) {
+          break;
+        }
+      }
+      assertEquals(16, downs);
+    }
+  }
+
   static void awaitAudit(TestBed bed, String text) throws Exception {
     long end = System.nanoTime() + WAIT.toNanos();
     while (!bed.auditText().contains(text) && System.nanoTime() < end) {
