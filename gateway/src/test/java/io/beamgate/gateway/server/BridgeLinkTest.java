@@ -278,6 +278,48 @@ class BridgeLinkTest {
     }
   }
 
+  @Test
+  void oneGatewayExposesTwoLinksAtOnceToJavaNodesOfItsCluster() throws Exception {
+    start("");
+    EpmdServer epmdB = EpmdServer.start(EpmdServer.Config.loopback(0));
+    bedB.writePolicy(POLICY);
+    String n1 = "viaOne" + System.nanoTime() + "@127.0.0.1";
+    String n2 = "viaTwo" + System.nanoTime() + "@127.0.0.1";
+    String link = "    connect: {host: localhost, port: " + gw.listenAddress().getPort() + "}\n"
+        + "    expect: dns:gw-a.test\n";
+    GatewayServer b = GatewayServer.start(bedB.writeConfig(List.of("nobody@127.0.0.1"),
+        epmdB.port(), "round_robin", "bridges:\n  - name: one\n" + link + "    node_name: "
+            + n1 + "\n  - name: two\n" + link + "    node_name: " + n2 + "\n"),
+        GatewayServer.Options.DEFAULTS.withBackendWait(Duration.ofMillis(10)));
+    LocalNode caller = LocalNode.start(NodeConfig.builder("bcaller" + System.nanoTime()
+        + "@127.0.0.1").cookie(bedB.cookie).epmdPort(epmdB.port()).build());
+    try {
+      long end = System.nanoTime() + WAIT.toNanos();
+      while (!b.bridgesUp().equals(java.util.Map.of("one", true, "two", true))
+          && System.nanoTime() < end) {
+        Thread.sleep(20);
+      }
+      assertEquals(java.util.Map.of("one", true, "two", true), b.bridgesUp());
+      for (String n : List.of(n1, n2)) {
+        Term r = caller.rpc().callAsync(n, "kv", "echo", List.of(Atom.of("hi")), WAIT)
+            .get(5, java.util.concurrent.TimeUnit.SECONDS);
+        assertEquals(Atom.of("hi"), r, n);
+      }
+      // a node of the wrong cookie is not let in by the stand-in node
+      LocalNode stranger = LocalNode.start(NodeConfig.builder("stranger" + System.nanoTime()
+          + "@127.0.0.1").cookie("not-" + bedB.cookie).epmdPort(epmdB.port()).build());
+      try {
+        assertFalse(stranger.ping(n1, Duration.ofSeconds(3)));
+      } finally {
+        stranger.close();
+      }
+    } finally {
+      caller.close();
+      b.close();
+      epmdB.close();
+    }
+  }
+
   static void awaitAudit(TestBed bed, String text) throws Exception {
     long end = System.nanoTime() + WAIT.toNanos();
     while (!bed.auditText().contains(text) && System.nanoTime() < end) {
