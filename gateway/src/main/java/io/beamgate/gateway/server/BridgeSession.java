@@ -98,7 +98,7 @@ final class BridgeSession {
 
   /** A call the server is running for the other side. */
   private record Serving(long id, Ref reqId, Term res, Limiter.Permit permit, long start,
-      String mfa, Rule rule, BackendPool.Backend backend, ScheduledFuture<?> timeout) {}
+      String mfa, Rule rule, BackendPool.Backend backend, long deadline) {}
 
   final boolean exposer;
   final LocalNode node;
@@ -136,8 +136,12 @@ final class BridgeSession {
     this.maxQueueBytes = gw.bridgeSettings().maxQueueBytes();
     if (!exposer) {
       replies = node.createMailbox(null, (mb, msg) -> onReply(msg));
+      sweeper = gw.timer().scheduleWithFixedDelay(this::sweep, 100, 100,
+          TimeUnit.MILLISECONDS);
     }
   }
+
+  private ScheduledFuture<?> sweeper;
 
   int link() {
     return tr.link();
@@ -161,6 +165,11 @@ final class BridgeSession {
 
   // ---- to the other gateway ----------------------------------------------------------------
 
+  /**
+   * Sends {@code op} to the other gateway. Writes made on the link's event loop go out at
+   * once; others are handed to it in order. One flush follows each batch, so many messages
+   * share a TLS record and a system call under load.
+   */
   void toPeer(Term op) {
     if (closed) {
       return;
@@ -169,17 +178,40 @@ final class BridgeSession {
     ByteBuf buf = channel.alloc().buffer(4 + body.length);
     buf.writeInt(body.length);
     buf.writeBytes(body);
-    if (!channel.isWritable()) {
-      io.netty.channel.ChannelOutboundBuffer ob = channel.unsafe().outboundBuffer();
-      if (ob != null && ob.totalPendingWriteBytes() > 2 * maxQueueBytes) {
-        buf.release();
-        log.warn("bridge {}: more than {} bytes queued for {}; closing the link",
-            label, 2 * maxQueueBytes, peer.name());
-        channel.close();
-        return;
-      }
+    io.netty.channel.EventLoop loop = channel.eventLoop();
+    if (loop.inEventLoop()) {
+      writeNow(buf);
+    } else {
+      loop.execute(() -> writeNow(buf));
     }
-    channel.writeAndFlush(buf, channel.voidPromise());
+  }
+
+  private boolean flushQueued; // on the event loop only
+  private final Runnable flushTask = this::flushNow;
+
+  private void flushNow() {
+    flushQueued = false;
+    channel.flush();
+  }
+
+  private void writeNow(ByteBuf buf) {
+    io.netty.channel.ChannelOutboundBuffer ob = channel.unsafe().outboundBuffer();
+    if (ob == null) {
+      buf.release(); // closed
+      return;
+    }
+    if (ob.totalPendingWriteBytes() > 2 * maxQueueBytes) {
+      buf.release();
+      log.warn("bridge {}: more than {} bytes queued for {}; closing the link",
+          label, 2 * maxQueueBytes, peer.name());
+      channel.close();
+      return;
+    }
+    channel.write(buf, channel.voidPromise());
+    if (!flushQueued) {
+      flushQueued = true;
+      channel.eventLoop().execute(flushTask);
+    }
   }
 
   private void forward(ControlMessage c, Term payload) {
@@ -636,9 +668,8 @@ final class BridgeSession {
     long timeoutMs = Math.min(rule.limits().timeoutMillis(),
         gw.bridgeSettings().callTimeoutMillis());
     Ref reqId = node.makeRef();
-    ScheduledFuture<?> timer = gw.timer().schedule(() -> timedOut(id), timeoutMs,
-        TimeUnit.MILLISECONDS);
-    Serving s = new Serving(id, reqId, res, permit, start, mfa, rule, b, timer);
+    Serving s = new Serving(id, reqId, res, permit, start, mfa, rule, b,
+        start + timeoutMs * 1_000_000L);
     serving.put(id, s);
     servingByReq.put(reqId, s);
     b.inFlight.incrementAndGet();
@@ -714,6 +745,16 @@ final class BridgeSession {
     return NOCONNECTION.equals(reason) ? "nodedown" : "exit";
   }
 
+  /** Ends the calls past their deadline (run every 100 ms while the link is open). */
+  private void sweep() {
+    long now = System.nanoTime();
+    for (Serving s : serving.values()) {
+      if (now - s.deadline() > 0) {
+        timedOut(s.id());
+      }
+    }
+  }
+
   private void timedOut(long id) {
     Serving s = serving.remove(id);
     if (s != null) {
@@ -731,9 +772,6 @@ final class BridgeSession {
   private void finish(Serving s, String outcome, String reason) {
     s.permit().release();
     s.backend().inFlight.decrementAndGet();
-    if (s.timeout() != null) {
-      s.timeout().cancel(false);
-    }
     audit(s.mfa(), s.backend().node, s.rule(), "ok".equals(outcome)
         ? AuditRecord.Decision.ALLOWED : AuditRecord.Decision.FAILED, reason, s.start(),
         outcome);
@@ -793,6 +831,9 @@ final class BridgeSession {
       return;
     }
     closed = true;
+    if (sweeper != null) {
+      sweeper.cancel(false);
+    }
     if (!exposer) {
       for (LinkPair lp : links) {
         node.sendControl(lp.local().node().name(),

@@ -38,7 +38,7 @@ class BridgeLinkTest {
       rules:
         - id: cluster-b
           principals: ["dns:gw-b.test"]
-          calls: ["kv:echo/1"]
+          calls: ["kv:echo/1", "kv:sleep/1"]
           sends: [kv_server]
       """;
   static final Duration WAIT = Duration.ofSeconds(5);
@@ -59,7 +59,11 @@ class BridgeLinkTest {
     backend = LocalNode.start(NodeConfig.builder("kvb" + System.nanoTime() + "@127.0.0.1")
         .cookie(bedA.cookie).epmdPort(epmd.port()).build());
     RpcServer.start(backend, Executors.newCachedThreadPool())
-        .register("kv", "echo", 1, a -> a.get(0));
+        .register("kv", "echo", 1, a -> a.get(0))
+        .register("kv", "sleep", 1, a -> {
+          Thread.sleep(((Int) a.get(0)).value());
+          return Atom.of("slept");
+        });
   }
 
   @AfterEach
@@ -317,6 +321,28 @@ class BridgeLinkTest {
       caller.close();
       b.close();
       epmdB.close();
+    }
+  }
+
+  @Test
+  void callsWithinTheTimeoutAnswerAndLongerOnesEndWithATimeoutError() throws Exception {
+    start("bridge: {call_timeout_ms: 400}\n");
+    try (RawBridge b = greeted(bedB)) {
+      Ref res = new Ref(Atom.of("b1@elsewhere"), 7, new int[] {1, 2, 3});
+      b.send(Tuple.of(Atom.of("call"), Int.of(1), res, Atom.of("kv"), Atom.of("sleep"),
+          ErlList.of(Int.of(100))));
+      assertEquals(Tuple.of(Atom.of("result"), Int.of(1), Tuple.of(res, Atom.of("return"),
+          Atom.of("slept"))), b.nextNonPing(WAIT));
+      long t0 = System.nanoTime();
+      b.send(Tuple.of(Atom.of("call"), Int.of(2), res, Atom.of("kv"), Atom.of("sleep"),
+          ErlList.of(Int.of(3000))));
+      Term late = b.nextNonPing(WAIT);
+      long ms = (System.nanoTime() - t0) / 1_000_000;
+      assertTrue(late instanceof Tuple r && r.get(2) instanceof Tuple reason
+          && reason.get(2) instanceof Tuple e && e.isTagged("beamgate", 3)
+          && e.get(1).equals(Atom.of("timeout")), String.valueOf(late));
+      assertTrue(ms >= 350 && ms < 2000, ms + " ms");
+      awaitAudit(bedA, "\"outcome\":\"timeout\"");
     }
   }
 
