@@ -122,7 +122,13 @@ final class BridgeHandler extends ChannelInboundHandlerAdapter {
     ctx.writeAndFlush(buf);
   }
 
+  private boolean failed;
+
   private void fail(ChannelHandlerContext ctx, String why) {
+    if (failed) {
+      return; // the first reason is the one that matters
+    }
+    failed = true;
     closeReason = why;
     log.warn("bridge {}: {}; closing the link", label, why);
     ctx.close();

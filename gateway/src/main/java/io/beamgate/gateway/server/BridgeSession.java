@@ -118,7 +118,13 @@ final class BridgeSession {
   private final Map<Ref, Serving> servingByReq = new ConcurrentHashMap<>();
   private final AtomicLong callIds = new AtomicLong(1);
   private final AtomicLong dropped = new AtomicLong();
-  private final long maxQueueBytes;
+  private final AtomicLong pauses = new AtomicLong();
+  /**
+   * Past this many bytes queued for the other gateway, the link is closed: four times
+   * bridge.max_queue_bytes (where backpressure starts) plus one largest frame, room for what
+   * is already read or in flight when the pause begins.
+   */
+  private final long hardQueueBytes;
   private Mailbox replies;
   private volatile boolean closed;
   private volatile java.security.cert.X509Certificate[] chain;
@@ -133,7 +139,8 @@ final class BridgeSession {
     this.gw = gw;
     this.tr = new Translator(node.nameAtom(), node.creation(), link,
         gw.bridgeSettings().maxProxies());
-    this.maxQueueBytes = gw.bridgeSettings().maxQueueBytes();
+    this.hardQueueBytes = 4L * gw.bridgeSettings().maxQueueBytes()
+        + gw.bridgeSettings().maxFrameBytes();
     if (!exposer) {
       replies = node.createMailbox(null, (mb, msg) -> onReply(msg));
       sweeper = gw.timer().scheduleWithFixedDelay(this::sweep, 100, 100,
@@ -160,7 +167,7 @@ final class BridgeSession {
     return Map.of("link", label, "peer", peer.name(), "role", exposer ? "exposer" : "server",
         "links", links.size(), "monitors", watching.size() + proxyWatching.size(),
         "calls", exposer ? calls.size() : serving.size(), "proxies", tr.size(),
-        "dropped", dropped.get());
+        "dropped", dropped.get(), "backpressure_pauses", pauses.get());
   }
 
   // ---- to the other gateway ----------------------------------------------------------------
@@ -187,6 +194,7 @@ final class BridgeSession {
   }
 
   private boolean flushQueued; // on the event loop only
+  private boolean overflowed; // on the event loop only
   private final Runnable flushTask = this::flushNow;
 
   private void flushNow() {
@@ -196,14 +204,15 @@ final class BridgeSession {
 
   private void writeNow(ByteBuf buf) {
     io.netty.channel.ChannelOutboundBuffer ob = channel.unsafe().outboundBuffer();
-    if (ob == null) {
-      buf.release(); // closed
+    if (ob == null || closed || overflowed || !channel.isActive()) {
+      buf.release(); // closed or closing
       return;
     }
-    if (ob.totalPendingWriteBytes() > 2 * maxQueueBytes) {
+    if (ob.totalPendingWriteBytes() > hardQueueBytes) {
       buf.release();
+      overflowed = true;
       log.warn("bridge {}: more than {} bytes queued for {}; closing the link",
-          label, 2 * maxQueueBytes, peer.name());
+          label, hardQueueBytes, peer.name());
       channel.close();
       return;
     }
@@ -221,12 +230,20 @@ final class BridgeSession {
 
   /**
    * The link's queue crossed its high (false) or low (true) mark. The exposer stops reading
-   * from its cluster meanwhile (backpressure into the distribution connections); the server,
-   * whose node also serves clients, relies on the cap in {@link #toPeer}.
+   * from its cluster meanwhile: backpressure into the distribution connections of its node,
+   * which only this link uses. The server's node also serves clients, so it stops reading the
+   * link instead: new requests wait on the other side (whose own queue then fills and pauses
+   * its cluster), while what its cluster sends on its own initiative is capped (see
+   * {@link #toPeer}).
    */
   void writable(boolean writable) {
+    if (!writable) {
+      pauses.incrementAndGet();
+    }
     if (exposer) {
       node.pauseReading(!writable);
+    } else {
+      channel.config().setAutoRead(writable);
     }
   }
 

@@ -259,6 +259,8 @@ public final class GatewayServer implements AutoCloseable {
           && TlsSettings.BRIDGE_ALPN.equals(ctx.pipeline()
               .get(io.netty.handler.ssl.SslHandler.class).applicationProtocol())) {
         io.netty.channel.ChannelPipeline p = ctx.pipeline();
+        int q = config.bridge().maxQueueBytes();
+        ctx.channel().config().setWriteBufferWaterMark(new WriteBufferWaterMark(q / 2, q));
         p.remove("idle");
         p.remove("frames");
         p.remove("encoder");

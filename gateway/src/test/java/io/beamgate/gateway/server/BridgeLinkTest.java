@@ -346,6 +346,49 @@ class BridgeLinkTest {
     }
   }
 
+  @Test
+  void aPeerThatDoesNotReadIsSlowedDownNotCutAndLosesNothing() throws Exception {
+    start("bridge: {max_queue_bytes: 4096, keepalive_ms: 60000}\n");
+    try (RawBridge b = greeted(bedB)) {
+      b.reading(false);
+      int n = 400_000; // about 4.4 MB of pongs: more than the socket buffers hold
+      byte[] ping = io.beamgate.node.etf.EtfEncoder.encode(Atom.of("ping"));
+      for (int i = 0; i < n; i++) {
+        b.sendRaw(ping);
+      }
+      long end = System.nanoTime() + WAIT.toNanos();
+      while (!gw.status().toString().matches("(?s).*backpressure_pauses=[1-9].*")
+          && System.nanoTime() < end) {
+        Thread.sleep(20);
+      }
+      assertTrue(gw.status().toString().matches("(?s).*backpressure_pauses=[1-9].*"),
+          gw.status().toString());
+      assertTrue(b.isOpen(), "slowed down, not cut");
+      b.reading(true);
+      assertEquals(n, b.count(Atom.of("pong"), n, Duration.ofSeconds(60)));
+    }
+  }
+
+  @Test
+  void aClusterFloodingAPeerThatDoesNotReadClosesTheLinkPastTheHardLimit() throws Exception {
+    start("bridge: {max_queue_bytes: 4096, max_frame_bytes: 2048, keepalive_ms: 60000}\n");
+    io.beamgate.node.Mailbox kv = backend.createMailbox("kv_server");
+    try (RawBridge b = greeted(bedB)) {
+      Pid peerPid = new Pid(Atom.of("b1@elsewhere"), 1, 0, 7);
+      b.send(Tuple.of(Atom.of("ctl"), Tuple.of(Int.of(6), peerPid, Atom.of(""),
+          Atom.of("kv_server")), Tuple.of(Atom.of("hello"), peerPid)));
+      Pid proxy = (Pid) ((Tuple) kv.receive(WAIT)).get(1);
+      b.reading(false);
+      // 4 x 4096 + 2048 bytes past what the sockets hold: 40 MB is far more than enough
+      Term chunk = Binary.of(new byte[1000]);
+      for (int i = 0; i < 40_000 && b.isOpen(); i++) {
+        kv.send(proxy, chunk);
+      }
+      b.reading(true); // to see the end
+      assertTrue(b.awaitClosed(Duration.ofSeconds(20)), "the link is closed, not grown");
+    }
+  }
+
   static void awaitAudit(TestBed bed, String text) throws Exception {
     long end = System.nanoTime() + WAIT.toNanos();
     while (!bed.auditText().contains(text) && System.nanoTime() < end) {

@@ -90,6 +90,31 @@ public final class RawBridge implements AutoCloseable {
     return t;
   }
 
+  /** Stops (false) or resumes reading from the gateway. */
+  public void reading(boolean on) {
+    channel.config().setAutoRead(on);
+    if (on) {
+      channel.read();
+    }
+  }
+
+  /** How many terms equal to {@code t} arrive within {@code d}, waiting for up to {@code n}. */
+  public int count(Term t, int n, Duration d) throws InterruptedException {
+    long end = System.nanoTime() + d.toNanos();
+    int c = 0;
+    while (c < n) {
+      Term x = terms.poll(Math.max(1, (end - System.nanoTime()) / 1_000_000),
+          TimeUnit.MILLISECONDS);
+      if (x == null) {
+        break;
+      }
+      if (x.equals(t)) {
+        c++;
+      }
+    }
+    return c;
+  }
+
   public boolean awaitClosed(Duration d) {
     return channel.closeFuture().awaitUninterruptibly(d.toMillis());
   }
