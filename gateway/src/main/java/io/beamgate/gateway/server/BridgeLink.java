@@ -68,7 +68,8 @@ final class BridgeLink implements BridgeHandler.Side, AutoCloseable {
   static BridgeLink start(GatewayServer gw, GatewayConfig.Bridge cfg, GatewayConfig.Cluster c,
       Cookie cookie, TlsSettings tls) throws IOException, TlsException {
     SslContext ssl = TlsContexts.client(tls, TlsSettings.BRIDGE_ALPN);
-    NodeConfig.Builder nb = NodeConfig.builder(cfg.nodeName()).cookie(cookie).hidden(false)
+    NodeConfig.Builder nb = NodeConfig.builder(cfg.nodeName()).cookie(cookie)
+        .hidden(!cfg.visible())
         .epmdPort(c.epmdPort());
     nb.listen(c.listenAddress() == null ? null : InetAddress.getByName(c.listenAddress()),
         cfg.listenPort());

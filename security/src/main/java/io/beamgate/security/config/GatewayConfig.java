@@ -46,9 +46,12 @@ public record GatewayConfig(
    *     sha256:...) its certificate must match
    * @param nodeName the node name the other cluster takes here (alive@host)
    * @param listenPort the distribution port of that node (0: any free one, told to EPMD)
+   * @param visible whether that node is a visible node of this cluster (default: hidden, as
+   *     erl -hidden; a visible one would be waited for by {@code global}, which it never
+   *     answers, so {@code global:sync()} would block on this cluster's nodes)
    */
   public record Bridge(String name, String host, int port, String expect, String nodeName,
-      int listenPort, int reconnectMinMillis, int reconnectMaxMillis) {}
+      int listenPort, int reconnectMinMillis, int reconnectMaxMillis, boolean visible) {}
 
   /** The public mTLS listener. */
   public record Listen(String address, int port) {}

@@ -49,6 +49,7 @@ import org.snakeyaml.engine.v2.nodes.Node;
  *     expect: dns:gw-a.example.org  # the other gateway's certificate must match
  *     node_name: clusterA@10.0.0.5  # cluster A appears here under this name
  *     listen_port: 0                # its distribution port (0: any, told to EPMD)
+ *     visible: false                # hidden by default (global never waits for it)
  * </pre>
  */
 public final class GatewayConfigFile {
@@ -57,7 +58,7 @@ public final class GatewayConfigFile {
   private static final Set<String> BRIDGE = Set.of("max_proxies", "keepalive_ms",
       "max_queue_bytes", "max_frame_bytes", "call_timeout_ms");
   private static final Set<String> BRIDGES = Set.of("name", "connect", "expect", "node_name",
-      "listen_port", "reconnect_min_ms", "reconnect_max_ms");
+      "listen_port", "reconnect_min_ms", "reconnect_max_ms", "visible");
   private static final Set<String> CONNECT = Set.of("host", "port");
 
   /** The bridge bounds when the file sets none. */
@@ -235,7 +236,7 @@ public final class GatewayConfigFile {
               + " (expected: >= reconnect_min_ms, " + rmin + ")");
         }
         bridges.add(new GatewayConfig.Bridge(name, y.string(cm, "host", cn, true), port, expect,
-            node, lp, rmin, rmax));
+            node, lp, rmin, rmax, y.bool(m, "visible", false)));
       }
     }
     return new GatewayConfig(file, listen, tls, cluster, limits,

@@ -92,7 +92,9 @@ class GatewayConfigFileTest {
     assertEquals(GatewayConfigFile.DEFAULT_BRIDGE, c.bridge());
     c = parse(BASE + BRIDGE);
     assertEquals(List.of(new GatewayConfig.Bridge("cluster-a", "gw-a.example.org", 9443,
-        "dns:gw-a.example.org", "clusterA@10.0.0.5", 0, 200, 30_000)), c.bridges());
+        "dns:gw-a.example.org", "clusterA@10.0.0.5", 0, 200, 30_000, false)), c.bridges());
+    assertEquals(true, parse(BASE + BRIDGE + "    visible: true\n").bridges().get(0)
+        .visible());
     c = parse(BASE + "bridge: {max_proxies: 16, keepalive_ms: 10, max_queue_bytes: 4096,"
         + " max_frame_bytes: 1024, call_timeout_ms: 1}\n");
     assertEquals(new GatewayConfig.BridgeSettings(16, 10, 4096, 1024, 1), c.bridge());
