@@ -93,53 +93,7 @@ final class Translator {
 
   /** A term from the other side, with its pids and references made local. */
   Term in(Term t) {
-    if (t instanceof Pid p) {
-      return inPid(p);
-    } else if (t instanceof Ref r) {
-      return inRef(r);
-    } else if (t instanceof Tuple tu) {
-      List<Term> out = null;
-      for (int i = 0; i < tu.arity(); i++) {
-        Term e = tu.get(i);
-        Term x = in(e);
-        if (x != e && out == null) {
-          out = new ArrayList<>(tu.elements());
-        }
-        if (out != null) {
-          out.set(i, x);
-        }
-      }
-      return out == null ? t : new Tuple(out);
-    } else if (t instanceof ErlList l) {
-      List<Term> out = null;
-      for (int i = 0; i < l.size(); i++) {
-        Term e = l.get(i);
-        Term x = in(e);
-        if (x != e && out == null) {
-          out = new ArrayList<>(l.elements());
-        }
-        if (out != null) {
-          out.set(i, x);
-        }
-      }
-      Term tail = l.isProper() ? null : in(l.tail());
-      if (out == null && (l.isProper() || tail == l.tail())) {
-        return t;
-      }
-      List<Term> els = out == null ? l.elements() : out;
-      return l.isProper() ? ErlList.of(els) : ErlList.improper(els, tail);
-    } else if (t instanceof ErlMap m) {
-      boolean changed = false;
-      Map<Term, Term> out = new LinkedHashMap<>();
-      for (Map.Entry<Term, Term> e : m.entries().entrySet()) {
-        Term k = in(e.getKey());
-        Term v = in(e.getValue());
-        changed |= k != e.getKey() || v != e.getValue();
-        out.put(k, v);
-      }
-      return changed ? ErlMap.of(out) : t;
-    }
-    return t;
+    return map(t, true);
   }
 
   Pid inPid(Pid p) {
@@ -164,53 +118,7 @@ final class Translator {
 
   /** A term for the other side: stand-ins become originals, local ones are given out. */
   Term out(Term t) {
-    if (t instanceof Pid p) {
-      return outPid(p);
-    } else if (t instanceof Ref r) {
-      return outRef(r);
-    } else if (t instanceof Tuple tu) {
-      List<Term> out = null;
-      for (int i = 0; i < tu.arity(); i++) {
-        Term e = tu.get(i);
-        Term x = out(e);
-        if (x != e && out == null) {
-          out = new ArrayList<>(tu.elements());
-        }
-        if (out != null) {
-          out.set(i, x);
-        }
-      }
-      return out == null ? t : new Tuple(out);
-    } else if (t instanceof ErlList l) {
-      List<Term> out = null;
-      for (int i = 0; i < l.size(); i++) {
-        Term e = l.get(i);
-        Term x = out(e);
-        if (x != e && out == null) {
-          out = new ArrayList<>(l.elements());
-        }
-        if (out != null) {
-          out.set(i, x);
-        }
-      }
-      Term tail = l.isProper() ? null : out(l.tail());
-      if (out == null && (l.isProper() || tail == l.tail())) {
-        return t;
-      }
-      List<Term> els = out == null ? l.elements() : out;
-      return l.isProper() ? ErlList.of(els) : ErlList.improper(els, tail);
-    } else if (t instanceof ErlMap m) {
-      boolean changed = false;
-      Map<Term, Term> out = new LinkedHashMap<>();
-      for (Map.Entry<Term, Term> e : m.entries().entrySet()) {
-        Term k = out(e.getKey());
-        Term v = out(e.getValue());
-        changed |= k != e.getKey() || v != e.getValue();
-        out.put(k, v);
-      }
-      return changed ? ErlMap.of(out) : t;
-    }
-    return t;
+    return map(t, false);
   }
 
   Pid outPid(Pid p) {
@@ -233,6 +141,56 @@ final class Translator {
     }
     exportedRefs.add(r);
     return r;
+  }
+
+  /**
+   * {@code t} with every pid and reference translated (in or out); the same object when none
+   * changes, so terms without pids or references cost a walk and no copy.
+   */
+  private Term map(Term t, boolean in) {
+    if (t instanceof Pid p) {
+      return in ? inPid(p) : outPid(p);
+    } else if (t instanceof Ref r) {
+      return in ? inRef(r) : outRef(r);
+    } else if (t instanceof Tuple tu) {
+      List<Term> out = mapAll(tu.elements(), in);
+      return out == null ? t : new Tuple(out);
+    } else if (t instanceof ErlList l) {
+      List<Term> out = mapAll(l.elements(), in);
+      Term tail = l.isProper() ? null : map(l.tail(), in);
+      if (out == null && (l.isProper() || tail == l.tail())) {
+        return t;
+      }
+      List<Term> els = out == null ? l.elements() : out;
+      return l.isProper() ? ErlList.of(els) : ErlList.improper(els, tail);
+    } else if (t instanceof ErlMap m) {
+      boolean changed = false;
+      Map<Term, Term> out = new LinkedHashMap<>();
+      for (Map.Entry<Term, Term> e : m.entries().entrySet()) {
+        Term k = map(e.getKey(), in);
+        Term v = map(e.getValue(), in);
+        changed |= k != e.getKey() || v != e.getValue();
+        out.put(k, v);
+      }
+      return changed ? ErlMap.of(out) : t;
+    }
+    return t;
+  }
+
+  /** The elements translated, or null when none changes. */
+  private List<Term> mapAll(List<Term> elements, boolean in) {
+    List<Term> out = null;
+    for (int i = 0; i < elements.size(); i++) {
+      Term e = elements.get(i);
+      Term x = map(e, in);
+      if (x != e && out == null) {
+        out = new ArrayList<>(elements);
+      }
+      if (out != null) {
+        out.set(i, x);
+      }
+    }
+    return out;
   }
 
   /** A bounded set; the least recently used member goes first. */
