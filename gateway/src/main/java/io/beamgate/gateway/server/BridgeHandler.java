@@ -137,6 +137,10 @@ final class BridgeHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
     ByteBuf buf = (ByteBuf) msg;
+    if (failed) {
+      buf.release(); // refused or failed: nothing more is read from this link
+      return;
+    }
     Term t;
     try {
       byte[] bytes = new byte[buf.readableBytes()];
@@ -209,6 +213,11 @@ final class BridgeHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    if (cause instanceof io.netty.handler.codec.TooLongFrameException) {
+      fail(ctx, "a frame from " + who() + " larger than bridge.max_frame_bytes ("
+          + gw.bridgeSettings().maxFrameBytes() + ")");
+      return;
+    }
     Throwable c = cause;
     while (c.getCause() != null && c.getCause() != c) {
       c = c.getCause();

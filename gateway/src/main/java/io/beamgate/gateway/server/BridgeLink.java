@@ -192,6 +192,9 @@ final class BridgeLink implements BridgeHandler.Side, AutoCloseable {
 
   @Override
   public void closed(BridgeSession s, String why) {
+    if (s == null && why != null && !"the connection closed".equals(why)) {
+      lastError = why; // refused or failed before the link was up
+    }
     if (s != null) {
       session = null;
       hub.detach(s);

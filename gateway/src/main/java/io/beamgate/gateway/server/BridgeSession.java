@@ -125,6 +125,7 @@ final class BridgeSession {
    * is already read or in flight when the pause begins.
    */
   private final long hardQueueBytes;
+  private final int maxFrameBytes;
   private Mailbox replies;
   private volatile boolean closed;
   private volatile java.security.cert.X509Certificate[] chain;
@@ -141,6 +142,7 @@ final class BridgeSession {
         gw.bridgeSettings().maxProxies());
     this.hardQueueBytes = 4L * gw.bridgeSettings().maxQueueBytes()
         + gw.bridgeSettings().maxFrameBytes();
+    this.maxFrameBytes = gw.bridgeSettings().maxFrameBytes();
     if (!exposer) {
       replies = node.createMailbox(null, (mb, msg) -> onReply(msg));
       sweeper = gw.timer().scheduleWithFixedDelay(this::sweep, 100, 100,
@@ -182,6 +184,10 @@ final class BridgeSession {
       return;
     }
     byte[] body = EtfEncoder.encode(op);
+    if (body.length > maxFrameBytes) {
+      tooLarge(op, body.length);
+      return;
+    }
     ByteBuf buf = channel.alloc().buffer(4 + body.length);
     buf.writeInt(body.length);
     buf.writeBytes(body);
@@ -190,6 +196,35 @@ final class BridgeSession {
       writeNow(buf);
     } else {
       loop.execute(() -> writeNow(buf));
+    }
+  }
+
+  /**
+   * A message too large for a frame is not sent: the other side would close the link, cutting
+   * every node off. A call gets an error back; other messages are dropped (as a send to a
+   * process that cannot take it), logged and audited.
+   */
+  private void tooLarge(Term op, int bytes) {
+    dropped.incrementAndGet();
+    String why = "a message of " + bytes + " bytes is larger than bridge.max_frame_bytes ("
+        + maxFrameBytes + ")";
+    log.warn("bridge {}: dropped {}", label, why);
+    gw.audit(new AuditRecord(Instant.now(), peer.name(), peer.fingerprintSha256(),
+        peer.serialHex(), label, null, "signal", AuditRecord.Decision.DENIED, null, why, 0,
+        "dropped"));
+    if (op instanceof Tuple t && t.isTagged("call", 6) && t.get(1) instanceof Int id) {
+      Pending p = calls.remove(id.value());
+      if (p != null) {
+        if (p.proxy() != null) {
+          callOfProxy.remove(p.proxy());
+        }
+        exitCallProxy(p, Tuple.of(tr.in(t.get(2)), Atom.ERROR, Tuple.of(BEAMGATE,
+            Atom.of("resource_exhausted"), Term.binary(why)), ErlList.NIL));
+      }
+    } else if (op instanceof Tuple t && t.isTagged("result", 3) && t.get(2) instanceof Tuple r
+        && r.arity() >= 1) {
+      toPeer(Tuple.of(RESULT, t.get(1), Tuple.of(r.get(0), Atom.ERROR, Tuple.of(BEAMGATE,
+          Atom.of("resource_exhausted"), Term.binary(why)), ErlList.NIL)));
     }
   }
 
@@ -400,8 +435,8 @@ final class BridgeSession {
         && req.get(3) instanceof ErlList args && args.isProper()) {
       toPeer(Tuple.of(CAST, m, fn, tr.out(args)));
     } else {
-      dropped.incrementAndGet();
-      log.info("bridge {}: dropped a message to rex from {}: not a call or cast", label, from);
+      dropped.incrementAndGet(); // e.g. OTP's rpc features_request: rex here has none
+      log.debug("bridge {}: dropped a message to rex from {}: not a call or cast", label, from);
     }
   }
 

@@ -311,6 +311,9 @@ public final class GatewayServer implements AutoCloseable {
         clusterHub.detach(s);
         s.closed();
         log.info("{} down: {}", s.label, why);
+        audit(new AuditRecord(java.time.Instant.now(), s.peer.name(),
+            s.peer.fingerprintSha256(), s.peer.serialHex(), s.label, null, "bridge",
+            AuditRecord.Decision.ALLOWED, null, why, 0, "link down"));
       }
     }
   }
