@@ -1,7 +1,7 @@
 %% A small service for the bridge tests: it runs on the nodes of "cluster A".
 -module(bridgekv).
 -behaviour(gen_server).
--export([start/0, echo/1, whoami/0, worker/0, watch/1, last_down/0, slow/1, probe/1]).
+-export([big/1, start/0, echo/1, whoami/0, worker/0, watch/1, last_down/0, slow/1, probe/1]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2]).
 
 start() ->
@@ -9,6 +9,8 @@ start() ->
     Pid.
 
 echo(X) -> X.
+
+big(N) -> binary:copy(<<1>>, N).
 
 whoami() -> node().
 

@@ -79,8 +79,8 @@ public final class Harness {
     int seconds = 3;
     int idleConnections = 10_000;
     int rounds = 2;
-    java.util.Set<String> parts = new java.util.LinkedHashSet<>(List.of("calls", "fairness",
-        "handshakes", "idle"));
+    java.util.Set<String> parts = new java.util.LinkedHashSet<>(List.of("calls", "bridge",
+        "fairness", "handshakes", "idle"));
     Path out = Path.of("docs/benchmarks.md");
     Path gatewayJar = Path.of("gateway/target/beamgate.jar");
     for (int i = 0; i < args.length; i++) {
@@ -93,7 +93,7 @@ public final class Harness {
         case "--only" -> parts = new java.util.LinkedHashSet<>(List.of(args[++i].split(",")));
         default -> throw new IllegalArgumentException("unknown option " + args[i]
             + " (expected --seconds N, --out FILE, --idle-connections N,"
-            + " --rounds N, --only calls,fairness,handshakes,idle, --gateway-jar JAR)");
+            + " --rounds N, --only calls,bridge,fairness,handshakes,idle, --gateway-jar JAR)");
       }
     }
     long pid = ProcessHandle.current().pid();
@@ -141,6 +141,18 @@ public final class Harness {
         System.out.println("gateway listening on port " + gateway.listener().port()
             + ", TLS provider: " + gateway.tlsProvider());
         clients.add(gateway.client());
+        if (parts.contains("bridge")) {
+          BridgePath bridge = BridgePath.start(epmd.port(), pki, tmp.resolve("bridge"),
+              gatewayJar, gateway.listener().port(), host, pid);
+          toClose.add(bridge);
+          System.out.println("bridge up: " + bridge.exposedNode() + " stands for the gateway's"
+              + " cluster");
+          clients.add(bridge.client(tmp, epmd.port(), pid));
+        }
+      }
+      if (!parts.contains("calls") && parts.contains("bridge")) {
+        parts.add("calls"); // the bridge is measured in the call scenarios
+        clients.removeIf(c -> !c.name().equals("erl-tls") && !c.name().equals("bridge"));
       }
       if (gatewayCallsMissing != null) {
         System.out.println("calls through the gateway not measured: " + gatewayCallsMissing);
@@ -341,7 +353,12 @@ public final class Harness {
   }
 
   static Process erl(int epmdPort, Path codeDir, String... args) throws IOException {
-    List<String> cmd = new ArrayList<>(List.of("erl", "-setcookie", COOKIE, "-start_epmd",
+    return erlWithCookie(epmdPort, codeDir, COOKIE, args);
+  }
+
+  static Process erlWithCookie(int epmdPort, Path codeDir, String cookie, String... args)
+      throws IOException {
+    List<String> cmd = new ArrayList<>(List.of("erl", "-setcookie", cookie, "-start_epmd",
         "false", "-pa", codeDir.toString()));
     cmd.addAll(Arrays.asList(args));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
@@ -369,11 +386,19 @@ public final class Harness {
     private final String protocol;
     private final List<String> distArgs;
     private final String namePrefix;
+    private final String cookie;
     private int n;
 
     /** {@code protocol}: the distribution the calls must travel over (tcp, tls), checked. */
     ErlClient(String label, int epmdPort, Path dir, String server, String protocol,
         List<String> distArgs, String namePrefix) {
+      this(label, epmdPort, dir, server, protocol, distArgs, namePrefix, COOKIE);
+    }
+
+    /** As above, in the cluster of {@code cookie}. */
+    ErlClient(String label, int epmdPort, Path dir, String server, String protocol,
+        List<String> distArgs, String namePrefix, String cookie) {
+      this.cookie = cookie;
       this.label = label;
       this.epmdPort = epmdPort;
       this.dir = dir;
@@ -394,7 +419,7 @@ public final class Harness {
       args.addAll(List.of("-sname", namePrefix + "_" + n++, "-noshell", "-s", "bench_client",
           "run", server, Integer.toString(conc), Integer.toString(size),
           Integer.toString(seconds * 1000)));
-      Process p = erl(epmdPort, dir, args.toArray(String[]::new));
+      Process p = erlWithCookie(epmdPort, dir, cookie, args.toArray(String[]::new));
       String outText;
       try {
         outText = output(p, seconds + 60L);

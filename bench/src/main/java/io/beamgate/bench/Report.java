@@ -94,7 +94,10 @@ final class Report {
           .append(run.gatewayCallsMissing()).append(". Its handshakes and idle connections"
               + " are.\n\n");
     }
-    sb.append("| goal | anchor | gateway | ratio | met |\n|---|---:|---:|---:|---|\n");
+    sb.append("Issue 6 §4 adds the bridge's goals (the last two rows before handshakes): an erl"
+        + " node of one cluster calling through gateway B and gateway A, against the same erl"
+        + " client calling over OTP's TLS distribution directly.\n\n");
+    sb.append("| goal | anchor | beamgate | ratio | met |\n|---|---:|---:|---:|---|\n");
     for (Goal g : goals(run)) {
       sb.append(f("| %s | %s | %s | %s | %s |%n", g.goal(), g.anchor(), g.gateway(),
           g.ratio() == null ? "—" : f("%.2f×", g.ratio()),
@@ -264,6 +267,14 @@ final class Report {
         "seq 1 MiB", 3.0));
     out.add(rateGoal(by, "c64-1MiB", "1 MiB payloads, 64 in flight: throughput ≥ 3× erl-tls",
         "c64 1 MiB", 3.0));
+    out.add(rateGoal(by, "c64-100B", "bridge, 64 calls in flight (100 B): throughput ≥ 1.0×"
+        + " erl-tls", "bridge c64", 1.0, "bridge"));
+    Result ba = seq.get("erl-tls");
+    Result bb = seq.get("bridge");
+    Double br = ba == null || bb == null ? null : (double) bb.p50Us() / Math.max(1, ba.p50Us());
+    out.add(new Goal("bridge, sequential p50 latency (100 B) ≤ 2× erl-tls", "bridge p50",
+        ba == null ? "—" : f("%d us", ba.p50Us()), bb == null ? "not measured"
+        : f("%d us", bb.p50Us()), br, br == null ? null : 2.0 / br));
     Handshakes.Result s = handshake(run, "openssl s_server");
     Handshakes.Result h = handshake(run, "gateway");
     Double hr = s == null || h == null ? null : h.rate() / s.rate();
@@ -281,9 +292,14 @@ final class Report {
 
   private static Goal rateGoal(Map<String, Map<String, Result>> by, String scenario,
       String goal, String shortName, double min) {
+    return rateGoal(by, scenario, goal, shortName, min, "gateway");
+  }
+
+  private static Goal rateGoal(Map<String, Map<String, Result>> by, String scenario,
+      String goal, String shortName, double min, String client) {
     Map<String, Result> m = by.getOrDefault(scenario, Map.of());
     Result a = m.get("erl-tls");
-    Result g = m.get("gateway");
+    Result g = m.get(client);
     Double r = a == null || g == null ? null : g.rate() / a.rate();
     return new Goal(goal, shortName, a == null ? "—" : f("%.0f calls/s", a.rate()),
         g == null ? "not measured" : f("%.0f calls/s", g.rate()), r, r == null ? null : r / min);
@@ -311,7 +327,7 @@ final class Report {
     StringBuilder sb = new StringBuilder();
     sb.append(f("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\""
         + " font-family=\"sans-serif\" font-size=\"11\">%n", w, h + top + 50));
-    sb.append("<text x=\"10\" y=\"18\" font-size=\"13\">Issue 5 goals: measured over goal"
+    sb.append("<text x=\"10\" y=\"18\" font-size=\"13\">Issue 5 and 6 goals: measured over goal"
         + " (1 = met exactly, higher is better, log scale)</text>\n");
     for (double e = lLo; e <= lHi + 1e-9; e++) {
       double v = Math.pow(10, e);

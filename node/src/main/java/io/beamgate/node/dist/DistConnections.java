@@ -110,6 +110,21 @@ public final class DistConnections {
   /** Sends a control message and payload to {@code node}, connecting first if needed. */
   public void send(String node, ControlMessage control, Term payload) {
     PeerState fast = peers.get(node);
+    if (fast != null && fast.up && fast.info != null
+        && (fast.info.flags() & DistFlags.EXIT_PAYLOAD) != 0 && payload == null) {
+      // Exit reasons go as payloads, as erts sends them: a large reason inside the control
+      // message is refused by erts as a corrupted term.
+      if (control instanceof ControlMessage.Exit e) {
+        control = new ControlMessage.PayloadExit(e.from(), e.to(), false);
+        payload = e.reason();
+      } else if (control instanceof ControlMessage.Exit2 e) {
+        control = new ControlMessage.PayloadExit(e.from(), e.to(), true);
+        payload = e.reason();
+      } else if (control instanceof ControlMessage.MonitorPExit m) {
+        control = new ControlMessage.PayloadMonitorPExit(m.fromProc(), m.to(), m.ref());
+        payload = m.reason();
+      }
+    }
     if (fast != null && fast.up) {
       // Up connections need no lock: frames queued before "up" were written while it was set.
       Channel ch = fast.channel;

@@ -48,10 +48,11 @@ public final class DistFlags {
    * the mandatory set, so they are offered too (the node answers UNLINK_ID with UNLINK_ID_ACK
    * and decodes V4 ports). SPAWN is offered so that OTP's erpc (and rpc:call, which uses it)
    * reaches the node; every SPAWN_REQUEST goes through a {@code SpawnHandler}, and without one
-   * is refused.
+   * is refused. EXIT_PAYLOAD: exit reasons travel as payloads both ways (PAYLOAD_EXIT,
+   * PAYLOAD_EXIT2, PAYLOAD_MONITOR_P_EXIT), as erts sends them.
    */
   public static final long OFFERED = MANDATORY_25 | SMALL_ATOM_TAGS | SEND_SENDER | UNLINK_ID
-      | V4_NC | ALIAS | DIST_MONITOR | DIST_MONITOR_NAME | SPAWN | FRAGMENTS;
+      | V4_NC | ALIAS | DIST_MONITOR | DIST_MONITOR_NAME | SPAWN | FRAGMENTS | EXIT_PAYLOAD;
 
   private DistFlags() {}
 

@@ -57,7 +57,9 @@ class NodeInteropTest {
             + ((Int) a.get(1)).value()))
         .register("jdemo", "fail", 0, a -> {
           throw new IllegalStateException("boom");
-        });
+        })
+        .register("jdemo", "big", 1, a -> io.beamgate.node.term.Binary.of(
+            new byte[(int) ((Int) a.get(0)).value()]));
   }
 
   @AfterAll
@@ -251,6 +253,13 @@ class NodeInteropTest {
             + " -> {error, R} end."));
     String failed = erl.evalOk("rpc:call(" + n + ", jdemo, fail, []).");
     assertTrue(failed.startsWith("{badrpc,{'EXIT',{{java_exception,"), failed);
+    // results larger than a fragment: the erpc result is an exit reason, which goes as the
+    // payload of PAYLOAD_MONITOR_P_EXIT (inside MONITOR_P_EXIT erts refused it as corrupted)
+    for (int size : new int[] {100, 70_000, 1_000_000}) {
+      assertEquals(Integer.toString(size), erl.evalOk("byte_size(erpc:call(" + n
+          + ", jdemo, big, [" + size + "]))."));
+    }
+    assertEquals("pong", erl.evalOk("net_adm:ping(" + n + ")."), "the connection stayed up");
   }
 
   @Test

@@ -1,0 +1,113 @@
+package io.beamgate.bench;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+
+/**
+ * The bridge path of Issue 6 §4: an erl node of "cluster B" (its own cookie) calls
+ * {@code rpc:call(ClusterA, erlang, element, ...)}, where ClusterA is the node gateway B runs
+ * to stand for the other cluster; gateway B relays over its mTLS link to gateway A (the run's
+ * {@link GatewayPath} gateway, which admits gateway B by the bench client certificate's rule),
+ * which calls the run's plain-distribution erl server. Gateway B is {@code beamgate gateway
+ * run} in its own JVM. Its anchor is the same erl client calling the TLS-distribution server
+ * directly ("erl-tls").
+ */
+final class BridgePath implements AutoCloseable {
+  /** Cluster B's cookie: not the run's (cluster A's), as two clusters would have. */
+  static final String COOKIE_B = "beamgate_bench_cluster_b";
+
+  private final Process process;
+  private final String exposedNode;
+
+  private BridgePath(Process process, String exposedNode) {
+    this.process = process;
+    this.exposedNode = exposedNode;
+  }
+
+  /**
+   * Starts gateway B with a bridge to gateway A at {@code gatewayAPort}, and waits until the
+   * link is up. Gateway B presents the bench client certificate (which gateway A's policy
+   * names) and expects gateway A's server certificate.
+   */
+  static BridgePath start(int epmdPort, BenchPki pki, Path dir, Path jar, int gatewayAPort,
+      String host, long pid) throws Exception {
+    Files.createDirectories(dir);
+    Path cookie = dir.resolve("cookie");
+    Files.writeString(cookie, COOKIE_B, StandardCharsets.US_ASCII);
+    Files.setPosixFilePermissions(cookie, PosixFilePermissions.fromString("rw-------"));
+    Files.writeString(dir.resolve("policy.yaml"), """
+        version: 1
+        rules:
+          - id: nobody
+            principals: ["uri:spiffe://beamgate-bench/nobody"]
+            calls: ["erlang:node/0"]
+        """);
+    String exposed = "bgb_ca_" + pid + "@" + host;
+    Path config = dir.resolve("gateway.yaml");
+    Files.writeString(config, """
+        version: 1
+        listen: {address: 127.0.0.1, port: %d}
+        tls:
+          certificate: %s
+          key: %s
+          client_cas: %s
+        cluster:
+          node_name: bgb_gwb_%d@%s
+          cookie_file: cookie
+          listen_address: 127.0.0.1
+          epmd_port: %d
+          backends: [bgb_nobody_%d@%s]
+        policy: policy.yaml
+        audit: audit.jsonl
+        reload: {watch_interval_ms: 0, admin_socket: admin.sock}
+        bridges:
+          - name: a
+            connect: {host: localhost, port: %d}
+            expect: "dns:localhost"
+            node_name: %s
+        """.formatted(Handshakes.freePort(), pki.client().cert().toAbsolutePath(),
+        pki.client().key().toAbsolutePath(), pki.caFile().toAbsolutePath(), pid, host,
+        epmdPort, pid, host, gatewayAPort, exposed));
+    String java = ProcessHandle.current().info().command().orElse("java");
+    List<String> cmd = List.of(java, "-Xmx1g", "-jar", jar.toAbsolutePath().toString(),
+        "gateway", "run", "--config", config.toString(), "--backend-wait", "1");
+    Path log = dir.resolve("gateway.log");
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
+        .start();
+    try {
+      long deadline = System.nanoTime() + 60_000_000_000L;
+      String text = "";
+      while (!text.contains("bridge a: up to")) {
+        if (!p.isAlive() || System.nanoTime() > deadline) {
+          throw new IOException("gateway B or its bridge did not start (exit "
+              + (p.isAlive() ? "none" : p.exitValue()) + "): " + Files.readString(log));
+        }
+        Thread.sleep(100);
+        text = Files.readString(log);
+      }
+      return new BridgePath(p, exposed);
+    } catch (Exception e) {
+      Harness.kill(p);
+      throw e;
+    }
+  }
+
+  String exposedNode() {
+    return exposedNode;
+  }
+
+  /** The erl client of cluster B calling through the bridge, named "bridge" in the report. */
+  Harness.Client client(Path codeDir, int epmdPort, long pid) {
+    return new Harness.ErlClient("bridge", epmdPort, codeDir, exposedNode, "tcp", List.of(),
+        "bgb_brc_" + pid, COOKIE_B);
+  }
+
+  @Override
+  public void close() {
+    Harness.kill(process);
+  }
+}
