@@ -80,9 +80,7 @@ public final class LocalNode implements AutoCloseable {
   private LocalNode(NodeConfig config) {
     this.config = config;
     this.nodeAtom = Atom.of(config.name().toString());
-    this.group = new MultiThreadIoEventLoopGroup(
-        Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors())),
-        NioIoHandler.newFactory());
+    this.group = new MultiThreadIoEventLoopGroup(config.ioThreads(), NioIoHandler.newFactory());
     this.blocking = Executors.newCachedThreadPool(r -> {
       Thread t = new Thread(r, "beamgate-" + config.name().alive() + "-worker");
       t.setDaemon(true);
@@ -191,6 +189,15 @@ public final class LocalNode implements AutoCloseable {
   /** The distribution port, or 0 for a client-only node. */
   public int port() {
     return server == null ? 0 : ((InetSocketAddress) server.localAddress()).getPort();
+  }
+
+  /**
+   * The threads that do this node's network I/O, for a component in the same process that
+   * wants its own connections served by them (fewer hand-offs between threads). Only
+   * non-blocking work may run there. Its life is the node's: do not shut it down.
+   */
+  public java.util.concurrent.ScheduledExecutorService ioExecutor() {
+    return group;
   }
 
   /** The pid of the built-in group leader that answers remote IO requests. */

@@ -31,6 +31,8 @@ import java.util.Objects;
  *     that accept fragments (OTP 22+), so small messages interleave with large ones
  * @param maxFragmentedMessages most fragmented messages a peer may have in progress at once;
  *     {@code maxFrameBytes} also caps each reassembled message
+ * @param ioThreads threads that do the node's network I/O (default: the number of cores, at
+ *     most 4); fewer threads mean fewer hand-offs between them
  */
 public record NodeConfig(
     NodeName name,
@@ -50,7 +52,8 @@ public record NodeConfig(
     long maxOutboundBytes,
     Duration busyTimeout,
     int fragmentBytes,
-    int maxFragmentedMessages) {
+    int maxFragmentedMessages,
+    int ioThreads) {
 
   public NodeConfig {
     Objects.requireNonNull(name, "name");
@@ -91,6 +94,9 @@ public record NodeConfig(
       throw new IllegalArgumentException("maxFragmentedMessages: " + maxFragmentedMessages
           + " (expected: >= 1)");
     }
+    if (ioThreads < 1 || ioThreads > 256) {
+      throw new IllegalArgumentException("ioThreads: " + ioThreads + " (expected: 1..256)");
+    }
   }
 
   private static void positive(String what, Duration d) {
@@ -128,6 +134,7 @@ public record NodeConfig(
     private Duration busyTimeout = Duration.ofSeconds(10);
     private int fragmentBytes = 64 * 1024;
     private int maxFragmentedMessages = 64;
+    private int ioThreads = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
 
     private Builder(NodeName name) {
       this.name = name;
@@ -220,13 +227,18 @@ public record NodeConfig(
       return this;
     }
 
+    public Builder ioThreads(int n) {
+      this.ioThreads = n;
+      return this;
+    }
+
     /** Builds; without a cookie, reads {@code ~/.erlang.cookie} as erl does. */
     public NodeConfig build() throws java.io.IOException {
       Cookie c = cookie != null ? cookie : Cookie.fromHome();
       return new NodeConfig(name, c, hidden, epmdHost, epmdPort, listenAddress, listenPort,
           netTickTime, handshakeTimeout, connectTimeout, maxFrameBytes, maxPendingBytes,
           mailboxCapacity, decodeLimits, maxOutboundBytes, busyTimeout, fragmentBytes,
-          maxFragmentedMessages);
+          maxFragmentedMessages, ioThreads);
     }
   }
 }

@@ -68,7 +68,9 @@ final class BridgeLink implements BridgeHandler.Side, AutoCloseable {
   static BridgeLink start(GatewayServer gw, GatewayConfig.Bridge cfg, GatewayConfig.Cluster c,
       Cookie cookie, TlsSettings tls) throws IOException, TlsException {
     SslContext ssl = TlsContexts.client(tls, TlsSettings.BRIDGE_ALPN);
-    NodeConfig.Builder nb = NodeConfig.builder(cfg.nodeName()).cookie(cookie)
+    // One I/O thread serves the node and the link alike: what arrives on one goes out on the
+    // other without a hand-off between threads.
+    NodeConfig.Builder nb = NodeConfig.builder(cfg.nodeName()).cookie(cookie).ioThreads(1)
         .hidden(!cfg.visible())
         .epmdPort(c.epmdPort());
     nb.listen(c.listenAddress() == null ? null : InetAddress.getByName(c.listenAddress()),
@@ -106,7 +108,9 @@ final class BridgeLink implements BridgeHandler.Side, AutoCloseable {
       return;
     }
     BridgeHandler handler = new BridgeHandler(gw, this, true, cfg.name(), cfg.nodeName());
-    Bootstrap b = new Bootstrap().group(gw.workers()).channel(NioSocketChannel.class)
+    Bootstrap b = new Bootstrap()
+        .group((io.netty.channel.EventLoopGroup) exposed.ioExecutor())
+        .channel(NioSocketChannel.class)
         .option(ChannelOption.TCP_NODELAY, true)
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000)
         .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(

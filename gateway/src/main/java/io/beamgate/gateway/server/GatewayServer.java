@@ -93,6 +93,7 @@ public final class GatewayServer implements AutoCloseable {
   private AuditLog audit;
   private EventLoopGroup boss;
   private EventLoopGroup workers;
+  private boolean sharedWorkers;
   private Channel listener;
   private AdminSocket admin;
   private BridgeHub clusterHub;
@@ -138,8 +139,12 @@ public final class GatewayServer implements AutoCloseable {
     audit = openAudit();
     checkOwnerOnly(config.cluster().cookieFile(), "cookie file");
     Cookie cookie = Cookie.fromFile(config.cluster().cookieFile());
-    NodeConfig nc = NodeConfig.builder(config.cluster().nodeName()).cookie(cookie).hidden(true)
-        .epmdPort(config.cluster().epmdPort()).build();
+    NodeConfig.Builder ncb = NodeConfig.builder(config.cluster().nodeName()).cookie(cookie)
+        .hidden(true).epmdPort(config.cluster().epmdPort());
+    if (Integer.getInteger("beamgate.scratch.io", 0) > 0) {
+      ncb.ioThreads(Integer.getInteger("beamgate.scratch.io", 0));
+    }
+    NodeConfig nc = ncb.build();
     node = LocalNode.startClient(nc);
     clusterHub = new BridgeHub(node, false);
     rpc = node.rpc();
@@ -202,7 +207,11 @@ public final class GatewayServer implements AutoCloseable {
   private void bind() throws IOException {
     GatewayConfig.Limits lim = config.limits();
     boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-    workers = new MultiThreadIoEventLoopGroup(options.workerThreads(), NioIoHandler.newFactory());
+    // By default the client and bridge connections share the cluster-side node's I/O threads:
+    // a request and its call to a backend then often stay on one thread, with no hand-off.
+    sharedWorkers = options.workerThreads() == 0;
+    workers = sharedWorkers ? (EventLoopGroup) node.ioExecutor()
+        : new MultiThreadIoEventLoopGroup(options.workerThreads(), NioIoHandler.newFactory());
     int idleMillis = lim.idleTimeoutMillis();
     ServerBootstrap b = new ServerBootstrap().group(boss, workers)
         .channel(NioServerSocketChannel.class)
@@ -593,7 +602,9 @@ public final class GatewayServer implements AutoCloseable {
       listener.close().awaitUninterruptibly();
     }
     if (workers != null) {
-      workers.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
+      if (!sharedWorkers) {
+        workers.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
+      }
       boss.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
     }
     if (backends != null) {

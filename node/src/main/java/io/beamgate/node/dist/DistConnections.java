@@ -239,11 +239,11 @@ public final class DistConnections {
   /**
    * Backpressure: while the bytes queued on {@code ch} (ours not yet handed to Netty, plus
    * Netty's not yet sent) exceed {@code maxOutboundBytes}, the sender waits, up to
-   * {@code busyTimeout}; then the send fails, naming the bound. I/O threads never wait: what
-   * they send (replies, protocol answers) is small and always queued.
+   * {@code busyTimeout}; then the send fails, naming the bound. I/O threads never wait (what
+   * they send is bounded by their callers' own limits) and are never parked by another.
    */
   private void awaitNotBusy(String node, Channel ch, int size) {
-    if (ch.eventLoop().inEventLoop() || queuedBytes(ch) + size <= settings.maxOutboundBytes()) {
+    if (queuedBytes(ch) + size <= settings.maxOutboundBytes() || onIoThread()) {
       return;
     }
     long deadline = System.nanoTime() + settings.busyTimeout().toNanos();
@@ -257,6 +257,19 @@ public final class DistConnections {
       java.util.concurrent.locks.LockSupport.parkNanos(pause);
       pause = Math.min(pause * 2, 5_000_000);
     }
+  }
+
+  /**
+   * True on any of the node's I/O threads (which other components may share): one must never
+   * wait for another to drain, or two could wait for each other.
+   */
+  private boolean onIoThread() {
+    for (io.netty.util.concurrent.EventExecutor e : group) {
+      if (e.inEventLoop()) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static long queuedBytes(Channel ch) {
