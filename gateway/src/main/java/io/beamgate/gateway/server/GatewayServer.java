@@ -141,8 +141,8 @@ public final class GatewayServer implements AutoCloseable {
     Cookie cookie = Cookie.fromFile(config.cluster().cookieFile());
     NodeConfig.Builder ncb = NodeConfig.builder(config.cluster().nodeName()).cookie(cookie)
         .hidden(true).epmdPort(config.cluster().epmdPort());
-    if (Integer.getInteger("beamgate.scratch.io", 0) > 0) {
-      ncb.ioThreads(Integer.getInteger("beamgate.scratch.io", 0));
+    if (config.cluster().ioThreads() > 0) {
+      ncb.ioThreads(config.cluster().ioThreads());
     }
     NodeConfig nc = ncb.build();
     node = LocalNode.startClient(nc);

@@ -66,10 +66,12 @@ public record GatewayConfig(
    * @param hashArgument with {@code routing: hash}, the argument whose value picks the backend
    * @param reconnectMinMillis first wait before reconnecting to a backend that went down
    * @param reconnectMaxMillis the cap of the doubling wait (with jitter)
+   * @param ioThreads the I/O threads of the gateway's node, which its client and bridge
+   *     connections share (0: the number of cores, at most 4)
    */
   public record Cluster(String nodeName, Path cookieFile, String listenAddress, int epmdPort,
       List<Backend> backends, String routing, int hashArgument, int reconnectMinMillis,
-      int reconnectMaxMillis) {}
+      int reconnectMaxMillis, int ioThreads) {}
 
   /** A backend node; {@code port} 0 means: ask EPMD on the node's host. */
   public record Backend(String node, int port) {

@@ -36,6 +36,7 @@ import org.snakeyaml.engine.v2.nodes.Node;
  *   hash_argument: 0                # routing: hash: which argument is the key
  *   reconnect_min_ms: 200
  *   reconnect_max_ms: 30000
+ *   io_threads: 0                   # the node's I/O threads, shared by clients (0: cores, <= 4)
  * limits: {max_connections: 10000, max_in_flight: 10000, max_in_flight_per_connection: 256,
  *          max_frame_bytes: 1048576, idle_timeout_ms: 300000}
  * policy: policy.yaml
@@ -71,7 +72,7 @@ public final class GatewayConfigFile {
       "allow_tls12", "handshake_timeout_ms");
   private static final Set<String> CLUSTER = Set.of("node_name", "cookie_file",
       "listen_address", "epmd_port", "backends", "routing", "hash_argument", "reconnect_min_ms",
-      "reconnect_max_ms");
+      "reconnect_max_ms", "io_threads");
   private static final Set<String> LIMITS = Set.of("max_connections", "max_in_flight",
       "max_in_flight_per_connection", "max_frame_bytes", "idle_timeout_ms");
   private static final Set<String> ROUTING = Set.of("round_robin", "least_in_flight", "hash");
@@ -161,7 +162,8 @@ public final class GatewayConfigFile {
         path(dir, y.string(c, "cookie_file", clusterNode, true)),
         y.string(c, "listen_address", clusterNode, true),
         y.integer(c, "epmd_port", clusterNode, 4369, 1, false), List.copyOf(backends), routing,
-        y.integer(c, "hash_argument", clusterNode, 0, 0, false), reconnectMin, reconnectMax);
+        y.integer(c, "hash_argument", clusterNode, 0, 0, false), reconnectMin, reconnectMax,
+        ioThreads(y, c, clusterNode));
     GatewayConfig.Limits limits = DEFAULT_LIMITS;
     if (top.containsKey("limits")) {
       Map<String, Node> m = y.mapping(top.get("limits"), "limits", LIMITS);
@@ -242,6 +244,15 @@ public final class GatewayConfigFile {
     return new GatewayConfig(file, listen, tls, cluster, limits,
         path(dir, y.string(top, "policy", root, true)),
         path(dir, y.string(top, "audit", root, false)), reload, bridge, List.copyOf(bridges));
+  }
+
+  private static int ioThreads(StrictYaml y, Map<String, Node> c, Node clusterNode)
+      throws ConfigException {
+    int n = y.integer(c, "io_threads", clusterNode, 0, 0, false);
+    if (n > 256) {
+      throw y.err(c.get("io_threads"), "io_threads", n + " (expected: 0..256)");
+    }
+    return n;
   }
 
   private static Path path(Path dir, String p) {

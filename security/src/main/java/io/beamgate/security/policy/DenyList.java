@@ -30,6 +30,8 @@ public final class DenyList {
       "proc_lib:spawn", "proc_lib:spawn_link", "proc_lib:start", "gen_server:start",
       "supervisor:start_child", "lists:foreach", "lists:map", "lists:foldl", "lists:filter");
 
+  private static final Set<String> FUNCTION_SET = Set.copyOf(FUNCTIONS);
+
   private DenyList() {}
 
   /** Why {@code module:function/arity} is on the deny-list, or null when it is not. */
@@ -37,10 +39,9 @@ public final class DenyList {
     if (MODULES.contains(module)) {
       return "module " + module + " is on the built-in deny-list";
     }
-    for (String f : FUNCTIONS) {
-      if (f.equals(module + ":" + function)) {
-        return module + ":" + function + " is on the built-in deny-list";
-      }
+    String mf = module + ":" + function;
+    if (FUNCTION_SET.contains(mf)) {
+      return mf + " is on the built-in deny-list";
     }
     return null;
   }

@@ -38,6 +38,12 @@ class GatewayConfigFileTest {
     assertEquals(0, c.cluster().hashArgument());
     assertEquals(200, c.cluster().reconnectMinMillis());
     assertEquals(30_000, c.cluster().reconnectMaxMillis());
+    assertEquals(0, c.cluster().ioThreads());
+    assertEquals(256, parse(BASE.replace("  backends:", "  io_threads: 256\n  backends:"))
+        .cluster().ioThreads());
+    ConfigException io = assertThrows(ConfigException.class,
+        () -> parse(BASE.replace("  backends:", "  io_threads: 257\n  backends:")));
+    assertTrue(io.getMessage().contains("io_threads: 257"), io.getMessage());
     assertEquals(GatewayConfigFile.DEFAULT_LIMITS, c.limits());
     assertEquals(2_000, c.reload().watchIntervalMillis());
     assertEquals(Path.of("/etc/beamgate/beamgate-admin.sock"), c.reload().adminSocket());
