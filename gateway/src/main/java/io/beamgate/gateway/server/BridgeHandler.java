@@ -169,8 +169,8 @@ final class BridgeHandler extends ChannelInboundHandlerAdapter {
         fail(ctx, "bridge protocol version " + h.get(1) + " from " + who());
         return;
       }
+      session = side.open(ctx, peer); // first: a reload after the welcome must see it
       write(ctx, Tuple.of(BridgeSession.WELCOME, Int.of(BridgeSession.VERSION)));
-      session = side.open(ctx, peer);
     } else if (initiator && t instanceof Tuple w && w.isTagged("welcome", 2)) {
       session = side.open(ctx, peer);
     } else if (initiator && t instanceof Tuple r && r.isTagged("refused", 2)) {

@@ -288,8 +288,11 @@ class BridgeLinkTest {
       kv.exit(Atom.of("bye"));
       int downs = 0;
       for (Term t; (t = b.nextNonPing(Duration.ofSeconds(2))) != null; ) {
-        if (t instanceof Tuple c && c.get(1) instanceof Tuple ctl && ctl.get(0).equals(Int.of(21))
-            && (ctl.get(4).equals(Atom.of("bye")) || ctl.get(4).equals(Atom.of("noproc")))) {
+        // MONITOR_P_EXIT, or PAYLOAD_MONITOR_P_EXIT (28) with the reason as its payload
+        Term reason = t instanceof Tuple c && c.get(1) instanceof Tuple ctl
+            ? ctl.get(0).equals(Int.of(21)) ? ctl.get(4)
+            : ctl.get(0).equals(Int.of(28)) && c.arity() == 3 ? c.get(2) : null : null;
+        if (Atom.of("bye").equals(reason) || Atom.of("noproc").equals(reason)) {
           downs++;
         }
         if (downs == 16) {
