@@ -1,6 +1,5 @@
 package io.beamgate.bench;
 
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -72,28 +71,9 @@ final class BridgePath implements AutoCloseable {
         """.formatted(Handshakes.freePort(), pki.client().cert().toAbsolutePath(),
         pki.client().key().toAbsolutePath(), pki.caFile().toAbsolutePath(), pid, host,
         epmdPort, pid, host, gatewayAPort, exposed));
-    String java = ProcessHandle.current().info().command().orElse("java");
-    List<String> cmd = List.of(java, "-Xmx1g", "-jar", jar.toAbsolutePath().toString(),
-        "gateway", "run", "--config", config.toString(), "--backend-wait", "1");
-    Path log = dir.resolve("gateway.log");
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
-        .start();
-    try {
-      long deadline = System.nanoTime() + 60_000_000_000L;
-      String text = "";
-      while (!text.contains("bridge a: up to")) {
-        if (!p.isAlive() || System.nanoTime() > deadline) {
-          throw new IOException("gateway B or its bridge did not start (exit "
-              + (p.isAlive() ? "none" : p.exitValue()) + "): " + Files.readString(log));
-        }
-        Thread.sleep(100);
-        text = Files.readString(log);
-      }
-      return new BridgePath(p, exposed);
-    } catch (Exception e) {
-      Harness.kill(p);
-      throw e;
-    }
+    Process p = GatewayPath.run(jar, config, dir.resolve("gateway.log"), "bridge a: up to",
+        "--backend-wait", "1");
+    return new BridgePath(p, exposed);
   }
 
   String exposedNode() {

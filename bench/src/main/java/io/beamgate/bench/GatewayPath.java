@@ -88,27 +88,44 @@ final class GatewayPath implements AutoCloseable {
         """.formatted(port, pki.server().cert().toAbsolutePath(),
         pki.server().key().toAbsolutePath(), pki.caFile().toAbsolutePath(), nodeName,
         backend.epmdPort(), backend.node()));
-    String java = ProcessHandle.current().info().command().orElse("java");
-    List<String> cmd = new ArrayList<>(List.of(java, "-Xmx1g", "-jar",
-        jar.toAbsolutePath().toString(), "gateway", "run", "--config", config.toString()));
     Path log = dir.resolve("gateway.log");
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
-        .start();
+    Process p = run(jar, config, log, "beamgate gateway listening on");
     try {
-      long deadline = System.nanoTime() + 60_000_000_000L;
-      String text = "";
-      while (!text.contains("beamgate gateway listening on")) {
-        if (!p.isAlive() || System.nanoTime() > deadline) {
-          throw new IOException("beamgate gateway run did not start (exit "
-              + (p.isAlive() ? "none" : p.exitValue()) + "): " + Files.readString(log));
-        }
-        Thread.sleep(100);
-        text = Files.readString(log);
-      }
+      String text = Files.readString(log);
       Matcher m = Pattern.compile("TLS provider: ([^\\n]*)").matcher(text);
       String provider = m.find() ? m.group(1).strip() : "not logged";
       return new GatewayPath(p, new Handshakes.TlsTarget("gateway", "127.0.0.1", port,
           pki.client()), provider, log);
+    } catch (Exception e) {
+      Harness.kill(p);
+      throw e;
+    }
+  }
+
+  /**
+   * Starts {@code java -jar JAR gateway run --config CONFIG} (and {@code extra} arguments),
+   * its output in {@code log}, and waits up to a minute for {@code ready} to appear there;
+   * kills it and throws, with the log, when it exits or does not get ready.
+   */
+  static Process run(Path jar, Path config, Path log, String ready, String... extra)
+      throws Exception {
+    String java = ProcessHandle.current().info().command().orElse("java");
+    List<String> cmd = new ArrayList<>(List.of(java, "-Xmx1g", "-jar",
+        jar.toAbsolutePath().toString(), "gateway", "run", "--config", config.toString()));
+    cmd.addAll(List.of(extra));
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
+        .start();
+    try {
+      long deadline = System.nanoTime() + 60_000_000_000L;
+      while (!Files.readString(log).contains(ready)) {
+        if (!p.isAlive() || System.nanoTime() > deadline) {
+          throw new IOException("beamgate gateway run (" + config + ") did not get ready"
+              + " (exit " + (p.isAlive() ? "none" : p.exitValue()) + "): "
+              + Files.readString(log));
+        }
+        Thread.sleep(100);
+      }
+      return p;
     } catch (Exception e) {
       Harness.kill(p);
       throw e;

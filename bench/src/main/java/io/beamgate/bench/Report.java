@@ -86,7 +86,7 @@ final class Report {
         .append(run.loadAtEnd()).append(" (the machine may be shared; a load above the core"
             + " count means something else was running).\n\n");
 
-    sb.append("## Goals (Issue 5 §6)\n\n");
+    sb.append("## Goals (Issue 5 §6, Issue 6 §4)\n\n");
     if (run.gatewayMissing() != null) {
       sb.append("The gateway did not run: ").append(run.gatewayMissing()).append(".\n\n");
     } else if (run.gatewayCallsMissing() != null) {
