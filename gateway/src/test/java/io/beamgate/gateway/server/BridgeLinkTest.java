@@ -38,7 +38,7 @@ class BridgeLinkTest {
       rules:
         - id: cluster-b
           principals: ["dns:gw-b.test"]
-          calls: ["kv:echo/1", "kv:sleep/1", "kv:big/1"]
+          calls: ["kv:echo/1", "kv:sleep/1", "kv:big/1", "kv:fun/0"]
           sends: [kv_server]
       """;
   static final Duration WAIT = Duration.ofSeconds(5);
@@ -60,6 +60,8 @@ class BridgeLinkTest {
         .cookie(bedA.cookie).epmdPort(epmd.port()).build());
     RpcServer.start(backend, Executors.newCachedThreadPool())
         .register("kv", "echo", 1, a -> a.get(0))
+        .register("kv", "fun", 0, a -> Tuple.of(Atom.OK, new io.beamgate.node.term.ExternalFun(
+            Atom.of("os"), Atom.of("cmd"), 1)))
         .register("kv", "big", 1, a -> Binary.of(new byte[(int) ((Int) a.get(0)).value()]))
         .register("kv", "sleep", 1, a -> {
           Thread.sleep(((Int) a.get(0)).value());
@@ -330,6 +332,12 @@ class BridgeLinkTest {
             .get(5, java.util.concurrent.TimeUnit.SECONDS);
         assertEquals(Atom.of("hi"), r, n);
       }
+      // what comes back passes the opening gateway's term guard: a fun in a result is refused
+      java.util.concurrent.ExecutionException fun = org.junit.jupiter.api.Assertions.assertThrows(
+          java.util.concurrent.ExecutionException.class, () -> caller.rpc().callAsync(n1, "kv",
+              "fun", List.of(), WAIT).get(5, java.util.concurrent.TimeUnit.SECONDS));
+      assertTrue(String.valueOf(fun.getCause()).contains("invalid_result"),
+          String.valueOf(fun.getCause()));
       // a node of the wrong cookie is not let in by the stand-in node
       LocalNode stranger = LocalNode.start(NodeConfig.builder("stranger" + System.nanoTime()
           + "@127.0.0.1").cookie("not-" + bedB.cookie).epmdPort(epmdB.port()).build());
