@@ -308,6 +308,12 @@ final class BridgeSession {
       links.remove(new LinkPair(e.from(), e.to()));
     } else if (c instanceof ControlMessage.PayloadExit e && !e.exit2()) {
       links.remove(new LinkPair(e.from(), e.to()));
+    } else if ((c instanceof ControlMessage.Exit2 x && tr.foreign(x.to()) == null)
+        || (c instanceof ControlMessage.PayloadExit px && px.exit2()
+            && tr.foreign(px.to()) == null)) {
+      // e.g. erts killing the stand-in of an erpc call its caller gave up on: nothing to tell
+      dropped.incrementAndGet();
+      return;
     } else if (c instanceof ControlMessage.MonitorP m) {
       if (m.toProc() instanceof Pid p) {
         if (callOfProxy.containsKey(p) || tr.foreign(p) == null) {
@@ -399,9 +405,10 @@ final class BridgeSession {
           Atom.of("notsup")), null);
       return;
     }
+    // The SPAWN_REPLY goes out with the result (exitCallProxy): erpc asks for a reply on
+    // error only, so the caller waits for nothing until then, and the two signals travel in
+    // one packet instead of two.
     Pid proxy = tr.newLocalPid();
-    node.sendControl(from, new ControlMessage.SpawnReply(s.reqId(), s.from(),
-        (link ? 1 : 0) | (monitor ? 2 : 0), proxy), null);
     if (call) {
       long id = callIds.getAndIncrement();
       calls.put(id, new Pending(proxy, s.from(), s.reqId(), monitor, link));
@@ -472,6 +479,8 @@ final class BridgeSession {
       return;
     }
     String to = p.caller().node().name();
+    node.sendControl(to, new ControlMessage.SpawnReply(p.reqId(), p.caller(),
+        (p.link() ? 1 : 0) | (p.monitor() ? 2 : 0), p.proxy()), null);
     if (p.monitor()) {
       node.sendControl(to, new ControlMessage.MonitorPExit(p.proxy(), p.caller(), p.reqId(),
           reason), null);

@@ -137,6 +137,11 @@ class BridgeErlTest {
         + " 123456789012345678901234567890, <<1:3>>}, erpc:call(CA, bridgekv, echo, [X]) =:= X."));
     assertEquals("x", onB("rpc:call(CA, bridgekv, echo, [x])."));
     assertEquals("blocked", onB("rpc:block_call(CA, bridgekv, echo, [blocked])."));
+    // a caller that gives up gets erpc's timeout, and the late answer disturbs nothing
+    assertEquals("timeout", onB("try erpc:call(CA, bridgekv, slow, [1500], 300)"
+        + " catch error:{erpc, timeout} -> timeout end."));
+    Thread.sleep(1500);
+    assertEquals("later", onB("erpc:call(CA, bridgekv, echo, [later])."));
     assertEquals("ok", onB("true = rpc:cast(CA, bridgekv, echo, [cast]), ok."));
     assertEquals("true", onB("erpc:call(CA, bridgekv, echo, [self()]) =:= self()."));
     String nodes = onB("lists:usort([erpc:call(CA, bridgekv, whoami, []) || _ <- lists:seq(1,"
