@@ -84,6 +84,12 @@ public final class ConfigCheck {
       for (String w : loaded.warnings()) {
         out.println("warning: " + w);
       }
+      for (GatewayConfig.Bridge b : cfg.bridges()) {
+        out.println("bridge " + b.name() + ": the cluster behind " + b.host() + ":" + b.port()
+            + " (expected: " + b.expect() + ") appears here as "
+            + (b.visible() ? "visible" : "hidden") + " node " + b.nodeName()
+            + (b.listenPort() == 0 ? "" : " on port " + b.listenPort()));
+      }
     } catch (ConfigException | IOException e) {
       problems.add(e.getMessage());
     }

@@ -74,6 +74,18 @@ class ConfigCheckTest {
     assertTrue(r[1].contains("rule kv") && r[1].contains("calls: kv:get/1"), r[1]);
     assertTrue(r[1].contains("principals: [uri:spiffe://t/app]"), r[1]);
     assertTrue(!r[1].contains("secret") && !r[2].contains("secret"), "the cookie never shows");
+    assertTrue(!r[1].contains("bridge "), r[1]);
+  }
+
+  @Test
+  void bridgesAreListed() throws Exception {
+    Files.writeString(config, CONFIG + "bridges:\n  - name: to-a\n"
+        + "    connect: {host: gw-a.example, port: 9443}\n    expect: dns:gw-a.example\n"
+        + "    node_name: cluster_a@10.0.0.5\n");
+    String[] r = run();
+    assertEquals("0", r[0], r[2]);
+    assertTrue(r[1].contains("bridge to-a: the cluster behind gw-a.example:9443 (expected:"
+        + " dns:gw-a.example) appears here as hidden node cluster_a@10.0.0.5"), r[1]);
   }
 
   @Test
