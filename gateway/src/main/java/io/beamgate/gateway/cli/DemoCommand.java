@@ -49,7 +49,8 @@ import picocli.CommandLine.Option;
     description = {"Run a self-contained demo of the gateway: a dev PKI, an embedded EPMD, a"
         + " key-value backend node, the gateway with a demo policy, and clients that are allowed"
         + " or refused. No Erlang installation needed.",
-        "With --erl the backend is a real erl node (needs erl on the PATH)."})
+        "With --erl the backend is a real erl node (needs erl on the PATH).",
+        "With --bridge: two clusters joined by two gateways instead."})
 public final class DemoCommand implements Callable<Integer> {
   static final String POLICY = """
       version: 1
@@ -75,6 +76,10 @@ public final class DemoCommand implements Callable<Integer> {
   @Option(names = "--erl", description = "Use a real erl node as the backend.")
   boolean erl;
 
+  @Option(names = "--bridge", description = "Show a bridge instead: two clusters, each with"
+      + " its own EPMD and cookie, joined by two gateways (see docs/bridge-guide.md).")
+  boolean bridge;
+
   private PrintStream out;
 
   private void say(String who, String what) {
@@ -85,6 +90,23 @@ public final class DemoCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     out = System.out;
     long t0 = System.nanoTime();
+    if (bridge) {
+      out.println("beamgate demo --bridge: a node of cluster B calls cluster A through two"
+          + " gateways; each cluster keeps its own cookie, and gateway A's policy decides");
+      out.println();
+      Path dir = Files.createTempDirectory("beamgate-bridge-demo");
+      ExecutorService workers = Executors.newFixedThreadPool(2);
+      try {
+        int code = new BridgeDemo(out).run(dir, workers);
+        out.println();
+        out.printf("demo complete in %d ms. Next: docs/bridge-guide.md joins two real erl"
+            + " clusters step by step.%n", (System.nanoTime() - t0) / 1_000_000);
+        return code;
+      } finally {
+        workers.shutdownNow();
+        deleteTree(dir);
+      }
+    }
     out.println("beamgate demo: remote clients call an Erlang cluster through the gateway,"
         + " over mutual TLS, within a policy");
     out.println();
@@ -128,13 +150,7 @@ public final class DemoCommand implements Callable<Integer> {
         javaBackend = LocalNode.start(NodeConfig.builder("kv@127.0.0.1").cookie(cookie)
             .epmdPort(epmd.port()).build());
         backendName = javaBackend.name();
-        Map<Term, Term> store = new ConcurrentHashMap<>();
-        RpcServer.start(javaBackend, workers)
-            .register("kv", "put", 2, a -> {
-              store.put(a.get(0), a.get(1));
-              return Atom.OK;
-            })
-            .register("kv", "get", 1, a -> store.getOrDefault(a.get(0), Atom.UNDEFINED));
+        serveKv(javaBackend, workers);
         say("backend", "Java node " + backendName + " offers kv:put/2 and kv:get/1"
             + " (run `beamgate demo --erl` for a real erl backend)");
       }
@@ -205,6 +221,17 @@ public final class DemoCommand implements Callable<Integer> {
     out.printf("demo complete in %d ms. Next: docs/getting-started.md puts the gateway in front"
         + " of a real erl cluster.%n", (System.nanoTime() - t0) / 1_000_000);
     return 0;
+  }
+
+  /** The demo's key-value service on a Java node: kv:put/2 and kv:get/1 on a map. */
+  static void serveKv(LocalNode node, ExecutorService workers) {
+    Map<Term, Term> store = new ConcurrentHashMap<>();
+    RpcServer.start(node, workers)
+        .register("kv", "put", 2, a -> {
+          store.put(a.get(0), a.get(1));
+          return Atom.OK;
+        })
+        .register("kv", "get", 1, a -> store.getOrDefault(a.get(0), Atom.UNDEFINED));
   }
 
   private void show(BeamgateClient c, String m, String f, List<Term> args) {

@@ -185,6 +185,21 @@ class CliTest {
   }
 
   @Test
+  void bridgeDemoRunsWithoutErlang() {
+    Run r = run("demo", "--bridge");
+    assertEquals(0, r.exit(), r.out() + r.err());
+    assertTrue(r.out().contains("erpc:call(cluster_a, kv, get, [colour]) -> <<\"blue\">>"),
+        r.out());
+    assertTrue(r.out().contains("erpc:call(cluster_a, os, cmd, [\"id\"]) -> error"
+        + " {'EXIT', {{beamgate, permission_denied,"), r.out());
+    assertTrue(r.out().contains("got {nodedown, 'cluster_a@127.0.0.1'}"), r.out());
+    assertTrue(r.out().lines().filter(l -> l.contains("kv, get, [colour]) -> <<\"blue\">>"))
+        .count() == 2, "answers again once gateway A is back: " + r.out());
+    assertTrue(r.out().contains("\"mfa\":\"kv:delete/1\",\"decision\":\"denied\""),
+        r.out());
+  }
+
+  @Test
   void demoWithARealErlBackend() {
     io.beamgate.node.testing.Erl.require();
     Run r = run("demo", "--erl");
