@@ -45,8 +45,9 @@ final class BridgeLink implements BridgeHandler.Side, AutoCloseable {
   private final PrincipalMatcher expect;
   private final LocalNode exposed;
   private final BridgeHub hub;
-  private final SslContext ssl;
-  private final TlsSettings tls;
+  private volatile SslContext ssl;
+  private volatile TlsSettings tls;
+  private volatile int generation = 1; // of the gateway's files the TLS context was made from
   private volatile BridgeSession session;
   private volatile Channel channel;
   private volatile boolean closed;
@@ -107,6 +108,20 @@ final class BridgeLink implements BridgeHandler.Side, AutoCloseable {
     if (closed) {
       return;
     }
+    // The TLS files in force now: a reload may have replaced the certificate, key, CAs or CRL.
+    GatewayState st = gw.state();
+    if (st.generation() != generation) {
+      try {
+        ssl = TlsContexts.client(st.tls(), TlsSettings.BRIDGE_ALPN);
+        tls = st.tls();
+        generation = st.generation();
+      } catch (TlsException e) {
+        lastError = "TLS files: " + e.getMessage();
+        log.warn("bridge {}: {}; keeping the previous ones", cfg.name(), lastError);
+      }
+    }
+    SslContext ssl = this.ssl;
+    TlsSettings tls = this.tls;
     BridgeHandler handler = new BridgeHandler(gw, this, true, cfg.name(), cfg.nodeName());
     Bootstrap b = new Bootstrap()
         .group((io.netty.channel.EventLoopGroup) exposed.ioExecutor())
