@@ -142,11 +142,17 @@ final class BackendPool implements NodeListener, AutoCloseable {
   }
 
   /**
-   * The backend for a send or monitor by registered name across a bridge: the first backend
-   * in the configured order that is up, so that a monitor and the sends that follow it reach
-   * the same process. Null when none is up.
+   * The backend for a send or monitor by registered name across a bridge: the node
+   * {@code names} maps it to (null when that node is down), else the first backend in the
+   * configured order that is up, so that a monitor and the sends that follow it reach the
+   * same process. Null when none is up.
    */
-  Backend pickForName() {
+  Backend pickForName(String name, Map<String, String> names) {
+    String node = names.get(name);
+    if (node != null) {
+      Backend b = byName.get(node);
+      return b != null && b.up ? b : null;
+    }
     for (Backend b : backends) {
       if (b.up) {
         return b;

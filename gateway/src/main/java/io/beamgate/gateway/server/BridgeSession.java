@@ -605,7 +605,8 @@ final class BridgeSession {
         }
       } else if (m.toProc() instanceof Atom name && !exposer) {
         String refusal = refuseName(name.name(), "monitor");
-        BackendPool.Backend b = refusal == null ? gw.backends().pickForName() : null;
+        BackendPool.Backend b = refusal == null
+            ? gw.backends().pickForName(name.name(), gw.bridgeSettings().names()) : null;
         if (refusal != null || b == null) {
           forward(new ControlMessage.MonitorPExit(name, m.from(), m.ref(), refusal != null
               ? Tuple.of(BEAMGATE, Atom.of("permission_denied"), Term.binary(refusal))
@@ -624,7 +625,8 @@ final class BridgeSession {
       }
     } else if (c instanceof ControlMessage.RegSend r && !exposer) {
       String refusal = refuseName(r.toName().name(), "send");
-      BackendPool.Backend b = refusal == null ? gw.backends().pickForName() : null;
+      BackendPool.Backend b = refusal == null
+          ? gw.backends().pickForName(r.toName().name(), gw.bridgeSettings().names()) : null;
       if (b == null) {
         dropped.incrementAndGet();
         return;

@@ -31,9 +31,16 @@ public record GatewayConfig(
    * @param maxFrameBytes largest frame accepted from the other gateway
    * @param callTimeoutMillis longest a call from the other side may run here (its rule's
    *     timeout applies when shorter)
+   * @param names where sends and monitors by registered name from another cluster go, by name
+   *     (a node of {@code cluster.backends}); a name not listed goes to the first backend that
+   *     is up
    */
   public record BridgeSettings(int maxProxies, int keepaliveMillis, int maxQueueBytes,
-      int maxFrameBytes, int callTimeoutMillis) {}
+      int maxFrameBytes, int callTimeoutMillis, java.util.Map<String, String> names) {
+    public BridgeSettings {
+      names = java.util.Map.copyOf(names);
+    }
+  }
 
   /**
    * A link this gateway opens to another cluster's gateway, whose cluster then appears here

@@ -43,7 +43,8 @@ import org.snakeyaml.engine.v2.nodes.Node;
  * audit: audit.jsonl
  * reload: {watch_interval_ms: 2000, admin_socket: beamgate-admin.sock}
  * bridge: {max_proxies: 100000, keepalive_ms: 5000, max_queue_bytes: 16777216,
- *          max_frame_bytes: 16777216, call_timeout_ms: 30000}
+ *          max_frame_bytes: 16777216, call_timeout_ms: 30000,
+ *          names: {kv_server: app@10.0.0.11}}   # where a registered name from a bridge goes
  * bridges:                          # links to other clusters' gateways
  *   - name: cluster-a
  *     connect: {host: gw-a.example.org, port: 9443}
@@ -57,14 +58,14 @@ public final class GatewayConfigFile {
   private static final Set<String> TOP = Set.of("version", "listen", "tls", "cluster", "limits",
       "policy", "audit", "reload", "bridge", "bridges");
   private static final Set<String> BRIDGE = Set.of("max_proxies", "keepalive_ms",
-      "max_queue_bytes", "max_frame_bytes", "call_timeout_ms");
+      "max_queue_bytes", "max_frame_bytes", "call_timeout_ms", "names");
   private static final Set<String> BRIDGES = Set.of("name", "connect", "expect", "node_name",
       "listen_port", "reconnect_min_ms", "reconnect_max_ms", "visible");
   private static final Set<String> CONNECT = Set.of("host", "port");
 
   /** The bridge bounds when the file sets none. */
   public static final GatewayConfig.BridgeSettings DEFAULT_BRIDGE =
-      new GatewayConfig.BridgeSettings(100_000, 5_000, 16 << 20, 16 << 20, 30_000);
+      new GatewayConfig.BridgeSettings(100_000, 5_000, 16 << 20, 16 << 20, 30_000, Map.of());
   private static final Set<String> RELOAD = Set.of("watch_interval_ms", "admin_socket");
   private static final Set<String> BACKEND = Set.of("node", "port");
   private static final Set<String> LISTEN = Set.of("address", "port");
@@ -195,7 +196,8 @@ public final class GatewayConfigFile {
           y.integer(m, "keepalive_ms", bn2, bridge.keepaliveMillis(), 10, false),
           y.integer(m, "max_queue_bytes", bn2, bridge.maxQueueBytes(), 4096, false),
           y.integer(m, "max_frame_bytes", bn2, bridge.maxFrameBytes(), 1024, false),
-          y.integer(m, "call_timeout_ms", bn2, bridge.callTimeoutMillis(), 1, false));
+          y.integer(m, "call_timeout_ms", bn2, bridge.callTimeoutMillis(), 1, false),
+          names(y, m, backends));
     }
     List<GatewayConfig.Bridge> bridges = new ArrayList<>();
     if (top.containsKey("bridges")) {
@@ -244,6 +246,23 @@ public final class GatewayConfigFile {
     return new GatewayConfig(file, listen, tls, cluster, limits,
         path(dir, y.string(top, "policy", root, true)),
         path(dir, y.string(top, "audit", root, false)), reload, bridge, List.copyOf(bridges));
+  }
+
+  /** bridge.names: registered name to a backend node; each node must be a backend. */
+  private static Map<String, String> names(StrictYaml y, Map<String, Node> bridge,
+      List<GatewayConfig.Backend> backends) throws ConfigException {
+    if (!bridge.containsKey("names")) {
+      return Map.of();
+    }
+    Map<String, String> out = new java.util.LinkedHashMap<>();
+    for (Map.Entry<String, Node> e : y.mapping(bridge.get("names"), "names", null).entrySet()) {
+      String node = y.scalar(e.getValue(), e.getKey());
+      if (backends.stream().noneMatch(b -> b.node().equals(node))) {
+        throw y.err(e.getValue(), e.getKey(), "'" + node + "' is not in cluster.backends");
+      }
+      out.put(e.getKey(), node);
+    }
+    return out;
   }
 
   private static int ioThreads(StrictYaml y, Map<String, Node> c, Node clusterNode)

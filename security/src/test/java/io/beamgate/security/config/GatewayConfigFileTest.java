@@ -103,7 +103,15 @@ class GatewayConfigFileTest {
         .visible());
     c = parse(BASE + "bridge: {max_proxies: 16, keepalive_ms: 10, max_queue_bytes: 4096,"
         + " max_frame_bytes: 1024, call_timeout_ms: 1}\n");
-    assertEquals(new GatewayConfig.BridgeSettings(16, 10, 4096, 1024, 1), c.bridge());
+    assertEquals(new GatewayConfig.BridgeSettings(16, 10, 4096, 1024, 1, java.util.Map.of()),
+        c.bridge());
+    // registered names go to a chosen backend, which must be one of cluster.backends
+    assertEquals(java.util.Map.of("kv_server", "app@10.0.0.11"), parse(BASE
+        + "bridge: {names: {kv_server: app@10.0.0.11}}\n").bridge().names());
+    ConfigException notABackend = assertThrows(ConfigException.class, () -> parse(BASE
+        + "bridge: {names: {kv_server: other@10.0.0.12}}\n"));
+    assertTrue(notABackend.getMessage().contains("'other@10.0.0.12' is not in"
+        + " cluster.backends"), notABackend.getMessage());
     for (String bad : List.of("max_proxies: 15", "keepalive_ms: 9", "max_queue_bytes: 4095",
         "max_frame_bytes: 1023", "call_timeout_ms: 0")) {
       ConfigException e = assertThrows(ConfigException.class,
