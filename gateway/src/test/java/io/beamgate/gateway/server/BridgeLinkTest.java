@@ -418,6 +418,60 @@ class BridgeLinkTest {
     }
   }
 
+  @Test
+  void twoGatewaysBridgeBothWaysAtOnce() throws Exception {
+    // cluster B has its own service; each gateway opens a link to the other
+    EpmdServer epmdB = EpmdServer.start(EpmdServer.Config.loopback(0));
+    LocalNode kvB = LocalNode.start(NodeConfig.builder("kvb" + System.nanoTime()
+        + "@127.0.0.1").cookie(bedB.cookie).epmdPort(epmdB.port()).build());
+    RpcServer.start(kvB, Executors.newCachedThreadPool())
+        .register("kv", "echo", 1, a -> Tuple.of(Atom.of("from_b"), a.get(0)));
+    bedB.writePolicy(POLICY.replace("dns:gw-b.test", "dns:gw-a.test"));
+    int portB = io.beamgate.node.testing.RealEpmd.freePort();
+    String inB = "clusterA" + System.nanoTime() + "@127.0.0.1";
+    String inA = "clusterB" + System.nanoTime() + "@127.0.0.1";
+    gw = GatewayServer.start(bedA.writeConfig(List.of(backend.name()), epmd.port(),
+        "round_robin", "bridges:\n  - name: to-b\n    connect: {host: localhost, port: "
+            + portB + "}\n    expect: dns:gw-b.test\n    node_name: " + inA + "\n"),
+        GatewayServer.Options.DEFAULTS);
+    String configB = "bridges:\n  - name: to-a\n    connect: {host: localhost, port: "
+        + gw.listenAddress().getPort() + "}\n    expect: dns:gw-a.test\n    node_name: " + inB
+        + "\n";
+    GatewayServer b = GatewayServer.start(withPort(bedB.writeConfig(List.of(kvB.name()),
+        epmdB.port(), "round_robin", configB), portB), GatewayServer.Options.DEFAULTS);
+    LocalNode callerA = LocalNode.start(NodeConfig.builder("acaller" + System.nanoTime()
+        + "@127.0.0.1").cookie(bedA.cookie).epmdPort(epmd.port()).build());
+    LocalNode callerB = LocalNode.start(NodeConfig.builder("bcaller" + System.nanoTime()
+        + "@127.0.0.1").cookie(bedB.cookie).epmdPort(epmdB.port()).build());
+    try {
+      long end = System.nanoTime() + WAIT.toNanos();
+      while (!(Boolean.TRUE.equals(gw.bridgesUp().get("to-b"))
+          && Boolean.TRUE.equals(b.bridgesUp().get("to-a"))) && System.nanoTime() < end) {
+        Thread.sleep(20);
+      }
+      assertEquals(Atom.of("x"), callerB.rpc().callAsync(inB, "kv", "echo",
+          List.of(Atom.of("x")), WAIT).get(5, java.util.concurrent.TimeUnit.SECONDS));
+      assertEquals(Tuple.of(Atom.of("from_b"), Atom.of("y")), callerA.rpc().callAsync(inA,
+          "kv", "echo", List.of(Atom.of("y")), WAIT).get(5, java.util.concurrent.TimeUnit.SECONDS));
+    } finally {
+      callerA.close();
+      callerB.close();
+      b.close();
+      kvB.close();
+      epmdB.close();
+    }
+  }
+
+  /** {@code cfg} listening on {@code port} instead (the file is rewritten and loaded again). */
+  static io.beamgate.security.config.GatewayConfig withPort(
+      io.beamgate.security.config.GatewayConfig cfg, int port) throws Exception {
+    String text = java.nio.file.Files.readString(cfg.file()).replaceFirst(
+        "listen: \\{address: 127.0.0.1, port: \\d+\\}",
+        "listen: {address: 127.0.0.1, port: " + port + "}");
+    java.nio.file.Files.writeString(cfg.file(), text);
+    return io.beamgate.security.config.GatewayConfigFile.load(cfg.file());
+  }
+
   static void awaitAudit(TestBed bed, String text) throws Exception {
     long end = System.nanoTime() + WAIT.toNanos();
     while (!bed.auditText().contains(text) && System.nanoTime() < end) {
