@@ -677,6 +677,13 @@ final class BridgeSession {
     } else {
       d = gw.state().policy().send(peer, name);
       reason = d.allowed() ? null : d.reason();
+      if (reason == null && d.rule() != null) {
+        try {
+          gw.limiter().rate(d.rule(), peer.name()); // sends and monitors count as requests
+        } catch (Limiter.Exhausted e) {
+          reason = e.getMessage();
+        }
+      }
     }
     gw.audit(new AuditRecord(Instant.now(), peer.name(), peer.fingerprintSha256(),
         peer.serialHex(), label, null, what + ":" + name,

@@ -44,27 +44,16 @@ final class Limiter {
     }
   }
 
+  /**
+   * Takes one token of the rule's rate for {@code principal}, for a request that is not in
+   * flight afterwards (a send, a monitor); the concurrency limit does not apply.
+   */
+  void rate(Rule rule, String principal) throws Exhausted {
+    take(rule, principal, false);
+  }
+
   Permit acquire(Rule rule, String principal) throws Exhausted {
-    Rule.Limits l = rule.limits();
-    Bucket b = buckets.computeIfAbsent(rule.id() + '\u0000' + principal,
-        k -> new Bucket(l.ratePerSecond(), clock.getAsLong()));
-    synchronized (b) {
-      long now = clock.getAsLong();
-      // in double: nanoseconds times a large rate would overflow a long
-      b.tokens = Math.min(l.ratePerSecond(),
-          b.tokens + (now - b.last) / 1e9 * l.ratePerSecond());
-      b.last = now;
-      if (b.inFlight >= l.concurrency()) {
-        throw new Exhausted("concurrency limit of rule " + rule.id() + ": " + l.concurrency()
-            + " requests in flight for " + principal);
-      }
-      if (b.tokens < 1) {
-        throw new Exhausted("rate limit of rule " + rule.id() + ": " + l.ratePerSecond()
-            + " requests per second for " + principal);
-      }
-      b.tokens -= 1;
-      b.inFlight++;
-    }
+    Bucket b = take(rule, principal, true);
     return new Permit() {
       private boolean released;
 
@@ -78,5 +67,32 @@ final class Limiter {
         }
       }
     };
+  }
+
+  /** Refills the bucket, checks the limits, and takes a token (and a slot when inFlight). */
+  private Bucket take(Rule rule, String principal, boolean inFlight) throws Exhausted {
+    Rule.Limits l = rule.limits();
+    Bucket b = buckets.computeIfAbsent(rule.id() + '\u0000' + principal,
+        k -> new Bucket(l.ratePerSecond(), clock.getAsLong()));
+    synchronized (b) {
+      long now = clock.getAsLong();
+      // in double: nanoseconds times a large rate would overflow a long
+      b.tokens = Math.min(l.ratePerSecond(),
+          b.tokens + (now - b.last) / 1e9 * l.ratePerSecond());
+      b.last = now;
+      if (inFlight && b.inFlight >= l.concurrency()) {
+        throw new Exhausted("concurrency limit of rule " + rule.id() + ": " + l.concurrency()
+            + " requests in flight for " + principal);
+      }
+      if (b.tokens < 1) {
+        throw new Exhausted("rate limit of rule " + rule.id() + ": " + l.ratePerSecond()
+            + " requests per second for " + principal);
+      }
+      b.tokens -= 1;
+      if (inFlight) {
+        b.inFlight++;
+      }
+    }
+    return b;
   }
 }

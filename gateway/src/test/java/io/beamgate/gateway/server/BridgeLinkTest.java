@@ -472,6 +472,25 @@ class BridgeLinkTest {
     return io.beamgate.security.config.GatewayConfigFile.load(cfg.file());
   }
 
+  @Test
+  void sendsByNameCountAgainstTheRulesRate() throws Exception {
+    start(""); // the rule's default rate: 100 per second
+    io.beamgate.node.Mailbox kv = backend.createMailbox("kv_server");
+    try (RawBridge b = greeted(bedB)) {
+      Pid peerPid = new Pid(Atom.of("b1@elsewhere"), 1, 0, 7);
+      for (int i = 0; i < 300; i++) {
+        b.send(Tuple.of(Atom.of("ctl"), Tuple.of(Int.of(6), peerPid, Atom.of(""),
+            Atom.of("kv_server")), Int.of(i)));
+      }
+      int got = 0;
+      while (kv.receive(Duration.ofMillis(500)) != null) {
+        got++;
+      }
+      assertTrue(got >= 100 && got < 300, got + " of 300 sends arrived");
+      awaitAudit(bedA, "rate limit of rule cluster-b: 100 requests per second for gw-b.test");
+    }
+  }
+
   static void awaitAudit(TestBed bed, String text) throws Exception {
     long end = System.nanoTime() + WAIT.toNanos();
     while (!bed.auditText().contains(text) && System.nanoTime() < end) {

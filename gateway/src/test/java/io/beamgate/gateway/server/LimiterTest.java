@@ -49,6 +49,19 @@ class LimiterTest {
   }
 
   @Test
+  void sendsTakeRateButNoConcurrencySlot() throws Exception {
+    Rule r = rule(3, 1);
+    Limiter.Permit call = limiter.acquire(r, "p"); // the one slot is taken
+    limiter.rate(r, "p");
+    limiter.rate(r, "p"); // sends still pass: 3 tokens in all
+    Limiter.Exhausted e = assertThrows(Limiter.Exhausted.class, () -> limiter.rate(r, "p"));
+    assertTrue(e.getMessage().contains("rate limit"), e.getMessage());
+    call.release();
+    now.addAndGet(400_000_000L);
+    limiter.rate(r, "p");
+  }
+
+  @Test
   void aHugeRateAfterALongPauseStillAdmits() throws Exception {
     Rule r = rule(1_000_000_000, 100);
     limiter.acquire(r, "p").release();
