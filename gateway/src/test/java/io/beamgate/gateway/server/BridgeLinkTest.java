@@ -255,11 +255,7 @@ class BridgeLinkTest {
     try (RawBridge b = greeted(bedB)) {
       Pid peerPid = new Pid(Atom.of("b1@elsewhere"), 1, 0, 7);
       // a named send reaches kv_server; its reply gives out kv_server's pid
-      b.send(Tuple.of(Atom.of("ctl"), Tuple.of(Int.of(6), peerPid, Atom.of(""),
-          Atom.of("kv_server")), Tuple.of(Atom.of("hello"), peerPid)));
-      Term got = kv.receive(WAIT);
-      assertTrue(got instanceof Tuple h && h.isTagged("hello", 2), String.valueOf(got));
-      Pid proxyOfPeer = (Pid) ((Tuple) got).get(1);
+      Pid proxyOfPeer = introduce(b, kv, peerPid);
       kv.send(proxyOfPeer, Tuple.of(Atom.of("mine"), kv.self()));
       Term reply = b.nextNonPing(WAIT);
       assertEquals(Tuple.of(Atom.of("ctl"), Tuple.of(Int.of(2), Atom.of(""), peerPid),
@@ -404,9 +400,7 @@ class BridgeLinkTest {
     io.beamgate.node.Mailbox kv = backend.createMailbox("kv_server");
     try (RawBridge b = greeted(bedB)) {
       Pid peerPid = new Pid(Atom.of("b1@elsewhere"), 1, 0, 7);
-      b.send(Tuple.of(Atom.of("ctl"), Tuple.of(Int.of(6), peerPid, Atom.of(""),
-          Atom.of("kv_server")), Tuple.of(Atom.of("hello"), peerPid)));
-      Pid proxy = (Pid) ((Tuple) kv.receive(WAIT)).get(1);
+      Pid proxy = introduce(b, kv, peerPid);
       b.reading(false);
       // 4 x 4096 + 2048 bytes past what the sockets hold: 40 MB is far more than enough
       Term chunk = Binary.of(new byte[1000]);
@@ -489,6 +483,18 @@ class BridgeLinkTest {
       assertTrue(got >= 100 && got < 300, got + " of 300 sends arrived");
       awaitAudit(bedA, "rate limit of rule cluster-b: 100 requests per second for gw-b.test");
     }
+  }
+
+  /**
+   * Sends {@code {hello, Peer}} from the other side to kv_server; returns the stand-in that
+   * kv_server sees for {@code peer}.
+   */
+  static Pid introduce(RawBridge b, io.beamgate.node.Mailbox kv, Pid peer) throws Exception {
+    b.send(Tuple.of(Atom.of("ctl"), Tuple.of(Int.of(6), peer, Atom.of(""),
+        Atom.of("kv_server")), Tuple.of(Atom.of("hello"), peer)));
+    Term got = kv.receive(WAIT);
+    assertTrue(got instanceof Tuple h && h.isTagged("hello", 2), String.valueOf(got));
+    return (Pid) ((Tuple) got).get(1);
   }
 
   static void awaitAudit(TestBed bed, String text) throws Exception {
