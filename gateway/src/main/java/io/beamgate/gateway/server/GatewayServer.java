@@ -172,18 +172,9 @@ public final class GatewayServer implements AutoCloseable {
 
   /** A secret readable by others is refused, as erl refuses such a cookie file. */
   static void checkOwnerOnly(java.nio.file.Path file, String what) throws ConfigException {
-    try {
-      for (java.nio.file.attribute.PosixFilePermission p
-          : Files.getPosixFilePermissions(file)) {
-        if (p.name().startsWith("GROUP") || p.name().startsWith("OTHERS")) {
-          throw new ConfigException(what + " " + file + ": accessible to group or others;"
-              + " make it owner-only (chmod 400)");
-        }
-      }
-    } catch (UnsupportedOperationException e) {
-      // not a POSIX file system
-    } catch (IOException e) {
-      throw new ConfigException(what + " " + file + ": cannot read it: " + e.getMessage());
+    String problem = io.beamgate.security.config.ConfigCheck.secretProblem(file, what);
+    if (problem != null) {
+      throw new ConfigException(problem);
     }
   }
 

@@ -100,21 +100,31 @@ public final class ConfigCheck {
   }
 
   private static void checkSecret(Path file, String what, List<String> problems) {
+    String problem = secretProblem(file, what);
+    if (problem != null) {
+      problems.add(problem);
+    }
+  }
+
+  /**
+   * Why {@code file}, a secret (a key, a cookie), may not be used: not readable, or accessible
+   * to group or others (as erl refuses such a cookie file); null when it may.
+   */
+  public static String secretProblem(Path file, String what) {
     if (!Files.isReadable(file)) {
-      problems.add(what + " " + file + ": not readable");
-      return;
+      return what + " " + file + ": not readable";
     }
     try {
       Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
       for (PosixFilePermission p : perms) {
         if (p.name().startsWith("GROUP") || p.name().startsWith("OTHERS")) {
-          problems.add(what + " " + file + ": accessible to group or others; make it"
-              + " owner-only (chmod 400)");
-          return;
+          return what + " " + file + ": accessible to group or others; make it owner-only"
+              + " (chmod 400)";
         }
       }
     } catch (IOException | UnsupportedOperationException e) {
       // not a POSIX file system
     }
+    return null;
   }
 }
