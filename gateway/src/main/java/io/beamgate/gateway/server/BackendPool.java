@@ -122,6 +122,18 @@ final class BackendPool implements NodeListener, AutoCloseable {
     return backends;
   }
 
+  /** Each backend and whether it is up, for error messages and status. */
+  String summary() {
+    StringBuilder sb = new StringBuilder();
+    for (Backend b : backends) {
+      if (sb.length() > 0) {
+        sb.append(", ");
+      }
+      sb.append(b.node).append(b.up ? " up" : " down: " + b.lastError);
+    }
+    return sb.toString();
+  }
+
   /**
    * The backend for a call with {@code args} (the routing key is the configured argument),
    * or null when none is up.

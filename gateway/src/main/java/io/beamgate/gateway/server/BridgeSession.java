@@ -13,6 +13,7 @@ import io.beamgate.node.term.Ref;
 import io.beamgate.node.term.Term;
 import io.beamgate.node.term.Tuple;
 import io.beamgate.security.audit.AuditRecord;
+import io.beamgate.security.guard.CodeShapes;
 import io.beamgate.security.guard.GuardRule;
 import io.beamgate.security.guard.Verdict;
 import io.beamgate.security.identity.Principal;
@@ -67,14 +68,8 @@ final class BridgeSession {
   private static final Atom NOPROC = Atom.of("noproc");
   private static final Atom BEAMGATE = Atom.of("beamgate");
 
-  /**
-   * Names no link reaches: they would merge the clusters or run arbitrary code ({@code rex}
-   * runs any function; calls cross as erpc calls, each decided by the policy).
-   */
-  static final Set<String> ISOLATED_NAMES = Set.of("rex", "net_kernel", "global_name_server",
-      "global_group", "global_group_check", "erl_epmd", "auth", "code_server",
-      "erl_prim_loader", "init", "user", "application_controller", "kernel_sup", "inet_db",
-      "erts_code_purger", "logger", "standard_error");
+  /** Names no link reaches (see {@link Admission#ISOLATED_NAMES}). */
+  static final Set<String> ISOLATED_NAMES = Admission.ISOLATED_NAMES;
 
   /** What a message or exit reason crossing a link may contain: no funs, no ports. */
   static final GuardRule MESSAGE_GUARD = GuardRule.DEFAULTS.withPids(true).withRefs(true)
@@ -96,9 +91,13 @@ final class BridgeSession {
     }
   }
 
-  /** A call the server is running for the other side. */
-  private record Serving(long id, Ref reqId, Term res, Limiter.Permit permit, long start,
-      String mfa, Rule rule, BackendPool.Backend backend, long deadline) {}
+  /** A call the server is running for the other side, admitted by the policy. */
+  private record Serving(long id, Ref reqId, Term res, Admission.Admitted admitted,
+      long timeoutMs, long deadline) {
+    BackendPool.Backend backend() {
+      return admitted.backend;
+    }
+  }
 
   final boolean exposer;
   final LocalNode node;
@@ -119,6 +118,8 @@ final class BridgeSession {
   private final AtomicLong callIds = new AtomicLong(1);
   private final AtomicLong dropped = new AtomicLong();
   private final AtomicLong pauses = new AtomicLong();
+  private final AtomicLong pidMessages = new AtomicLong();
+  private final AtomicLong pidRefused = new AtomicLong();
   /**
    * Past this many bytes queued for the other gateway, the link is closed: four times
    * bridge.max_queue_bytes (where backpressure starts) plus one largest frame, room for what
@@ -166,10 +167,19 @@ final class BridgeSession {
   }
 
   Map<String, Object> status() {
-    return Map.of("link", label, "peer", peer.name(), "role", exposer ? "exposer" : "server",
-        "links", links.size(), "monitors", watching.size() + proxyWatching.size(),
-        "calls", exposer ? calls.size() : serving.size(), "proxies", tr.size(),
-        "dropped", dropped.get(), "backpressure_pauses", pauses.get());
+    Map<String, Object> m = new java.util.LinkedHashMap<>();
+    m.put("link", label);
+    m.put("peer", peer.name());
+    m.put("role", exposer ? "exposer" : "server");
+    m.put("links", links.size());
+    m.put("monitors", watching.size() + proxyWatching.size());
+    m.put("calls", exposer ? calls.size() : serving.size());
+    m.put("proxies", tr.size());
+    m.put("dropped", dropped.get());
+    m.put("backpressure_pauses", pauses.get());
+    m.put("pid_messages", pidMessages.get());
+    m.put("pid_messages_refused", pidRefused.get());
+    return m;
   }
 
   // ---- to the other gateway ----------------------------------------------------------------
@@ -332,6 +342,12 @@ final class BridgeSession {
         return;
       } else if (Atom.of("rex").equals(m.toProc())) {
         return; // rex is answered here (see rex()); it lives as long as the link
+      } else if (full()) {
+        node.sendControl(from, new ControlMessage.MonitorPExit(m.toProc(), m.from(), m.ref(),
+            exhausted()), null);
+        return;
+      } else {
+        watching.put(m.ref(), new Watch(m.from(), m.toProc(), null));
       }
     } else if (c instanceof ControlMessage.DemonitorP d) {
       if (exposer && Atom.of("rex").equals(d.toProc())) {
@@ -544,21 +560,30 @@ final class BridgeSession {
         payload == null ? List.of(ctl, Atom.UNDEFINED) : List.of(ctl, payload), MESSAGE_GUARD);
     if (!v.allowed()) {
       dropped.incrementAndGet();
-      log.info("bridge {}: dropped a signal from {}: {}", label, peer.name(), v.reason());
+      String why = v.reason() + (v.path() == null ? "" : " at " + v.path());
+      log.info("bridge {}: dropped a signal from {}: {}", label, peer.name(), why);
       gw.audit(new AuditRecord(Instant.now(), peer.name(), peer.fingerprintSha256(),
           peer.serialHex(), label, null, "signal", AuditRecord.Decision.DENIED, null,
-          v.reason() + (v.path() == null ? "" : " at " + v.path()), 0, "dropped"));
+          why, 0, "dropped"));
+      if (payload != null) {
+        failExchange(payload, Tuple.of(BEAMGATE, Atom.of("invalid_argument"),
+            Term.binary(why)));
+      }
       return;
     }
     if (c instanceof ControlMessage.Send s) {
-      emit(s.to(), c, payload);
+      if (pidMessageAllowed(payload)) {
+        emit(s.to(), c, payload);
+      }
     } else if (c instanceof ControlMessage.SendSender s) {
-      emit(s.to(), c, payload);
+      if (pidMessageAllowed(payload)) {
+        emit(s.to(), c, payload);
+      }
     } else if (c instanceof ControlMessage.AliasSend a) {
-      if (isLocal(a.alias().node())) {
-        node.sendControl(a.alias().node().name(), c, payload);
-      } else {
+      if (!isLocal(a.alias().node())) {
         dropped.incrementAndGet();
+      } else if (pidMessageAllowed(payload)) {
+        node.sendControl(a.alias().node().name(), c, payload);
       }
     } else if (c instanceof ControlMessage.Link l) {
       if (full()) {
@@ -604,17 +629,18 @@ final class BridgeSession {
           forward(new ControlMessage.MonitorPExit(p, m.from(), m.ref(), NOPROC), null);
         }
       } else if (m.toProc() instanceof Atom name && !exposer) {
-        String refusal = refuseName(name.name(), "monitor");
-        BackendPool.Backend b = refusal == null
-            ? gw.backends().pickForName(name.name(), gw.bridgeSettings().names()) : null;
-        if (refusal != null || b == null) {
-          forward(new ControlMessage.MonitorPExit(name, m.from(), m.ref(), refusal != null
-              ? Tuple.of(BEAMGATE, Atom.of("permission_denied"), Term.binary(refusal))
-              : NOCONNECTION), null);
+        Admission.Result r = gw.admission().admit(caller(),
+            Admission.Request.monitor(name.name()), List::of);
+        if (r instanceof Admission.Refused no) {
+          forward(new ControlMessage.MonitorPExit(name, m.from(), m.ref(),
+              no.code() == Admission.Code.UNAVAILABLE ? NOCONNECTION : refusalReason(no)),
+              null);
           return;
         }
-        proxyWatching.put(m.ref(), new Watch(m.from(), name, b.node));
-        node.sendControl(b.node, c, null);
+        Admission.Admitted a = (Admission.Admitted) r;
+        proxyWatching.put(m.ref(), new Watch(m.from(), name, a.backend.node));
+        node.sendControl(a.backend.node, c, null);
+        a.finish("ok", null);
       } else {
         dropped.incrementAndGet();
       }
@@ -624,18 +650,95 @@ final class BridgeSession {
         node.sendControl(w.node(), c, null);
       }
     } else if (c instanceof ControlMessage.RegSend r && !exposer) {
-      String refusal = refuseName(r.toName().name(), "send");
-      BackendPool.Backend b = refusal == null
-          ? gw.backends().pickForName(r.toName().name(), gw.bridgeSettings().names()) : null;
-      if (b == null) {
+      Admission.Result res = gw.admission().admit(caller(),
+          Admission.Request.send(r.toName().name()), () -> List.of(payload));
+      if (res instanceof Admission.Refused no) {
         dropped.incrementAndGet();
+        failExchange(payload, refusalReason(no));
         return;
       }
-      node.sendControl(b.node, c, payload);
+      Admission.Admitted a = (Admission.Admitted) res;
+      node.sendControl(a.backend.node, c, payload);
+      a.finish("sent", null);
+    } else if (c instanceof ControlMessage.SpawnRequest sr) {
+      // Only erpc calls cross, as call messages under the policy; a raw spawn never does.
+      dropped.incrementAndGet();
+      Tuple mfa = sr.mfa();
+      String what = mfa.arity() == 3 && mfa.get(0) instanceof Atom sm
+          && mfa.get(1) instanceof Atom sf && mfa.get(2) instanceof Int sa
+          ? "spawn:" + sm.name() + ":" + sf.name() + "/" + sa.value() : "spawn";
+      gw.admission().refusedByDoor(caller(), what, "spawn requests never cross a bridge",
+          "permission_denied");
+      forward(new ControlMessage.SpawnReply(sr.reqId(), sr.from(), 0, Atom.of("notsup")),
+          null);
     } else {
       dropped.incrementAndGet();
       log.debug("bridge {}: dropped {} from {}", label, c, peer.name());
     }
+  }
+
+  /**
+   * A message to a pid or alias given out earlier (a task's pid, a reply-to pid): such a pid is
+   * a door, so what goes through it passes the code-shape check a send to a name passes.
+   * Refusals are audited one by one; relayed messages are counted (status, and a summary
+   * record when the link closes), as a record each would flood the audit.
+   */
+  private boolean pidMessageAllowed(Term payload) {
+    CodeShapes.Finding f = CodeShapes.inMessage(payload);
+    if (f == null) {
+      pidMessages.incrementAndGet();
+      return true;
+    }
+    dropped.incrementAndGet();
+    pidRefused.incrementAndGet();
+    log.info("bridge {}: refused a message to a pid from {}: {}", label, peer.name(), f);
+    gw.admission().refusedByDoor(caller(), "send:pid", f.toString(), "permission_denied");
+    failExchange(payload, Tuple.of(BEAMGATE, Atom.of("permission_denied"),
+        Term.binary(f.toString())));
+    return false;
+  }
+
+  /**
+   * A refused message that belonged to a gen:call exchange: the process waiting on it learns
+   * at once, as the DOWN of the monitor it holds (gen:call then exits with {@code reason}),
+   * instead of waiting for its timeout. A request ({@code $gen_call}, or sys's
+   * {@code system}) ends the other side's
+   * caller's monitor; a reply ({@code {Tag, Reply}}) ends this cluster's caller's.
+   */
+  private void failExchange(Term payload, Term reason) {
+    if (!(payload instanceof Tuple t)) {
+      return;
+    }
+    if ((t.isTagged("$gen_call", 3) || t.isTagged("system", 3))
+        && t.get(1) instanceof Tuple from && from.arity() == 2) {
+      Ref ref = tagRef(from.get(1));
+      Watch w = ref == null ? null : proxyWatching.remove(ref);
+      if (w != null) {
+        node.sendControl(w.node(), new ControlMessage.DemonitorP(w.watcher(), w.target(), ref),
+            null);
+        forward(new ControlMessage.MonitorPExit(w.target(), w.watcher(), ref, reason), null);
+      }
+    } else if (t.arity() == 2) {
+      Ref ref = tagRef(t.get(0));
+      Watch w = ref == null ? null : watching.remove(ref);
+      if (w != null) {
+        forward(new ControlMessage.DemonitorP(w.watcher(), w.target(), ref), null);
+        node.sendControl(w.watcher().node().name(), new ControlMessage.MonitorPExit(w.target(),
+            w.watcher(), ref, reason), null);
+      }
+    }
+  }
+
+  /** The monitor reference in a gen:call tag: {@code Ref} or {@code [alias | Ref]}. */
+  private static Ref tagRef(Term tag) {
+    if (tag instanceof Ref r) {
+      return r;
+    }
+    if (tag instanceof ErlList l && !l.isProper() && l.size() == 1
+        && Atom.of("alias").equals(l.get(0)) && l.tail() instanceof Ref r) {
+      return r;
+    }
+    return null;
   }
 
   /** True when this link holds as many links and monitors as it may (bridge.max_proxies). */
@@ -668,83 +771,49 @@ final class BridgeSession {
     return !nodeName.equals(node.nameAtom());
   }
 
-  /** Why a named operation is refused, or null when the policy allows it (audited). */
-  private String refuseName(String name, String what) {
-    String reason;
-    Decision d = null;
-    if (ISOLATED_NAMES.contains(name)) {
-      reason = "the process '" + name + "' is never reachable across a bridge";
-    } else {
-      d = gw.state().policy().send(peer, name);
-      reason = d.allowed() ? null : d.reason();
-      if (reason == null && d.rule() != null) {
-        try {
-          gw.limiter().rate(d.rule(), peer.name()); // sends and monitors count as requests
-        } catch (Limiter.Exhausted e) {
-          reason = e.getMessage();
-        }
-      }
-    }
-    gw.audit(new AuditRecord(Instant.now(), peer.name(), peer.fingerprintSha256(),
-        peer.serialHex(), label, null, what + ":" + name,
-        reason == null ? (d.shadowDenied() ? AuditRecord.Decision.SHADOW_DENIED
-            : AuditRecord.Decision.ALLOWED) : AuditRecord.Decision.DENIED,
-        d == null || d.rule() == null ? null : d.rule().id(), reason, 0,
-        reason == null ? "ok" : "refused"));
-    return reason;
-  }
-
   // ---- the server side of calls ------------------------------------------------------------
 
-  private void serveCall(Tuple t) {
+  private Admission.Caller caller() {
+    return new Admission.Caller(peer, label, Admission.Door.BRIDGE);
+  }
+
+  /** How a refusal reads to Erlang code: {@code {beamgate, Code, <<"reason">>}}. */
+  static Term refusalReason(Admission.Refused no) {
+    return Tuple.of(BEAMGATE, Atom.of(no.code().name().toLowerCase(java.util.Locale.ROOT)),
+        Term.binary(no.detail()));
+  }
+
+  private void serveCall(Tuple t) throws DistProtocolException {
     if (!(t.get(1) instanceof Int idTerm) || !(t.get(2) instanceof Ref)
         || !(t.get(3) instanceof Atom m) || !(t.get(4) instanceof Atom f)
         || !(t.get(5) instanceof ErlList argList) || !argList.isProper()) {
       throw new IllegalArgumentException("malformed call: " + abbreviate(t));
     }
     long id = idTerm.value();
+    if (serving.containsKey(id)) {
+      String why = "call id " + id + " is already in flight on this link";
+      gw.admission().refusedByDoor(caller(), m.name() + ":" + f.name() + "/" + argList.size(),
+          why + ": protocol violation, the link is closed", "protocol_error");
+      throw new DistProtocolException(why);
+    }
     Term res = tr.in(t.get(2));
-    List<Term> args = ((ErlList) tr.in(argList)).elements();
-    String mfa = m.name() + ":" + f.name() + "/" + args.size();
-    long start = System.nanoTime();
-    Decision d = gw.state().policy().call(peer, m.name(), f.name(), args.size());
-    if (!d.allowed()) {
-      refuse(id, res, mfa, start, d.rule(), "permission_denied", d.reason());
+    Admission.Result r = gw.admission().admit(caller(),
+        Admission.Request.call(m.name(), f.name(), argList.size()),
+        () -> ((ErlList) tr.in(argList)).elements());
+    if (r instanceof Admission.Refused no) {
+      sendResult(id, Tuple.of(res, Atom.ERROR, refusalReason(no), ErlList.NIL));
       return;
     }
-    Rule rule = d.rule();
-    Verdict v = gw.guard().check(m.name(), f.name(), args.size(), args,
-        rule.guard().withPids(true).withRefs(true), List.of(m.name(), f.name()));
-    if (!v.allowed()) {
-      refuse(id, res, mfa, start, rule, "invalid_argument",
-          v.reason() + (v.path() == null ? "" : " at " + v.path()));
-      return;
-    }
-    Limiter.Permit permit;
-    try {
-      permit = gw.limiter().acquire(rule, peer.name());
-    } catch (Limiter.Exhausted e) {
-      refuse(id, res, mfa, start, rule, "resource_exhausted", e.getMessage());
-      return;
-    }
-    BackendPool.Backend b = gw.backends().pick(args);
-    if (b == null) {
-      permit.release();
-      sendResult(id, Tuple.of(res, Atom.ERROR, Tuple.of(ERPC, NOCONNECTION)));
-      audit(mfa, null, rule, AuditRecord.Decision.FAILED, "no backend is up", start,
-          "unavailable");
-      return;
-    }
-    long timeoutMs = Math.min(rule.limits().timeoutMillis(),
-        gw.bridgeSettings().callTimeoutMillis());
+    Admission.Admitted a = (Admission.Admitted) r;
+    long timeoutMs = Math.min(a.timeoutMillis(0), gw.bridgeSettings().callTimeoutMillis());
     Ref reqId = node.makeRef();
-    Serving s = new Serving(id, reqId, res, permit, start, mfa, rule, b,
-        start + timeoutMs * 1_000_000L);
+    Serving s = new Serving(id, reqId, res, a, timeoutMs,
+        a.start + timeoutMs * 1_000_000L);
     serving.put(id, s);
     servingByReq.put(reqId, s);
-    b.inFlight.incrementAndGet();
-    node.spawnRequest(replies, reqId, b.node, ERPC, EXECUTE_CALL,
-        List.of(res, m, f, ErlList.of(args)));
+    a.backend.inFlight.incrementAndGet();
+    node.spawnRequest(replies, reqId, a.backend.node, ERPC, EXECUTE_CALL,
+        List.of(res, m, f, ErlList.of(a.args)));
   }
 
   private void serveCast(Tuple t) {
@@ -752,38 +821,20 @@ final class BridgeSession {
         || !(t.get(3) instanceof ErlList argList) || !argList.isProper()) {
       throw new IllegalArgumentException("malformed cast: " + abbreviate(t));
     }
-    List<Term> args = ((ErlList) tr.in(argList)).elements();
-    String mfa = m.name() + ":" + f.name() + "/" + args.size();
-    long start = System.nanoTime();
-    Decision d = gw.state().policy().call(peer, m.name(), f.name(), args.size());
-    if (!d.allowed()) {
-      audit(mfa, null, d.rule(), AuditRecord.Decision.DENIED, d.reason(), start, "refused");
-      return;
+    Admission.Result r = gw.admission().admit(caller(),
+        Admission.Request.cast(m.name(), f.name(), argList.size()),
+        () -> ((ErlList) tr.in(argList)).elements());
+    if (r instanceof Admission.Refused) {
+      return; // audited; a cast has no answer
     }
-    Verdict v = gw.guard().check(m.name(), f.name(), args.size(), args,
-        d.rule().guard().withPids(true).withRefs(true), List.of(m.name(), f.name()));
-    BackendPool.Backend b = v.allowed() ? gw.backends().pick(args) : null;
-    if (b == null) {
-      audit(mfa, null, d.rule(), v.allowed() ? AuditRecord.Decision.FAILED
-          : AuditRecord.Decision.DENIED, v.allowed() ? "no backend is up" : v.reason(), start,
-          "refused");
-      return;
-    }
+    Admission.Admitted a = (Admission.Admitted) r;
     try {
-      gw.rpc().cast(b.node, m.name(), f.name(), args, java.time.Duration.ofSeconds(5));
-      audit(mfa, b.node, d.rule(), d.shadowDenied() ? AuditRecord.Decision.SHADOW_DENIED
-          : AuditRecord.Decision.ALLOWED, d.shadowDenied() ? d.reason() : null, start, "cast");
+      gw.rpc().cast(a.backend.node, m.name(), f.name(), a.args,
+          java.time.Duration.ofMillis(a.timeoutMillis(0)));
+      a.finish("cast", null);
     } catch (io.beamgate.node.rpc.RpcException e) {
-      audit(mfa, b.node, d.rule(), AuditRecord.Decision.FAILED, e.getMessage(), start,
-          "unavailable");
+      a.finish("unavailable", e.getMessage());
     }
-  }
-
-  private void refuse(long id, Term res, String mfa, long start, Rule rule, String code,
-      String reason) {
-    sendResult(id, Tuple.of(res, Atom.ERROR,
-        Tuple.of(BEAMGATE, Atom.of(code), Term.binary(reason)), ErlList.NIL));
-    audit(mfa, null, rule, AuditRecord.Decision.DENIED, reason, start, code);
   }
 
   private void onReply(Term msg) {
@@ -830,8 +881,7 @@ final class BridgeSession {
     if (s != null) {
       servingByReq.remove(s.reqId());
       replies.demonitor(s.reqId());
-      long ms = Math.min(s.rule().limits().timeoutMillis(),
-          gw.bridgeSettings().callTimeoutMillis());
+      long ms = s.timeoutMs();
       sendResult(id, Tuple.of(s.res(), Atom.ERROR, Tuple.of(BEAMGATE, Atom.of("timeout"),
           Term.binary("no answer from " + s.backend().node + " within " + ms + " ms")),
           ErlList.NIL));
@@ -840,22 +890,12 @@ final class BridgeSession {
   }
 
   private void finish(Serving s, String outcome, String reason) {
-    s.permit().release();
     s.backend().inFlight.decrementAndGet();
-    audit(s.mfa(), s.backend().node, s.rule(), "ok".equals(outcome)
-        ? AuditRecord.Decision.ALLOWED : AuditRecord.Decision.FAILED, reason, s.start(),
-        outcome);
+    s.admitted().finish(outcome, reason);
   }
 
   private void sendResult(long id, Term reason) {
     toPeer(Tuple.of(RESULT, Int.of(id), tr.out(reason)));
-  }
-
-  private void audit(String mfa, String target, Rule rule, AuditRecord.Decision d,
-      String reason, long start, String outcome) {
-    gw.audit(new AuditRecord(Instant.now(), peer.name(), peer.fingerprintSha256(),
-        peer.serialHex(), label, target, mfa, d, rule == null ? null : rule.id(), reason,
-        (System.nanoTime() - start) / 1000, outcome));
   }
 
   // ---- failures ----------------------------------------------------------------------------
@@ -903,6 +943,12 @@ final class BridgeSession {
     closed = true;
     if (sweeper != null) {
       sweeper.cancel(false);
+    }
+    if (pidMessages.get() + pidRefused.get() > 0) {
+      gw.audit(new AuditRecord(Instant.now(), peer.name(), peer.fingerprintSha256(),
+          peer.serialHex(), label, null, "send:pid", AuditRecord.Decision.ALLOWED, null,
+          "messages to pids over this link: " + pidMessages.get() + " relayed, "
+          + pidRefused.get() + " refused", 0, "summary"));
     }
     if (!exposer) {
       for (LinkPair lp : links) {

@@ -16,11 +16,8 @@ import io.beamgate.node.term.Atom;
 import io.beamgate.node.term.Term;
 import io.beamgate.node.term.TermText;
 import io.beamgate.security.audit.AuditRecord;
-import io.beamgate.security.guard.Verdict;
 import io.beamgate.security.identity.IdentityException;
 import io.beamgate.security.identity.Principal;
-import io.beamgate.security.policy.Decision;
-import io.beamgate.security.policy.Rule;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -65,13 +62,13 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
   /** A request the cluster has not answered yet. */
   private static final class InFlight {
     final String mfa;
-    final Limiter.Permit permit;
+    final Admission.Admitted admitted;
     final BackendPool.Backend backend;
     final long start;
 
-    InFlight(String mfa, Limiter.Permit permit, BackendPool.Backend backend, long start) {
+    InFlight(String mfa, Admission.Admitted admitted, BackendPool.Backend backend, long start) {
       this.mfa = mfa;
-      this.permit = permit;
+      this.admitted = admitted;
       this.backend = backend;
       this.start = start;
     }
@@ -215,40 +212,92 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
 
   // ---- requests --------------------------------------------------------------------------
 
+  private Admission.Caller caller() {
+    return new Admission.Caller(principal, peer, Admission.Door.CLIENT);
+  }
+
+  /** The call's or cast's arguments, decoded only once the policy allows the request. */
+  private Admission.Args args(List<io.beamgate.gateway.proto.Term> protoArgs) {
+    return () -> {
+      List<Term> args = new ArrayList<>(protoArgs.size());
+      for (int i = 0; i < protoArgs.size(); i++) {
+        try {
+          args.add(TermProto.fromProto(protoArgs.get(i), "args[" + i + "]",
+              server.maxTermDepth()));
+        } catch (TermProto.Rejected r) {
+          throw new Admission.BadArgument(r.path(), r.getMessage());
+        }
+      }
+      return args;
+    };
+  }
+
+  /** Admits {@code r} or answers the refusal; null when refused. */
+  private Admission.Admitted admit(long id, Admission.Request r, Admission.Args args) {
+    Admission.Result res = server.admission().admit(caller(), r, args);
+    if (res instanceof Admission.Refused no) {
+      answer(id, refusal(no));
+      return null;
+    }
+    return (Admission.Admitted) res;
+  }
+
+  private static Error.Builder refusal(Admission.Refused no) {
+    Error.Builder e;
+    switch (no.code()) {
+      case PERMISSION_DENIED:
+        e = error(Error.Code.PERMISSION_DENIED, "permission denied: " + no.detail());
+        break;
+      case INVALID_ARGUMENT:
+        e = error(Error.Code.INVALID_ARGUMENT, "invalid argument" + (no.path() == null ? ""
+            : " at " + no.path()) + ": " + no.reason());
+        break;
+      case RESOURCE_EXHAUSTED:
+        e = error(Error.Code.RESOURCE_EXHAUSTED, no.detail());
+        break;
+      case UNAVAILABLE:
+      default:
+        e = error(Error.Code.UNAVAILABLE, no.detail());
+        break;
+    }
+    e.setReason(no.reason());
+    if (no.path() != null) {
+      e.setPath(no.path());
+    }
+    if (no.rule() != null && no.code() == Admission.Code.PERMISSION_DENIED) {
+      e.setRule(no.rule());
+    }
+    return e;
+  }
+
   private void call(long id, Call c) {
-    long start = System.nanoTime();
-    int arity = c.getArgsCount();
-    String mfa = c.getModule() + ":" + c.getFunction() + "/" + arity;
-    Admitted a = admit(id, start, c.getModule(), c.getFunction(), c.getArgsList(), mfa);
+    Admission.Admitted a = admit(id, Admission.Request.call(c.getModule(), c.getFunction(),
+        c.getArgsCount()), args(c.getArgsList()));
     if (a == null) {
       return;
     }
     BackendPool.Backend b = a.backend;
-    long timeout = a.rule.limits().timeoutMillis();
-    if (c.getTimeoutMs() > 0) {
-      timeout = Math.min(timeout, c.getTimeoutMs());
-    }
-    InFlight req = new InFlight(mfa, a.permit, b, start);
+    InFlight req = new InFlight(a.request.what(), a, b, a.start);
     inFlight.put(id, req);
     b.inFlight.incrementAndGet();
     CompletableFuture<Term> f = server.rpc().callAsync(b.node, c.getModule(), c.getFunction(),
-        a.args, Duration.ofMillis(timeout));
-    f.whenComplete((v, e) -> channel.eventLoop().execute(() -> completed(id, req, a, v, e)));
+        a.args, Duration.ofMillis(a.timeoutMillis(c.getTimeoutMs())));
+    f.whenComplete((v, e) -> channel.eventLoop().execute(() -> completed(id, req, v, e)));
   }
 
-  private void completed(long id, InFlight req, Admitted a, Term value, Throwable e) {
+  private void completed(long id, InFlight req, Term value, Throwable e) {
     if (inFlight.get(id) != req) {
       return; // cancelled, or the connection went away
     }
     finish(id, req);
-    long micros = (System.nanoTime() - req.start) / 1000;
+    Admission.Admitted a = req.admitted;
     if (e == null) {
       long size = EtfEncoder.encodedSize(value);
       long max = a.rule.limits().maxResultBytes();
       if (size > max) {
         String why = "result of " + size + " bytes is over rule " + a.rule.id()
             + "'s max_result_bytes (" + max + ")";
-        audit(req, a, micros, "result_too_large", why);
+        a.finish("result_too_large", why);
         answer(id, error(Error.Code.RESOURCE_EXHAUSTED, why).setReason(why));
         return;
       }
@@ -256,12 +305,12 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
       try {
         t = TermProto.toProto(value, server.maxResultDepth());
       } catch (TermProto.TooDeep d) {
-        audit(req, a, micros, "result_too_deep", d.getMessage());
+        a.finish("result_too_deep", d.getMessage());
         answer(id, error(Error.Code.RESOURCE_EXHAUSTED, "the result is " + d.getMessage()
             + "; the client protocol cannot carry it"));
         return;
       }
-      audit(req, a, micros, "ok", null);
+      a.finish("ok", null);
       answer(id, ServerFrame.newBuilder().setResult(t));
       return;
     }
@@ -270,86 +319,63 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
       switch (r.kind()) {
         case BADRPC: {
           String text = TermText.format(r.badrpc());
-          audit(req, a, micros, "badrpc", "badrpc: " + errorClass(r.reason()));
+          a.finish("badrpc", "badrpc: " + errorClass(r.reason()));
           answer(id, error(Error.Code.BAD_RPC, req.mfa + " on " + req.backend.node + " failed: "
               + abbreviate(text)).setErlang(text));
           return;
         }
         case TIMEOUT:
-          audit(req, a, micros, "timeout", r.getMessage());
+          a.finish("timeout", r.getMessage());
           answer(id, error(Error.Code.TIMEOUT, r.getMessage()
               + "; the call may still have run"));
           return;
         case NODEDOWN:
-          audit(req, a, micros, "outcome_unknown", r.getMessage());
+          a.finish("outcome_unknown", r.getMessage());
           answer(id, error(Error.Code.OUTCOME_UNKNOWN, "backend " + req.backend.node
               + " went down during the call: it may or may not have run"));
           return;
         case NOT_CONNECTED:
         default:
-          audit(req, a, micros, "unavailable", r.getMessage());
+          a.finish("unavailable", r.getMessage());
           answer(id, error(Error.Code.UNAVAILABLE, r.getMessage()));
           return;
       }
     }
     log.error("call {} for {} failed inside the gateway", req.mfa, principal.name(), cause);
-    audit(req, a, micros, "internal", String.valueOf(cause));
+    a.finish("internal", String.valueOf(cause));
     answer(id, error(Error.Code.INTERNAL, "internal error (logged by the gateway)"));
   }
 
   private void cast(long id, Cast c) {
-    long start = System.nanoTime();
-    String mfa = c.getModule() + ":" + c.getFunction() + "/" + c.getArgsCount();
-    Admitted a = admit(id, start, c.getModule(), c.getFunction(), c.getArgsList(), mfa);
+    Admission.Admitted a = admit(id, Admission.Request.cast(c.getModule(), c.getFunction(),
+        c.getArgsCount()), args(c.getArgsList()));
     if (a == null) {
       return;
     }
     try {
       server.rpc().cast(a.backend.node, c.getModule(), c.getFunction(), a.args,
-          Duration.ofMillis(a.rule.limits().timeoutMillis()));
-      a.permit.release();
-      auditDone(a, mfa, start, "cast");
+          Duration.ofMillis(a.timeoutMillis(0)));
+      a.finish("cast", null);
       answer(id, ServerFrame.newBuilder().setOk(Ok.getDefaultInstance()));
     } catch (RpcException e) {
-      a.permit.release();
-      auditDone(a, mfa, start, "unavailable");
+      a.finish("unavailable", e.getMessage());
       answer(id, error(Error.Code.UNAVAILABLE, e.getMessage()));
     }
   }
 
   private void send(long id, Send s) {
-    long start = System.nanoTime();
-    String what = "send:" + s.getName();
-    Decision d = server.state().policy().send(principal, s.getName());
-    if (!d.allowed()) {
-      deny(id, what, null, d);
-      return;
-    }
-    Term msg;
-    try {
-      if (s.getName().isEmpty() || s.getName().codePointCount(0, s.getName().length())
-          > Atom.MAX_LENGTH) {
-        throw new TermProto.Rejected("name", "a registered name is an atom of 1.."
-            + Atom.MAX_LENGTH + " characters");
+    Admission.Admitted a = admit(id, Admission.Request.send(s.getName()), () -> {
+      try {
+        return List.of(TermProto.fromProto(s.getMessage(), "message", server.maxTermDepth()));
+      } catch (TermProto.Rejected r) {
+        throw new Admission.BadArgument(r.path(), r.getMessage());
       }
-      msg = TermProto.fromProto(s.getMessage(), "message", server.maxTermDepth());
-    } catch (TermProto.Rejected r) {
-      invalid(id, what, d, r.path(), r.getMessage());
-      return;
-    }
-    Verdict v = server.guard().check("send", s.getName(), 1, List.of(msg), d.rule().guard());
-    if (!v.allowed()) {
-      invalid(id, what, d, v.path() == null ? null : v.path().replace("args[0]", "message"),
-          v.reason());
-      return;
-    }
-    Admitted a = limits(id, what, d, List.of(msg), server.backends().pickForSend(msg));
+    });
     if (a == null) {
       return;
     }
-    server.sender().send(s.getName(), a.backend.node, msg);
-    a.permit.release();
-    auditDone(a, what, start, "sent");
+    server.sender().send(s.getName(), a.backend.node, a.args.get(0));
+    a.finish("sent", null);
     answer(id, ServerFrame.newBuilder().setOk(Ok.getDefaultInstance()));
   }
 
@@ -357,141 +383,10 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     InFlight req = inFlight.get(target);
     if (req != null) {
       finish(target, req);
-      server.audit(record(req.mfa, req.backend.node, AuditRecord.Decision.ALLOWED, null,
-          "cancelled by the client", (System.nanoTime() - req.start) / 1000, "cancelled"));
+      req.admitted.finish("cancelled", "cancelled by the client");
       answer(target, error(Error.Code.CANCELLED, "cancelled by the client"));
     }
     answer(id, ServerFrame.newBuilder().setOk(Ok.getDefaultInstance()));
-  }
-
-  // ---- admission -------------------------------------------------------------------------
-
-  /** A request that passed the policy, the guard and the limits, with its backend. */
-  private static final class Admitted {
-    final Decision decision;
-    final Rule rule;
-    final List<Term> args;
-    final Limiter.Permit permit;
-    final BackendPool.Backend backend;
-
-    Admitted(Decision decision, List<Term> args, Limiter.Permit permit,
-        BackendPool.Backend backend) {
-      this.decision = decision;
-      this.rule = decision.rule();
-      this.args = args;
-      this.permit = permit;
-      this.backend = backend;
-    }
-  }
-
-  private Admitted admit(long id, long start, String module, String function,
-      List<io.beamgate.gateway.proto.Term> protoArgs, String mfa) {
-    if (!validName(module) || !validName(function)) {
-      server.audit(record(mfa, null, AuditRecord.Decision.DENIED, null,
-          "module and function must be atoms of 1..255 characters", 0, "invalid_argument"));
-      answer(id, error(Error.Code.INVALID_ARGUMENT,
-          "module and function must be atoms of 1..255 characters").setPath(
-              validName(module) ? "function" : "module"));
-      return null;
-    }
-    Decision d = server.state().policy().call(principal, module, function, protoArgs.size());
-    if (!d.allowed()) {
-      deny(id, mfa, null, d);
-      return null;
-    }
-    List<Term> args = new ArrayList<>(protoArgs.size());
-    try {
-      for (int i = 0; i < protoArgs.size(); i++) {
-        args.add(TermProto.fromProto(protoArgs.get(i), "args[" + i + "]",
-            server.maxTermDepth()));
-      }
-    } catch (TermProto.Rejected r) {
-      invalid(id, mfa, d, r.path(), r.getMessage());
-      return null;
-    }
-    // A function no pattern names (module:*) is a name the client chose: it becomes an atom on
-    // the backend, so it is charged to the atom budget like any argument.
-    final String fn = function;
-    boolean named = d.rule().calls().stream().anyMatch(p -> p.module().equals(module)
-        && p.function().equals(fn));
-    Verdict v = server.guard().check(module, function, args.size(), args, d.rule().guard(),
-        named ? List.of() : List.of(function));
-    if (!v.allowed()) {
-      invalid(id, mfa, d, v.path(), v.reason());
-      return null;
-    }
-    return limits(id, mfa, d, args, server.backends().pick(args));
-  }
-
-  private Admitted limits(long id, String what, Decision d, List<Term> args,
-      BackendPool.Backend backend) {
-    if (!server.enterGlobal()) {
-      String why = "the gateway has " + server.limits().maxInFlight()
-          + " requests in flight (limits.max_in_flight)";
-      server.audit(record(what, null, AuditRecord.Decision.DENIED, d.rule().id(), why, 0,
-          "resource_exhausted"));
-      answer(id, error(Error.Code.RESOURCE_EXHAUSTED, why).setReason(why));
-      return null;
-    }
-    Limiter.Permit rulePermit;
-    try {
-      rulePermit = server.limiter().acquire(d.rule(), principal.name());
-    } catch (Limiter.Exhausted e) {
-      server.leaveGlobal();
-      server.audit(record(what, null, AuditRecord.Decision.DENIED, d.rule().id(),
-          e.getMessage(), 0, "resource_exhausted"));
-      answer(id, error(Error.Code.RESOURCE_EXHAUSTED, e.getMessage()).setReason(e.getMessage()));
-      return null;
-    }
-    Limiter.Permit permit = new Limiter.Permit() {
-      private boolean done;
-
-      @Override
-      public void release() {
-        if (!done) {
-          done = true;
-          rulePermit.release();
-          server.leaveGlobal();
-        }
-      }
-    };
-    if (backend == null) {
-      permit.release();
-      String why = "no backend node is up (" + server.backendSummary() + ")";
-      server.audit(record(what, null, AuditRecord.Decision.ALLOWED, d.rule().id(), why, 0,
-          "unavailable"));
-      answer(id, error(Error.Code.UNAVAILABLE, why));
-      return null;
-    }
-    return new Admitted(d, args, permit, backend);
-  }
-
-  private void deny(long id, String what, String path, Decision d) {
-    String rule = d.rule() == null ? null : d.rule().id();
-    server.audit(record(what, null, AuditRecord.Decision.DENIED, rule, d.reason(), 0,
-        "permission_denied"));
-    Error.Builder e = error(Error.Code.PERMISSION_DENIED, "permission denied: " + d.reason())
-        .setReason(d.reason());
-    if (rule != null) {
-      e.setRule(rule);
-    }
-    answer(id, e);
-  }
-
-  private void invalid(long id, String what, Decision d, String path, String reason) {
-    String where = path == null ? "" : " at " + path;
-    server.audit(record(what, null, AuditRecord.Decision.DENIED,
-        d.rule() == null ? null : d.rule().id(), reason + where, 0, "invalid_argument"));
-    Error.Builder e = error(Error.Code.INVALID_ARGUMENT, "invalid argument" + where + ": "
-        + reason).setReason(reason);
-    if (path != null) {
-      e.setPath(path);
-    }
-    answer(id, e);
-  }
-
-  private static boolean validName(String s) {
-    return !s.isEmpty() && s.codePointCount(0, s.length()) <= Atom.MAX_LENGTH;
   }
 
   // ---- bookkeeping -----------------------------------------------------------------------
@@ -499,27 +394,10 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
   private void finish(long id, InFlight req) {
     inFlight.remove(id);
     req.backend.inFlight.decrementAndGet();
-    req.permit.release();
     if (!held.isEmpty()) {
       channel.eventLoop().execute(this::drainHeld);
     }
     updateReading();
-  }
-
-  private void audit(InFlight req, Admitted a, long micros, String outcome, String reason) {
-    AuditRecord.Decision dec = a.decision.shadowDenied() ? AuditRecord.Decision.SHADOW_DENIED
-        : AuditRecord.Decision.ALLOWED;
-    String why = a.decision.shadowDenied() ? a.decision.reason()
-        + (reason == null ? "" : "; " + reason) : reason;
-    server.audit(record(req.mfa, req.backend.node, dec, a.rule.id(), why, micros, outcome));
-  }
-
-  private void auditDone(Admitted a, String what, long start, String outcome) {
-    AuditRecord.Decision dec = a.decision.shadowDenied() ? AuditRecord.Decision.SHADOW_DENIED
-        : AuditRecord.Decision.ALLOWED;
-    server.audit(record(what, a.backend.node, dec, a.rule.id(),
-        a.decision.shadowDenied() ? a.decision.reason() : null,
-        (System.nanoTime() - start) / 1000, outcome));
   }
 
   private AuditRecord record(String what, String target, AuditRecord.Decision d, String rule,
@@ -585,9 +463,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     for (Map.Entry<Long, InFlight> e : new ArrayList<>(inFlight.entrySet())) {
       InFlight req = e.getValue();
       finish(e.getKey(), req);
-      server.audit(record(req.mfa, req.backend.node, AuditRecord.Decision.ALLOWED, null,
-          "connection closed by the gateway before the answer: " + why,
-          (System.nanoTime() - req.start) / 1000, "abandoned"));
+      req.admitted.finish("abandoned", "connection closed by the gateway before the answer: "
+          + why);
       answer(e.getKey(), error(code == Error.Code.CLOSING ? Error.Code.OUTCOME_UNKNOWN : code,
           "the gateway closed the connection before the answer came (" + why + ")"));
     }
@@ -631,9 +508,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
       for (Map.Entry<Long, InFlight> e : new ArrayList<>(inFlight.entrySet())) {
         InFlight req = e.getValue();
         finish(e.getKey(), req);
-        server.audit(record(req.mfa, req.backend.node, AuditRecord.Decision.ALLOWED, null,
-            "the client disconnected before the answer", (System.nanoTime() - req.start) / 1000,
-            "abandoned"));
+        req.admitted.finish("abandoned", "the client disconnected before the answer");
       }
     } finally {
       server.disconnected(this);

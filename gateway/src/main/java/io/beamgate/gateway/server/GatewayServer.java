@@ -82,8 +82,8 @@ public final class GatewayServer implements AutoCloseable {
   private final AtomicReference<GatewayState> state = new AtomicReference<>();
   private final Set<ClientConnection> connections = ConcurrentHashMap.newKeySet();
   private final AtomicInteger open = new AtomicInteger();
-  private final AtomicInteger inFlight = new AtomicInteger();
   private final Limiter limiter = new Limiter();
+  private Admission admission;
   private final ScheduledExecutorService timer;
   private LocalNode node;
   private RpcClient rpc;
@@ -151,6 +151,9 @@ public final class GatewayServer implements AutoCloseable {
     sender = node.createMailbox();
     backends = new BackendPool(node, config.cluster(), timer);
     backends.start();
+    admission = new Admission(() -> state.get().policy(), guard, limiter,
+        () -> config.limits().maxInFlight(), backends, () -> config.bridge().names(),
+        this::audit, () -> null);
     try {
       if (!backends.awaitAny(options.backendWait())) {
         log.warn("no backend is up yet ({}); serving anyway: calls fail with UNAVAILABLE"
@@ -480,16 +483,8 @@ public final class GatewayServer implements AutoCloseable {
     return TermProto.DEFAULT_MAX_DEPTH;
   }
 
-  boolean enterGlobal() {
-    if (inFlight.incrementAndGet() > config.limits().maxInFlight()) {
-      inFlight.decrementAndGet();
-      return false;
-    }
-    return true;
-  }
-
-  void leaveGlobal() {
-    inFlight.decrementAndGet();
+  Admission admission() {
+    return admission;
   }
 
   void audit(AuditRecord r) {
@@ -511,14 +506,7 @@ public final class GatewayServer implements AutoCloseable {
   }
 
   String backendSummary() {
-    StringBuilder sb = new StringBuilder();
-    for (BackendPool.Backend b : backends.backends()) {
-      if (sb.length() > 0) {
-        sb.append(", ");
-      }
-      sb.append(b.node).append(b.up ? " up" : " down: " + b.lastError);
-    }
-    return sb.toString();
+    return backends.summary();
   }
 
   // ---- for operators and tests -----------------------------------------------------------
@@ -544,7 +532,7 @@ public final class GatewayServer implements AutoCloseable {
         bridges.add(s.status());
       }
     }
-    return Map.of("connections", connections.size(), "in_flight", inFlight.get(),
+    return Map.of("connections", connections.size(), "in_flight", admission.inFlight(),
         "backends_up", backends.upCount(), "backends", backendSummary(),
         "generation", state.get().generation(), "atoms_used", guard.budget().used(),
         "bridges", bridges);
@@ -565,7 +553,7 @@ public final class GatewayServer implements AutoCloseable {
       listener.close().awaitUninterruptibly();
     }
     long end = System.nanoTime() + grace.toNanos();
-    while (inFlight.get() > 0 && System.nanoTime() < end) {
+    while (admission != null && admission.inFlight() > 0 && System.nanoTime() < end) {
       try {
         Thread.sleep(20);
       } catch (InterruptedException e) {

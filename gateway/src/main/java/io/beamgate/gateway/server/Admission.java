@@ -1,0 +1,381 @@
+package io.beamgate.gateway.server;
+
+import io.beamgate.node.term.Atom;
+import io.beamgate.node.term.Term;
+import io.beamgate.security.audit.AuditRecord;
+import io.beamgate.security.guard.CodeShapes;
+import io.beamgate.security.guard.GuardRule;
+import io.beamgate.security.guard.TermGuard;
+import io.beamgate.security.guard.Verdict;
+import io.beamgate.security.identity.Principal;
+import io.beamgate.security.policy.Decision;
+import io.beamgate.security.policy.Policy;
+import io.beamgate.security.policy.Rule;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import java.util.function.IntSupplier;
+import java.util.function.Supplier;
+
+/**
+ * The one path every request from outside the cluster takes, whichever door it came through
+ * (a client connection or a bridge link): identity, then the policy, then the arguments
+ * (decoded only once the policy allows the request), the term guard and the code-shape check,
+ * then the gateway's global limit and the rule's rate and concurrency, then a backend. Every
+ * refusal is audited here, once; an admitted request is audited when its door finishes it
+ * ({@link Admitted#finish}).
+ *
+ * <p>Calls, casts and sends all take a rule permit and a global slot (a cast or a send gives
+ * them back once it is dispatched); a monitor by name takes a token of the rule's rate only.
+ */
+final class Admission {
+  /** The doors requests come through; they differ only where a door's wire does. */
+  enum Door {
+    /**
+     * A client of the native protocol: pids and references in arguments only when the rule
+     * allows them; sends routed by {@code cluster.routing}.
+     */
+    CLIENT,
+    /**
+     * A bridge link: pids and references are the link's stand-ins (made by the translator, so
+     * always allowed); sends and monitors by name go where {@code bridge.names} pins them.
+     */
+    BRIDGE
+  }
+
+  enum Kind {
+    CALL, CAST, SEND, MONITOR
+  }
+
+  /** Why a request was refused: the door maps the code onto its own wire. */
+  enum Code {
+    PERMISSION_DENIED, INVALID_ARGUMENT, RESOURCE_EXHAUSTED, UNAVAILABLE
+  }
+
+  /** Who asks, through which door; {@code peer} is what audit records name as the peer. */
+  record Caller(Principal principal, String peer, Door door) {}
+
+  /** Arguments that are decoded only when the policy has allowed the request. */
+  interface Args {
+    List<Term> decode() throws BadArgument;
+  }
+
+  /** Arguments a door could not decode, with where in them. */
+  static final class BadArgument extends Exception {
+    final String path;
+
+    BadArgument(String path, String message) {
+      super(message);
+      this.path = path;
+    }
+  }
+
+  /**
+   * A request: a call or cast of {@code module:function/arity}, or a send or monitor to the
+   * registered {@code name} (module and function null; a send's one argument is the message).
+   */
+  record Request(Kind kind, String module, String function, int arity, String name) {
+    static Request call(String m, String f, int arity) {
+      return new Request(Kind.CALL, m, f, arity, null);
+    }
+
+    static Request cast(String m, String f, int arity) {
+      return new Request(Kind.CAST, m, f, arity, null);
+    }
+
+    static Request send(String name) {
+      return new Request(Kind.SEND, null, null, 1, name);
+    }
+
+    static Request monitor(String name) {
+      return new Request(Kind.MONITOR, null, null, 0, name);
+    }
+
+    /** How audit records name it: {@code m:f/a}, {@code send:Name}, {@code monitor:Name}. */
+    String what() {
+      return switch (kind) {
+        case CALL, CAST -> module + ":" + function + "/" + arity;
+        case SEND -> "send:" + name;
+        case MONITOR -> "monitor:" + name;
+      };
+    }
+  }
+
+  /** The answer: admitted, or refused (already audited). */
+  sealed interface Result permits Admitted, Refused {}
+
+  /** A refusal, audited; {@code rule} is the deciding rule's id when one decided. */
+  record Refused(Code code, String reason, String path, String rule) implements Result {
+    /** The reason with where it applies, as error messages show it. */
+    String detail() {
+      return reason + (path == null ? "" : " at " + path);
+    }
+  }
+
+  /**
+   * Names no request reaches, whatever a rule says: they would merge clusters, run arbitrary
+   * code ({@code rex} runs any function; calls go by erpc, each decided by the policy) or stop
+   * the node.
+   */
+  static final Set<String> ISOLATED_NAMES = Set.of("rex", "net_kernel", "global_name_server",
+      "global_group", "global_group_check", "erl_epmd", "auth", "code_server",
+      "erl_prim_loader", "init", "user", "application_controller", "kernel_sup", "inet_db",
+      "erts_code_purger", "logger", "standard_error", "file_server_2", "erl_signal_server",
+      "kernel_safe_sup", "kernel_refc", "global_name_server_locker", "erpc", "peer");
+
+  private final Supplier<Policy> policy;
+  private final TermGuard guard;
+  private final Limiter limiter;
+  private final AtomicInteger globalInFlight = new AtomicInteger();
+  private final IntSupplier maxInFlight;
+  private final BackendPool backends;
+  private final Supplier<Map<String, String>> pinnedNames;
+  private final Consumer<AuditRecord> audit;
+  private final Supplier<String> auditRefusal;
+
+  Admission(Supplier<Policy> policy, TermGuard guard, Limiter limiter, IntSupplier maxInFlight,
+      BackendPool backends, Supplier<Map<String, String>> pinnedNames,
+      Consumer<AuditRecord> audit, Supplier<String> auditRefusal) {
+    this.policy = policy;
+    this.guard = guard;
+    this.limiter = limiter;
+    this.maxInFlight = maxInFlight;
+    this.backends = backends;
+    this.pinnedNames = pinnedNames;
+    this.audit = audit;
+    this.auditRefusal = auditRefusal;
+  }
+
+  /** Requests admitted and not yet finished, through every door. */
+  int inFlight() {
+    return globalInFlight.get();
+  }
+
+  /** Takes {@code r} from {@code c} through the whole path. */
+  Result admit(Caller c, Request r, Args args) {
+    long start = System.nanoTime();
+    String what = r.what();
+    String blocked = auditRefusal.get();
+    if (blocked != null) {
+      return refuse(c, what, null, Code.UNAVAILABLE, blocked, null, AuditRecord.Decision.DENIED);
+    }
+    if (r.kind() == Kind.SEND || r.kind() == Kind.MONITOR) {
+      if (!validName(r.name())) {
+        return refuse(c, what, null, Code.INVALID_ARGUMENT, "a registered name is an atom of"
+            + " 1.." + Atom.MAX_LENGTH + " characters", "name", AuditRecord.Decision.DENIED);
+      }
+    } else if (!validName(r.module()) || !validName(r.function())) {
+      return refuse(c, what, null, Code.INVALID_ARGUMENT, "module and function must be atoms"
+          + " of 1.." + Atom.MAX_LENGTH + " characters", validName(r.module()) ? "function"
+          : "module", AuditRecord.Decision.DENIED);
+    }
+    if (r.name() != null && ISOLATED_NAMES.contains(r.name())) {
+      return refuse(c, what, null, Code.PERMISSION_DENIED, "the process '" + r.name()
+          + "' is never reachable through the gateway (it runs code or controls the node)",
+          null, AuditRecord.Decision.DENIED);
+    }
+    Policy p = policy.get();
+    Decision d = r.module() != null
+        ? p.call(c.principal(), r.module(), r.function(), r.arity())
+        : p.send(c.principal(), r.name());
+    if (!d.allowed()) {
+      return refuse(c, what, d.rule(), Code.PERMISSION_DENIED, d.reason(), null,
+          AuditRecord.Decision.DENIED);
+    }
+    Rule rule = d.rule();
+    List<Term> decoded;
+    try {
+      decoded = args.decode();
+    } catch (BadArgument e) {
+      return refuse(c, what, rule, Code.INVALID_ARGUMENT, e.getMessage(), e.path,
+          AuditRecord.Decision.DENIED);
+    }
+    Code code = Code.INVALID_ARGUMENT;
+    String why = null;
+    String path = null;
+    if (r.kind() != Kind.MONITOR) {
+      GuardRule g = c.door() == Door.BRIDGE ? rule.guard().withPids(true).withRefs(true)
+          : rule.guard();
+      Verdict v;
+      if (r.kind() == Kind.SEND) {
+        v = guard.check("send", r.name(), 1, decoded, g);
+      } else {
+        // A function no pattern names exactly (module:*) is a name the client chose: it
+        // becomes an atom on the backend, so it is charged to the atom budget too.
+        boolean named = rule.calls().stream().anyMatch(cp -> cp.module().equals(r.module())
+            && cp.function().equals(r.function()));
+        v = guard.check(r.module(), r.function(), r.arity(), decoded, g,
+            named ? List.of() : List.of(r.function()));
+      }
+      if (!v.allowed()) {
+        why = v.reason();
+        path = v.path() == null ? null : r.kind() == Kind.SEND
+            ? v.path().replace("args[0]", "message") : v.path();
+      } else if (!rule.unsafe()) {
+        CodeShapes.Finding f = r.kind() == Kind.SEND ? CodeShapes.inMessage(decoded.get(0))
+            : CodeShapes.inArguments(decoded);
+        if (f != null) {
+          code = Code.PERMISSION_DENIED;
+          why = f.reason() + "; only a rule marked unsafe: true lets such data through";
+          path = f.path();
+        }
+      }
+    }
+    if (why != null) {
+      return refuse(c, what, rule, code, why, path, AuditRecord.Decision.DENIED);
+    }
+    if (r.kind() == Kind.MONITOR) {
+      try {
+        limiter.rate(rule, c.principal().name());
+      } catch (Limiter.Exhausted e) {
+        return refuse(c, what, rule, Code.RESOURCE_EXHAUSTED, e.getMessage(), null,
+            AuditRecord.Decision.DENIED);
+      }
+      BackendPool.Backend b = backendFor(c, r, decoded);
+      if (b == null) {
+        return refuse(c, what, rule, Code.UNAVAILABLE, "no backend node is up", null,
+            AuditRecord.Decision.FAILED);
+      }
+      return new Admitted(this, c, r, d, decoded, () -> { }, b, start);
+    }
+    if (globalInFlight.incrementAndGet() > maxInFlight.getAsInt()) {
+      globalInFlight.decrementAndGet();
+      return refuse(c, what, rule, Code.RESOURCE_EXHAUSTED, "the gateway has "
+          + maxInFlight.getAsInt() + " requests in flight (limits.max_in_flight)", null,
+          AuditRecord.Decision.DENIED);
+    }
+    Limiter.Permit rulePermit;
+    try {
+      rulePermit = limiter.acquire(rule, c.principal().name());
+    } catch (Limiter.Exhausted e) {
+      globalInFlight.decrementAndGet();
+      return refuse(c, what, rule, Code.RESOURCE_EXHAUSTED, e.getMessage(), null,
+          AuditRecord.Decision.DENIED);
+    }
+    Limiter.Permit permit = new Limiter.Permit() {
+      private boolean done;
+
+      @Override
+      public synchronized void release() {
+        if (!done) {
+          done = true;
+          rulePermit.release();
+          globalInFlight.decrementAndGet();
+        }
+      }
+    };
+    BackendPool.Backend b = backendFor(c, r, decoded);
+    if (b == null) {
+      permit.release();
+      return refuse(c, what, rule, Code.UNAVAILABLE, "no backend node is up ("
+          + backends.summary() + ")", null, AuditRecord.Decision.FAILED);
+    }
+    return new Admitted(this, c, r, d, decoded, permit, b, start);
+  }
+
+  private BackendPool.Backend backendFor(Caller c, Request r, List<Term> args) {
+    switch (r.kind()) {
+      case CALL:
+      case CAST:
+        return backends.pick(args);
+      default:
+        if (c.door() == Door.BRIDGE || pinnedNames.get().containsKey(r.name())) {
+          return backends.pickForName(r.name(), pinnedNames.get());
+        }
+        return backends.pickForSend(args.isEmpty() ? Atom.UNDEFINED : args.get(0));
+    }
+  }
+
+  private Refused refuse(Caller c, String what, Rule rule, Code code, String reason,
+      String path, AuditRecord.Decision decision) {
+    String ruleId = rule == null ? null : rule.id();
+    audit.accept(record(c, null, what, decision, ruleId,
+        reason + (path == null ? "" : " at " + path), 0, code.name().toLowerCase(
+            java.util.Locale.ROOT)));
+    return new Refused(code, reason, path, ruleId);
+  }
+
+  /** Audits what a door refused on its own (a malformed request, a duplicate id). */
+  void refusedByDoor(Caller c, String what, String reason, String outcome) {
+    audit.accept(record(c, null, what, AuditRecord.Decision.DENIED, null, reason, 0, outcome));
+  }
+
+  static AuditRecord record(Caller c, String target, String what, AuditRecord.Decision d,
+      String rule, String reason, long micros, String outcome) {
+    Principal p = c.principal();
+    return new AuditRecord(Instant.now(), p == null ? null : p.name(),
+        p == null ? null : p.fingerprintSha256(), p == null ? null : p.serialHex(), c.peer(),
+        target, what, d, rule, reason, micros, outcome);
+  }
+
+  static boolean validName(String s) {
+    return s != null && !s.isEmpty() && s.codePointCount(0, s.length()) <= Atom.MAX_LENGTH;
+  }
+
+  /**
+   * An admitted request: its rule, decoded arguments, permit and backend. Its door dispatches
+   * it, then calls {@link #finish} exactly once (later calls do nothing), which gives the
+   * permit back and writes the audit record.
+   */
+  static final class Admitted implements Result {
+    private final Admission admission;
+    final Caller caller;
+    final Request request;
+    final Decision decision;
+    final Rule rule;
+    final List<Term> args;
+    final BackendPool.Backend backend;
+    final long start;
+    private final Limiter.Permit permit;
+    private boolean finished;
+
+    Admitted(Admission admission, Caller caller, Request request, Decision decision,
+        List<Term> args, Limiter.Permit permit, BackendPool.Backend backend, long start) {
+      this.admission = admission;
+      this.caller = caller;
+      this.request = request;
+      this.decision = decision;
+      this.rule = decision.rule();
+      this.args = args;
+      this.permit = permit;
+      this.backend = backend;
+      this.start = start;
+    }
+
+    /** The rule's timeout, shortened to {@code requestedMillis} when that is positive. */
+    long timeoutMillis(long requestedMillis) {
+      long t = rule.limits().timeoutMillis();
+      return requestedMillis > 0 ? Math.min(t, requestedMillis) : t;
+    }
+
+    /**
+     * Ends the request: the permit goes back and one audit record says how it ended
+     * ({@code ok}, {@code cast}, {@code sent}, {@code timeout}, {@code badrpc}...). The
+     * record's decision stays the policy's (allowed, or shadow_denied); the outcome says what
+     * happened after it.
+     */
+    void finish(String outcome, String reason) {
+      synchronized (this) {
+        if (finished) {
+          return;
+        }
+        finished = true;
+      }
+      permit.release();
+      AuditRecord.Decision dec = decision.shadowDenied() ? AuditRecord.Decision.SHADOW_DENIED
+          : AuditRecord.Decision.ALLOWED;
+      String why = decision.shadowDenied() ? decision.reason()
+          + (reason == null ? "" : "; " + reason) : reason;
+      admission.audit.accept(record(caller, backend.node, request.what(), dec, rule.id(), why,
+          (System.nanoTime() - start) / 1000, outcome));
+    }
+
+    /** Gives the permit back without an audit record (the door audits on its own). */
+    void release() {
+      permit.release();
+    }
+  }
+}
