@@ -57,6 +57,10 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
   private volatile Principal principal;
   private volatile X509Certificate[] chain;
   private boolean flushScheduled;
+  // Pings and cancels cost no rule permit, so they have a bucket of their own (event loop).
+  private double controlTokens = -1;
+  private long controlRefill;
+  private boolean controlRefusing;
   private boolean closing;
 
   /** A request the cluster has not answered yet. */
@@ -109,8 +113,14 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     if (evt instanceof SslHandshakeCompletionEvent e) {
       if (!e.isSuccess()) {
         String why = rootMessage(e.cause());
-        log.info("TLS handshake from {} failed: {}", peer, why);
-        server.audit(new AuditRecord(Instant.now(), null, null, null, peer, null, null,
+        // The certificate the trust manager refused (expired, revoked, unknown CA), when the
+        // handshake got that far: the operator learns which one it was.
+        X509Certificate refused = io.beamgate.security.tls.TlsContexts.takeRefusedClient();
+        String fingerprint = refused == null ? null : sha256(refused);
+        String serial = refused == null ? null : refused.getSerialNumber().toString(16);
+        log.info("TLS handshake from {} failed: {}{}", peer, why, refused == null ? ""
+            : " (certificate serial " + serial + ", sha256 " + fingerprint + ")");
+        server.audit(new AuditRecord(Instant.now(), null, fingerprint, serial, peer, null, null,
             AuditRecord.Decision.DENIED, null, "tls handshake: " + why, 0, "closed"));
         ctx.close();
         return;
@@ -178,6 +188,20 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
           + " is already in flight; the new request is dropped"));
       return;
     }
+    if ((f.getRequestCase() == ClientFrame.RequestCase.PING
+        || f.getRequestCase() == ClientFrame.RequestCase.CANCEL) && !controlToken()) {
+      int max = server.limits().controlPerSecond();
+      String why = "pings and cancels: more than " + max + " per second on this connection"
+          + " (limits.control_per_second)";
+      if (!controlRefusing) {
+        controlRefusing = true; // one audit record per burst, not one per refused frame
+        server.admission().refusedByDoor(new Admission.Caller(principal, peer,
+            Admission.Door.CLIENT), f.getRequestCase().name().toLowerCase(
+                java.util.Locale.ROOT), why, "resource_exhausted");
+      }
+      answer(id, error(Error.Code.RESOURCE_EXHAUSTED, why).setReason(why));
+      return;
+    }
     switch (f.getRequestCase()) {
       case PING:
         answer(id, ServerFrame.newBuilder().setPong(Pong.newBuilder().setProtocol(1)
@@ -200,6 +224,24 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         answer(id, error(Error.Code.PROTOCOL_ERROR,
             "request with no body (or of a kind this gateway does not know)"));
     }
+  }
+
+  /** Takes a token for a ping or a cancel; false past limits.control_per_second. */
+  private boolean controlToken() {
+    int rate = server.limits().controlPerSecond();
+    long now = System.nanoTime();
+    if (controlTokens < 0) {
+      controlTokens = rate;
+    } else {
+      controlTokens = Math.min(rate, controlTokens + (now - controlRefill) / 1e9 * rate);
+    }
+    controlRefill = now;
+    if (controlTokens < 1) {
+      return false;
+    }
+    controlTokens -= 1;
+    controlRefusing = false;
+    return true;
   }
 
   /** Takes held requests while there is room for them. */
@@ -540,6 +582,15 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
       return tu.get(0) instanceof Atom a0 ? "{" + a0.name() + ", ...}" : "{...}";
     }
     return "(a non-atom reason)";
+  }
+
+  private static String sha256(X509Certificate c) {
+    try {
+      return java.util.HexFormat.of().formatHex(java.security.MessageDigest
+          .getInstance("SHA-256").digest(c.getEncoded()));
+    } catch (java.security.GeneralSecurityException e) {
+      return null;
+    }
   }
 
   private static String rootMessage(Throwable t) {

@@ -450,6 +450,17 @@ class GatewayServerTest {
     RawClient again = RawClient.connect(gw.listenAddress(), alice);
     clients.add(again);
     assertTrue(again.awaitClosed(Duration.ofSeconds(5)), "a revoked certificate is refused");
+    // the refusal's audit record names the certificate (serial and fingerprint)
+    String serial = "\"serial\":\"" + alice.held().certificate().getSerialNumber()
+        .toString(16) + "\"";
+    waitUntil(() -> {
+      try {
+        return bed.auditText().lines().anyMatch(l -> l.contains("tls handshake")
+            && l.contains(serial) && l.contains("\"fingerprint\":\""));
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    });
   }
 
   @Test

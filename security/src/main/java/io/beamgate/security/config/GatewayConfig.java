@@ -98,9 +98,19 @@ public record GatewayConfig(
    * @param maxFrameBytes largest frame accepted from a client
    * @param idleTimeoutMillis a connection with nothing in flight and no frame for this long
    *     is closed
+   * @param controlPerSecond pings and cancels one connection may send per second (bursts up
+   *     to one second's worth); past it they are answered RESOURCE_EXHAUSTED
    */
   public record Limits(int maxConnections, int maxInFlight, int maxInFlightPerConnection,
-      int maxFrameBytes, int idleTimeoutMillis) {}
+      int maxFrameBytes, int idleTimeoutMillis, int controlPerSecond) {
+    public static final int DEFAULT_CONTROL_PER_SECOND = 100;
+
+    public Limits(int maxConnections, int maxInFlight, int maxInFlightPerConnection,
+        int maxFrameBytes, int idleTimeoutMillis) {
+      this(maxConnections, maxInFlight, maxInFlightPerConnection, maxFrameBytes,
+          idleTimeoutMillis, DEFAULT_CONTROL_PER_SECOND);
+    }
+  }
 
   /**
    * Live reloads of the policy, certificates and CRL.

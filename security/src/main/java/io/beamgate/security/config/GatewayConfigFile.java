@@ -75,7 +75,8 @@ public final class GatewayConfigFile {
       "listen_address", "epmd_port", "backends", "routing", "hash_argument", "reconnect_min_ms",
       "reconnect_max_ms", "io_threads");
   private static final Set<String> LIMITS = Set.of("max_connections", "max_in_flight",
-      "max_in_flight_per_connection", "max_frame_bytes", "idle_timeout_ms");
+      "max_in_flight_per_connection", "max_frame_bytes", "idle_timeout_ms",
+      "control_per_second");
   private static final Set<String> ROUTING = Set.of("round_robin", "least_in_flight", "hash");
 
   /** The limits when the file sets none. */
@@ -175,7 +176,8 @@ public final class GatewayConfigFile {
           y.integer(m, "max_in_flight_per_connection", ln, limits.maxInFlightPerConnection(),
               1, false),
           y.integer(m, "max_frame_bytes", ln, limits.maxFrameBytes(), 64, false),
-          y.integer(m, "idle_timeout_ms", ln, limits.idleTimeoutMillis(), 1, false));
+          y.integer(m, "idle_timeout_ms", ln, limits.idleTimeoutMillis(), 1, false),
+          y.integer(m, "control_per_second", ln, limits.controlPerSecond(), 1, false));
     }
     GatewayConfig.Reload reload = new GatewayConfig.Reload(2_000,
         dir.resolve("beamgate-admin.sock"));

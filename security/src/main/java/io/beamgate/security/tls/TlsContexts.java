@@ -72,6 +72,7 @@ public final class TlsContexts {
       SslContextBuilder b = SslContextBuilder.forServer(s.certificateChain().toFile(),
           s.privateKey().toFile());
       return common(b, s, TlsSettings.ALPN, TlsSettings.BRIDGE_ALPN)
+          .trustManager(recording(trustManagers(s)))
           .clientAuth(ClientAuth.REQUIRE).build();
     } catch (TlsException e) {
       throw e;
@@ -99,6 +100,24 @@ public final class TlsContexts {
       throw new TlsException("cannot make the client TLS context from "
           + s.certificateChain() + " and " + s.privateKey() + ": " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * The client certificate the server's last handshake on this thread refused (untrusted,
+   * expired, revoked...), once, or null: for the audit record of the refusal.
+   */
+  public static X509Certificate takeRefusedClient() {
+    return RecordingTrustManager.takeRefused();
+  }
+
+  private static javax.net.ssl.TrustManager recording(TrustManagerFactory tmf)
+      throws TlsException {
+    for (javax.net.ssl.TrustManager tm : tmf.getTrustManagers()) {
+      if (tm instanceof javax.net.ssl.X509ExtendedTrustManager x) {
+        return new RecordingTrustManager(x);
+      }
+    }
+    throw new TlsException("no X.509 trust manager for the client CAs");
   }
 
   /** A handler for one connection, with the handshake timeout applied. */
