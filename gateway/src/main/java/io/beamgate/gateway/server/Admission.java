@@ -201,14 +201,14 @@ final class Admission {
           : rule.guard();
       Verdict v;
       if (r.kind() == Kind.SEND) {
-        v = guard.check("send", r.name(), 1, decoded, g);
+        v = guard.check("send", r.name(), 1, decoded, g, List.of(), c.principal().name());
       } else {
         // A function no pattern names exactly (module:*) is a name the client chose: it
         // becomes an atom on the backend, so it is charged to the atom budget too.
         boolean named = rule.calls().stream().anyMatch(cp -> cp.module().equals(r.module())
             && cp.function().equals(r.function()));
         v = guard.check(r.module(), r.function(), r.arity(), decoded, g,
-            named ? List.of() : List.of(r.function()));
+            named ? List.of() : List.of(r.function()), c.principal().name());
       }
       if (!v.allowed()) {
         why = v.reason();

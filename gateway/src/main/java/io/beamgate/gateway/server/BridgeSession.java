@@ -535,7 +535,8 @@ final class BridgeSession {
           callOfProxy.remove(p.proxy());
         }
         Term reason = tr.in(t.get(2));
-        Verdict v = gw.guard().check("erpc", "result", 1, List.of(reason), MESSAGE_GUARD);
+        Verdict v = gw.guard().check("erpc", "result", 1, List.of(reason), MESSAGE_GUARD,
+            List.of(), peer.name());
         if (!v.allowed()) {
           reason = Tuple.of(BEAMGATE, Atom.of("invalid_result"), Term.binary(v.reason()));
           log.warn("bridge {}: refused a result from {}: {}", label, peer.name(), v.reason());
@@ -557,7 +558,8 @@ final class BridgeSession {
   /** A control message from the other side, already in local terms. */
   private void remote(ControlMessage c, Term ctl, Term payload) {
     Verdict v = gw.guard().check("ctl", "signal", 2,
-        payload == null ? List.of(ctl, Atom.UNDEFINED) : List.of(ctl, payload), MESSAGE_GUARD);
+        payload == null ? List.of(ctl, Atom.UNDEFINED) : List.of(ctl, payload), MESSAGE_GUARD,
+        List.of(), peer.name());
     if (!v.allowed()) {
       dropped.incrementAndGet();
       String why = v.reason() + (v.path() == null ? "" : " at " + v.path());

@@ -135,7 +135,8 @@ public final class GatewayServer implements AutoCloseable {
       log.warn("policy {}: {}", config.policy(), w);
     }
     state.set(st);
-    guard = new TermGuard(new AtomBudget(st.policy().atomBudget()));
+    guard = new TermGuard(new AtomBudget(st.policy().atomBudget(),
+        st.policy().atomBudgetPerPrincipal()));
     audit = openAudit();
     checkOwnerOnly(config.cluster().cookieFile(), "cookie file");
     Cookie cookie = Cookie.fromFile(config.cluster().cookieFile());

@@ -330,4 +330,37 @@ class AdmissionBothDoorsTest {
         .getDefaultInstance()).build());
     assertTrue(c.next(WAIT).hasPong());
   }
+
+  @Test
+  void eachPrincipalSpendsAtMostItsShareOfTheAtomBudgetThroughEitherDoor() throws Exception {
+    bedA.writePolicy(POLICY.replace("version: 1\n", "version: 1\natom_budget: 40\n"
+        + "atom_budget_per_principal: 10\n").replace("rate_per_second: 5",
+            "rate_per_second: 1000"));
+    start("");
+    RawClient c = client();
+    int ok = 0;
+    for (int i = 1; i <= 15; i++) {
+      c.send(GatewayServerTest.call(i, "kv", "echo", Atom.of("alice_atom_" + i)));
+      ServerFrame f = c.next(WAIT);
+      if (f.hasResult()) {
+        ok++;
+      } else {
+        assertTrue(f.getError().getMessage().contains("atom_budget_per_principal"),
+            f.toString());
+      }
+    }
+    assertEquals(10, ok);
+    RawBridge b = bridge();
+    int bridged = 0;
+    for (int i = 1; i <= 15; i++) {
+      b.send(bridgeCall(i, "echo", Atom.of("bridge_atom_" + i)));
+      if (b.nextNonPing(WAIT).toString().contains("return")) {
+        bridged++;
+      }
+    }
+    assertEquals(10, bridged, "the bridge's peer has a share of its own");
+    // an atom alice already brought is free for the other principal
+    b.send(bridgeCall(99, "echo", Atom.of("alice_atom_1")));
+    assertTrue(b.nextNonPing(WAIT).toString().contains("return"));
+  }
 }

@@ -26,6 +26,7 @@ class BridgeErlTest {
   static final String POLICY_A = """
       version: 1
       atom_budget: 60
+      atom_budget_per_principal: 60
       rules:
         - id: cluster-b
           principals: ["dns:gw-b.test"]

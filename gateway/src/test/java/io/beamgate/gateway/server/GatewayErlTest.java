@@ -34,6 +34,7 @@ class GatewayErlTest {
   static final String POLICY = """
       version: 1
       atom_budget: 3
+      atom_budget_per_principal: 3
       rules:
         - id: app
           principals: ["uri:spiffe://test/alice"]

@@ -212,7 +212,8 @@ class GatewayServerTest {
   @Test
   void atomsBeyondTheBudgetAreRefusedAndRefusedCallsSpendNone() throws Exception {
     backend("kv1");
-    bed.writePolicy(POLICY.replace("atom_budget: 100", "atom_budget: 3"));
+    bed.writePolicy(POLICY.replace("atom_budget: 100",
+        "atom_budget: 3\natom_budget_per_principal: 3"));
     start("round_robin", "");
     RawClient c = connect("alice");
     for (int i = 0; i < 3; i++) {
@@ -587,6 +588,7 @@ class GatewayServerTest {
     bed.writePolicy("""
         version: 1
         atom_budget: 2
+        atom_budget_per_principal: 2
         rules:
           - id: any-kv
             principals: ["uri:spiffe://test/carol"]

@@ -10,6 +10,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * allow-list. BEAM never frees atoms and decodes distribution traffic without {@code safe}, so
  * every new atom a client sends would stay in the cluster's atom table for good; this budget
  * bounds that growth. Atoms every node already has ({@code ok}, {@code true}...) are free.
+ *
+ * <p>The pool is shared fairly: each principal may bring at most {@code perPrincipal} new
+ * atoms into it (an atom someone already brought is free for everyone), so one client cannot
+ * spend the pool for all. With a state file ({@link #persistTo}), the atoms admitted are kept
+ * across restarts: a restart does not refill the pool, since the cluster still holds them.
  * Thread-safe.
  */
 public final class AtomBudget {
@@ -17,15 +22,101 @@ public final class AtomBudget {
       "infinity", "normal", "badarg", "timeout", "noproc", "nodedown", "EXIT", "DOWN");
 
   private final int limit;
+  private final int perPrincipal;
   private final Set<String> admitted = ConcurrentHashMap.newKeySet();
   private final AtomicInteger count = new AtomicInteger();
+  private final java.util.Map<String, Integer> byPrincipal = new java.util.HashMap<>();
+  private java.nio.channels.FileChannel state; // guarded by this
 
   /** @param limit most distinct non-standard atoms ever admitted (default 10 000) */
   public AtomBudget(int limit) {
+    this(limit, limit);
+  }
+
+  /**
+   * @param limit most distinct non-standard atoms ever admitted (default 10 000)
+   * @param perPrincipal most of them one principal may bring (default a quarter of the pool)
+   */
+  public AtomBudget(int limit, int perPrincipal) {
     if (limit < 0) {
       throw new IllegalArgumentException("atom budget: " + limit + " (expected: >= 0)");
     }
+    if (perPrincipal < 0) {
+      throw new IllegalArgumentException("atom budget per principal: " + perPrincipal
+          + " (expected: >= 0)");
+    }
     this.limit = limit;
+    this.perPrincipal = perPrincipal;
+  }
+
+  /** The default share of one principal: a quarter of the pool (at least 1 when any). */
+  public static int defaultShare(int limit) {
+    return limit == 0 ? 0 : Math.max(1, limit / 4);
+  }
+
+  /**
+   * Keeps the admitted atoms in {@code file} (one URL-encoded name per line, appended as they
+   * are admitted, forced to disk): loads what an earlier run admitted, so they count against
+   * the pool again. A line cut short by a crash is ignored.
+   */
+  public synchronized void persistTo(java.nio.file.Path file) throws java.io.IOException {
+    if (java.nio.file.Files.exists(file)) {
+      String text = java.nio.file.Files.readString(file, java.nio.charset.StandardCharsets.UTF_8);
+      int end = text.lastIndexOf('\n') + 1; // a last line without its newline was cut short
+      for (String line : text.substring(0, end).split("\n")) {
+        if (!line.isEmpty()) {
+          String n = java.net.URLDecoder.decode(line, java.nio.charset.StandardCharsets.UTF_8);
+          if (!STANDARD.contains(n) && admitted.add(n)) {
+            count.incrementAndGet();
+          }
+        }
+      }
+    }
+    state = java.nio.channels.FileChannel.open(file,
+        java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
+    long whole = wholeLinesBytes(file);
+    state.truncate(whole); // drop a line cut short, so the next one starts clean
+    state.position(whole);
+  }
+
+  private static long wholeLinesBytes(java.nio.file.Path file) throws java.io.IOException {
+    byte[] bytes = java.nio.file.Files.readAllBytes(file);
+    int end = bytes.length;
+    while (end > 0 && bytes[end - 1] != '\n') {
+      end--;
+    }
+    return end;
+  }
+
+  private void save(java.util.Collection<String> names) {
+    if (state == null || names.isEmpty()) {
+      return;
+    }
+    StringBuilder sb = new StringBuilder();
+    for (String n : names) {
+      sb.append(java.net.URLEncoder.encode(n, java.nio.charset.StandardCharsets.UTF_8))
+          .append('\n');
+    }
+    try {
+      java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(sb.toString().getBytes(
+          java.nio.charset.StandardCharsets.UTF_8));
+      while (b.hasRemaining()) {
+        state.write(b);
+      }
+      state.force(false);
+    } catch (java.io.IOException e) {
+      // the atoms are admitted in memory either way; a restart would refill them
+      org.slf4j.LoggerFactory.getLogger(AtomBudget.class).error("atom budget state not"
+          + " written ({}): a restart would refill the pool by {} atom(s)", e.getMessage(),
+          names.size());
+    }
+  }
+
+  public synchronized void close() throws java.io.IOException {
+    if (state != null) {
+      state.close();
+      state = null;
+    }
   }
 
   public static AtomBudget withDefaults() {
@@ -46,6 +137,8 @@ public final class AtomBudget {
       if (count.compareAndSet(c, c + 1)) {
         if (!admitted.add(n)) {
           count.decrementAndGet(); // someone else admitted it meanwhile
+        } else {
+          save(java.util.List.of(n));
         }
         return true;
       }
@@ -57,6 +150,18 @@ public final class AtomBudget {
    * within the budget together), else one atom that does not fit, and nothing is spent.
    */
   public synchronized Atom admitAll(java.util.Collection<Atom> atoms) {
+    Refusal r = admitAll(atoms, null);
+    return r == null ? null : r.atom();
+  }
+
+  /** Why atoms were not admitted: the atom, and whether the pool or the share was full. */
+  public record Refusal(Atom atom, boolean share) {}
+
+  /**
+   * As {@link #admitAll(java.util.Collection)}, charging the new atoms to {@code principal}'s
+   * share as well as to the pool (null: the pool only).
+   */
+  public synchronized Refusal admitAll(java.util.Collection<Atom> atoms, String principal) {
     java.util.Set<String> fresh = new java.util.LinkedHashSet<>();
     Atom first = null;
     for (Atom a : atoms) {
@@ -71,14 +176,31 @@ public final class AtomBudget {
       return null;
     }
     if (count.get() + fresh.size() > limit) {
-      return first;
+      return new Refusal(first, false);
+    }
+    int mine = principal == null ? 0 : byPrincipal.getOrDefault(principal, 0);
+    if (principal != null && mine + fresh.size() > perPrincipal) {
+      return new Refusal(first, true);
     }
     for (String n : fresh) {
       if (admitted.add(n)) {
         count.incrementAndGet();
       }
     }
+    if (principal != null) {
+      byPrincipal.put(principal, mine + fresh.size());
+    }
+    save(fresh);
     return null;
+  }
+
+  /** The new atoms {@code principal} has brought into the pool since this run started. */
+  public synchronized int usedBy(String principal) {
+    return byPrincipal.getOrDefault(principal, 0);
+  }
+
+  public int perPrincipal() {
+    return perPrincipal;
   }
 
   public int used() {

@@ -50,6 +50,15 @@ public final class TermGuard {
    */
   public Verdict check(String module, String function, int arity, List<Term> args,
       GuardRule rule, java.util.Collection<String> chargedNames) {
+    return check(module, function, arity, args, rule, chargedNames, null);
+  }
+
+  /**
+   * As above, charging new atoms to {@code principal}'s share of the budget too (null: the
+   * pool only).
+   */
+  public Verdict check(String module, String function, int arity, List<Term> args,
+      GuardRule rule, java.util.Collection<String> chargedNames, String principal) {
     if (arity != args.size()) {
       return Verdict.refuse("arity mismatch: " + module + ":" + function + "/" + arity
           + " called with " + args.size() + " argument(s)", null);
@@ -110,10 +119,17 @@ public final class TermGuard {
             + " bytes (expected: <= " + rule.maxBytes() + ")", null);
       }
     }
-    Atom over = budget.admitAll(newAtoms);
+    AtomBudget.Refusal over = budget.admitAll(newAtoms, principal);
+    if (over != null && over.share()) {
+      return Verdict.refuse("atom budget share exhausted (" + principal + " has brought "
+          + budget.usedBy(principal) + " of the " + budget.perPrincipal() + " new atoms one"
+          + " principal may; atom_budget_per_principal): unknown atom '"
+          + abbreviate(over.atom().name()) + "'", null);
+    }
     if (over != null) {
       return Verdict.refuse("atom budget exhausted (" + budget.limit()
-          + " distinct atoms forwarded): unknown atom '" + abbreviate(over.name()) + "'", null);
+          + " distinct atoms forwarded): unknown atom '" + abbreviate(over.atom().name())
+          + "'", null);
     }
     return Verdict.OK;
   }

@@ -9,9 +9,14 @@ import java.util.List;
  * principal has a rule in shadow mode, what would be denied is allowed and reported as
  * shadow-denied (for rolling out a stricter policy); deny-listed functions stay denied.
  */
-public record Policy(List<Rule> rules, int atomBudget) {
+public record Policy(List<Rule> rules, int atomBudget, int atomBudgetPerPrincipal) {
   public Policy {
     rules = List.copyOf(rules);
+  }
+
+  /** With the default share of the atom budget per principal (a quarter of it). */
+  public Policy(List<Rule> rules, int atomBudget) {
+    this(rules, atomBudget, io.beamgate.security.guard.AtomBudget.defaultShare(atomBudget));
   }
 
   /** May {@code p} call {@code module:function/arity}? */

@@ -24,6 +24,7 @@ import org.snakeyaml.engine.v2.nodes.Node;
  * <pre>
  * version: 1
  * atom_budget: 10000            # distinct new atoms ever forwarded (default 10000)
+ * atom_budget_per_principal: 2500  # of which one principal may bring (default a quarter)
  * groups:
  *   ops: ["uri:spiffe://example.org/ops/*"]
  * rules:
@@ -40,7 +41,8 @@ import org.snakeyaml.engine.v2.nodes.Node;
  * </pre>
  */
 public final class PolicyFile {
-  private static final Set<String> TOP = Set.of("version", "atom_budget", "groups", "rules");
+  private static final Set<String> TOP = Set.of("version", "atom_budget",
+      "atom_budget_per_principal", "groups", "rules");
   private static final Set<String> RULE = Set.of("id", "principals", "calls", "sends", "atoms",
       "limits", "allow_pids", "allow_refs", "shadow", "unsafe");
   private static final Set<String> LIMITS = Set.of("rate_per_second", "concurrency",
@@ -86,6 +88,12 @@ public final class PolicyFile {
       throw yaml.err(top.get("version"), "version", version + " (expected: 1)");
     }
     int budget = yaml.integer(top, "atom_budget", root, 10_000, 0, false);
+    int share = yaml.integer(top, "atom_budget_per_principal", root,
+        io.beamgate.security.guard.AtomBudget.defaultShare(budget), 0, false);
+    if (share > budget) {
+      throw yaml.err(top.get("atom_budget_per_principal"), "atom_budget_per_principal",
+          share + " (expected: <= atom_budget, " + budget + ")");
+    }
     Map<String, List<PrincipalMatcher>> groups = new HashMap<>();
     if (top.containsKey("groups")) {
       Map<String, Node> g = yaml.mapping(top.get("groups"), "groups", null);
@@ -113,7 +121,7 @@ public final class PolicyFile {
     if (rules.isEmpty()) {
       throw yaml.err(rulesNode, "rules", "empty (a policy must allow something)");
     }
-    return new Policy(rules, budget);
+    return new Policy(rules, budget, share);
   }
 
   private Rule rule(Node n, Map<String, List<PrincipalMatcher>> groups) throws ConfigException {
