@@ -56,7 +56,11 @@ public final class Capabilities {
     return !m.perFunction() || !CapabilityTable.SAFE.equals(verdict);
   }
 
-  /** Why {@code module:function/arity} is denied, or null when it is not. */
+  /**
+   * Why {@code module:function/arity} is denied, or null when it is not: the function, then
+   * the category and what it lets a caller do, for example {@code erlang:send_nosuspend/2 is
+   * denied (send: sends a message to any process, ...)}.
+   */
   public static String reason(String module, String function, int arity) {
     if (!denied(module, function, arity)) {
       return null;
@@ -64,13 +68,15 @@ public final class Capabilities {
     String mfa = new CallPattern(module, function, arity).toString();
     ModuleEntry m = TABLE.modules().get(module);
     if (m != null && !m.perFunction()) {
-      return mfa + " is denied: module " + CallPattern.quote(module) + " is denied whole ("
-          + describe(m.category()) + "; " + m.why() + ")";
+      // Starts with the module, as the deny-list's reasons did (clients and tests match it).
+      return "module " + CallPattern.quote(module) + " is denied whole (" + m.category() + ": "
+          + m.why() + ")";
     }
     String category = TABLE.verdict(module, function, arity);
     if (category == null) {
-      return mfa + " is denied: " + CallPattern.quote(module) + " is classified function by"
-          + " function and " + mfa + " is not classified (unknown functions are denied)";
+      return mfa + " is denied (unclassified: module " + CallPattern.quote(module) + " is"
+          + " classified function by function and this function is not classified safe;"
+          + " unknown functions are denied)";
     }
     return mfa + " is denied (" + describe(category) + ")";
   }
@@ -109,7 +115,7 @@ public final class Capabilities {
     ModuleEntry m = TABLE.modules().get(c.module());
     if (m != null && !m.perFunction()) {
       return new Admission(Need.REFUSED, shown + " covers nothing: module " + module
-          + " is denied whole (" + describe(m.category()) + "; " + m.why()
+          + " is denied whole (" + m.category() + ": " + m.why()
           + "), and a wildcard never covers a denied function");
     }
     if (c.isModuleWildcard()) {

@@ -66,7 +66,9 @@ class CapabilitiesTest {
       CallPattern c = mfa(s);
       assertTrue(Capabilities.denied(c.module(), c.function(), c.arity()), s);
       String why = Capabilities.reason(c.module(), c.function(), c.arity());
-      assertTrue(why != null && why.startsWith(c + " is denied"), s + ": " + why);
+      assertTrue(why != null && why.startsWith(Capabilities.deniedWhole(c.module())
+          ? "module " + CallPattern.quote(c.module()) + " is denied whole (" : c + " is denied ("),
+          s + ": " + why);
       assertEquals(why, DenyList.reason(c.module(), c.function(), c.arity()), "old API");
     }
   }
@@ -87,10 +89,13 @@ class CapabilitiesTest {
         Capabilities.reason("erlang", "send_nosuspend", 2));
     assertTrue(Capabilities.reason("erlang", "get_cookie", 0).contains("(secret:"));
     assertTrue(Capabilities.reason("erlang", "start_timer", 3).contains("(timer:"));
-    assertTrue(Capabilities.reason("os", "cmd", 1).startsWith(
-        "os:cmd/1 is denied: module os is denied whole (os:"));
+    assertEquals("module os is denied whole (os: runs shell commands (os:cmd), reads and sets"
+        + " the environment)", Capabilities.reason("os", "cmd", 1));
+    assertTrue(Capabilities.reason("Elixir.Agent", "get", 2).startsWith(
+        "module Elixir.Agent is denied whole (spawn:"));
     assertTrue(Capabilities.reason("erlang", "future_bif", 2).contains(
-        "not classified (unknown functions are denied)"), "fail closed");
+        "is denied (unclassified: module erlang is classified function by function"),
+        "fail closed");
     assertTrue(Capabilities.reason("timer", "new_in_otp_99", 1).contains("not classified"));
   }
 
