@@ -1,8 +1,6 @@
 package io.beamgate.security.policy;
 
-import io.beamgate.security.policy.CapabilityTable.Function;
 import io.beamgate.security.policy.CapabilityTable.ModuleEntry;
-import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -24,6 +22,8 @@ public final class Capabilities {
   private static final CapabilityTable TABLE = CapabilityTable.load();
 
   private Capabilities() {}
+
+  // Names are as they reach the cluster (atom text, unquoted); none may be null.
 
   /**
    * A module no wildcard may cover without {@code unsafe: true}: denied whole ({@code os},
@@ -48,41 +48,16 @@ public final class Capabilities {
    * denied function is allowed only by naming it exactly in a rule with {@code unsafe: true}.
    */
   public static boolean denied(String module, String function, int arity) {
-    ModuleEntry m = TABLE.modules().get(module);
-    String verdict = TABLE.verdict(module, function, arity);
-    if (m == null) {
-      return verdict != null; // left to the policy: only what the table names is denied
-    }
-    return !m.perFunction() || !CapabilityTable.SAFE.equals(verdict);
+    return TABLE.denied(module, function, arity);
   }
 
   /**
-   * Why {@code module:function/arity} is denied, or null when it is not: the function, then
-   * the category and what it lets a caller do, for example {@code erlang:send_nosuspend/2 is
-   * denied (send: sends a message to any process, ...)}.
+   * Why {@code module:function/arity} is denied, or null when it is not: for example
+   * {@code erlang:send_nosuspend/2 is denied (send: sends a message to any process, ...)} or
+   * {@code module os is denied whole (os: ...)}.
    */
   public static String reason(String module, String function, int arity) {
-    if (!denied(module, function, arity)) {
-      return null;
-    }
-    String mfa = new CallPattern(module, function, arity).toString();
-    ModuleEntry m = TABLE.modules().get(module);
-    if (m != null && !m.perFunction()) {
-      // Starts with the module, as the deny-list's reasons did (clients and tests match it).
-      return "module " + CallPattern.quote(module) + " is denied whole (" + m.category() + ": "
-          + m.why() + ")";
-    }
-    String category = TABLE.verdict(module, function, arity);
-    if (category == null) {
-      return mfa + " is denied (unclassified: module " + CallPattern.quote(module) + " is"
-          + " classified function by function and this function is not classified safe;"
-          + " unknown functions are denied)";
-    }
-    return mfa + " is denied (" + describe(category) + ")";
-  }
-
-  private static String describe(String category) {
-    return category + ": " + TABLE.categories().get(category);
+    return TABLE.reason(module, function, arity);
   }
 
   /** What a {@code calls} pattern needs before a policy may load it. */
@@ -102,73 +77,19 @@ public final class Capabilities {
    * What {@code c} needs to load. An exact denied function needs {@code unsafe}. A wildcard
    * never covers a denied function: {@code m:*} over a dangerous module needs {@code unsafe}
    * (it covers only the module's safe functions) or is refused when the module is denied
-   * whole; {@code m:f} is refused when no arity of {@code f} is safe, and needs {@code unsafe}
-   * when some are denied.
+   * whole; {@code m:f} is refused when no arity of {@code f} may be allowed, and needs
+   * {@code unsafe} when some arities are denied.
    */
   public static Admission admission(CallPattern c) {
-    String shown = "'" + c + "'";
-    if (c.isExact()) {
-      String why = reason(c.module(), c.function(), c.arity());
-      return why == null ? new Admission(Need.NOTHING, null) : new Admission(Need.UNSAFE, why);
-    }
-    String module = CallPattern.quote(c.module());
-    ModuleEntry m = TABLE.modules().get(c.module());
-    if (m != null && !m.perFunction()) {
-      return new Admission(Need.REFUSED, shown + " covers nothing: module " + module
-          + " is denied whole (" + m.category() + ": " + m.why()
-          + "), and a wildcard never covers a denied function");
-    }
-    if (c.isModuleWildcard()) {
-      if (m == null) {
-        return new Admission(Need.NOTHING, null);
-      }
-      return new Admission(Need.UNSAFE, shown + " is a wildcard over module " + module
-          + ", which is dangerous (" + m.why() + "); it covers only the " + safeCount(c.module())
-          + " functions the capability table classifies safe");
-    }
-    Set<Integer> safeArities = arities(c.module(), c.function(), true);
-    String anyArity = TABLE.anyArity().get(new Function(c.module(), c.function()));
-    if (anyArity != null || m != null && safeArities.isEmpty()) {
-      String category = anyArity != null ? describe(anyArity)
-          : "no arity of it is classified safe in module " + module;
-      return new Admission(Need.REFUSED, shown + " covers nothing: every arity is denied ("
-          + category + "), and a wildcard never covers a denied function");
-    }
-    Set<Integer> deniedArities = arities(c.module(), c.function(), false);
-    if (!deniedArities.isEmpty()) {
-      return new Admission(Need.UNSAFE, shown + " matches denied arities " + deniedArities
-          + "; it covers only the safe ones " + new TreeSet<>(safeArities));
-    }
-    return new Admission(Need.NOTHING, null);
+    return TABLE.admission(c);
   }
 
   /**
-   * Can a non-exact pattern cover anything without {@code unsafe}? For the call path, where
-   * rules built in code (not loaded from a file) must not do what a file could not.
+   * Does a non-exact pattern need {@code unsafe}? For the call path, where rules built in
+   * code (not loaded from a file) must not do what a file could not.
    */
   static boolean wildcardNeedsUnsafe(CallPattern c) {
-    if (c.isModuleWildcard()) {
-      return TABLE.modules().containsKey(c.module());
-    }
-    return TABLE.modules().containsKey(c.module())
-        && !arities(c.module(), c.function(), false).isEmpty();
-  }
-
-  /** The listed arities of a function classified safe ({@code safe}) or denied (not). */
-  private static Set<Integer> arities(String module, String function, boolean safe) {
-    Set<Integer> out = new TreeSet<>();
-    TABLE.arities().getOrDefault(new Function(module, function), Map.of()).forEach((a, v) -> {
-      if (CapabilityTable.SAFE.equals(v) == safe) {
-        out.add(a);
-      }
-    });
-    return out;
-  }
-
-  private static long safeCount(String module) {
-    return TABLE.arities().entrySet().stream().filter(e -> e.getKey().module().equals(module))
-        .mapToLong(e -> e.getValue().values().stream().filter(CapabilityTable.SAFE::equals)
-            .count()).sum();
+    return TABLE.wildcardNeedsUnsafe(c);
   }
 
   /** Modules classified function by function (their exports are checked against an OTP). */

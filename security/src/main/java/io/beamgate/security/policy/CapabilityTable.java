@@ -1,5 +1,7 @@
 package io.beamgate.security.policy;
 
+import io.beamgate.security.policy.Capabilities.Admission;
+import io.beamgate.security.policy.Capabilities.Need;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -8,6 +10,8 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * The capability table as read from {@code capabilities.txt} (format in the file's header):
@@ -45,6 +49,116 @@ record CapabilityTable(Map<String, String> categories, Map<String, ModuleEntry> 
     Function f = new Function(module, function);
     String v = arities.getOrDefault(f, Map.of()).get(arity);
     return v != null ? v : anyArity.get(f);
+  }
+
+  /**
+   * Is {@code module:function/arity} denied? True for every function of a module denied
+   * whole, for every export of a classified module that the table does not call safe
+   * (unknown ones included), and for the single functions the table denies elsewhere. A
+   * denied function is allowed only by naming it exactly in a rule with {@code unsafe: true}.
+   */
+  boolean denied(String module, String function, int arity) {
+    ModuleEntry m = modules.get(module);
+    String v = verdict(module, function, arity);
+    if (m == null) {
+      return v != null; // left to the policy: only what the table names is denied
+    }
+    return !m.perFunction() || !SAFE.equals(v);
+  }
+
+  /**
+   * Why {@code module:function/arity} is denied, or null when it is not: the function, then
+   * the category and what it lets a caller do, for example {@code erlang:send_nosuspend/2 is
+   * denied (send: sends a message to any process, ...)}.
+   */
+  String reason(String module, String function, int arity) {
+    if (!denied(module, function, arity)) {
+      return null;
+    }
+    String mfa = new CallPattern(module, function, arity).toString();
+    ModuleEntry m = modules.get(module);
+    if (m != null && !m.perFunction()) {
+      // Starts with the module, as the deny-list's reasons did (clients and tests match it).
+      return "module " + CallPattern.quote(module) + " is denied whole (" + m.category() + ": "
+          + m.why() + ")";
+    }
+    String category = verdict(module, function, arity);
+    if (category == null) {
+      return mfa + " is denied (unclassified: module " + CallPattern.quote(module) + " is"
+          + " classified function by function and this function is not classified safe;"
+          + " unknown functions are denied)";
+    }
+    return mfa + " is denied (" + describe(category) + ")";
+  }
+
+  private String describe(String category) {
+    return category + ": " + categories.get(category);
+  }
+
+  /** See {@link Capabilities#admission}. */
+  Admission admission(CallPattern c) {
+    String shown = "'" + c + "'";
+    if (c.isExact()) {
+      String why = reason(c.module(), c.function(), c.arity());
+      return why == null ? new Admission(Need.NOTHING, null) : new Admission(Need.UNSAFE, why);
+    }
+    String module = CallPattern.quote(c.module());
+    ModuleEntry m = modules.get(c.module());
+    if (m != null && !m.perFunction()) {
+      return new Admission(Need.REFUSED, shown + " covers nothing: module " + module
+          + " is denied whole (" + m.category() + ": " + m.why()
+          + "), and a wildcard never covers a denied function");
+    }
+    if (c.isModuleWildcard()) {
+      if (m == null) {
+        return new Admission(Need.NOTHING, null);
+      }
+      return new Admission(Need.UNSAFE, shown + " is a wildcard over module " + module
+          + ", which is dangerous (" + m.why() + "); it covers only the " + safeCount(c.module())
+          + " functions the capability table classifies safe");
+    }
+    Set<Integer> safeArities = listedArities(c.module(), c.function(), true);
+    String everyArity = anyArity.get(new Function(c.module(), c.function()));
+    if (everyArity != null || m != null && safeArities.isEmpty()) {
+      String category = everyArity != null ? describe(everyArity)
+          : "no arity of it is classified safe in module " + module;
+      return new Admission(Need.REFUSED, shown + " covers nothing: every arity is denied ("
+          + category + "), and a wildcard never covers a denied function");
+    }
+    Set<Integer> deniedArities = listedArities(c.module(), c.function(), false);
+    if (!deniedArities.isEmpty()) {
+      return new Admission(Need.UNSAFE, shown + " matches denied arities " + deniedArities
+          + "; it covers only the safe ones " + new TreeSet<>(safeArities));
+    }
+    return new Admission(Need.NOTHING, null);
+  }
+
+  /**
+   * Can a non-exact pattern cover anything without {@code unsafe}? For the call path, where
+   * rules built in code (not loaded from a file) must not do what a file could not.
+   */
+  boolean wildcardNeedsUnsafe(CallPattern c) {
+    if (c.isModuleWildcard()) {
+      return modules.containsKey(c.module());
+    }
+    return !listedArities(c.module(), c.function(), false).isEmpty();
+  }
+
+  /** The listed arities of a function classified safe ({@code safe}) or denied (not). */
+  private Set<Integer> listedArities(String module, String function, boolean safe) {
+    Set<Integer> out = new TreeSet<>();
+    arities.getOrDefault(new Function(module, function), Map.of()).forEach((a, v) -> {
+      if (SAFE.equals(v) == safe) {
+        out.add(a);
+      }
+    });
+    return out;
+  }
+
+  private long safeCount(String module) {
+    return arities.entrySet().stream().filter(e -> e.getKey().module().equals(module))
+        .mapToLong(e -> e.getValue().values().stream().filter(SAFE::equals)
+            .count()).sum();
   }
 
   static CapabilityTable load() {

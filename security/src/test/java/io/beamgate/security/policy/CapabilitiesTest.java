@@ -135,11 +135,24 @@ class CapabilitiesTest {
     assertEquals(Need.UNSAFE, Capabilities.admission(mfa("os:cmd/1")).need());
     assertEquals(Need.NOTHING, Capabilities.admission(mfa("lists:*")).need());
     assertEquals(Need.NOTHING, Capabilities.admission(mfa("kv:*")).need());
-    // A function with safe and denied arities: the wildcard needs unsafe.
+    // A function with safe and denied arities (none in today's table): m:f needs unsafe and
+    // covers only the safe arity; the same in a module left to the policy.
     CapabilityTable t = CapabilityTable.parse("category send sends\nper-function m why\n"
-        + "m:f/1 safe\nm:f/2 send\n");
+        + "m:f/1 safe\nm:f/2 send\nkv:del/2 send\n");
     assertEquals("send", t.verdict("m", "f", 2));
     assertNull(t.verdict("m", "f", 3));
+    assertFalse(t.denied("m", "f", 1));
+    assertTrue(t.denied("m", "f", 2) && t.denied("m", "f", 3));
+    Capabilities.Admission a = t.admission(mfa("m:f"));
+    assertEquals(Need.UNSAFE, a.need());
+    assertEquals("'m:f' matches denied arities [2]; it covers only the safe ones [1]", a.reason());
+    assertTrue(t.wildcardNeedsUnsafe(mfa("m:f")) && t.wildcardNeedsUnsafe(mfa("m:*")));
+    assertEquals(Need.REFUSED, t.admission(mfa("m:g")).need());
+    assertEquals(Need.UNSAFE, t.admission(mfa("kv:del")).need());
+    assertTrue(t.wildcardNeedsUnsafe(mfa("kv:del")));
+    assertEquals(Need.NOTHING, t.admission(mfa("kv:*")).need());
+    assertFalse(t.wildcardNeedsUnsafe(mfa("kv:*")) || t.wildcardNeedsUnsafe(mfa("kv:get")));
+    assertTrue(t.denied("kv", "del", 2) && !t.denied("kv", "del", 1));
   }
 
   @Test

@@ -105,7 +105,8 @@ class PolicyFileTest {
     Principal ops = principal("spiffe://example.org/ops/alice");
     Decision d = p.call(ops, "kv", "delete", 1);
     assertTrue(d.allowed() && d.shadowDenied(), d.toString());
-    assertFalse(p.call(ops, "os", "cmd", 1).allowed(), "denied functions stay denied in shadow mode");
+    assertFalse(p.call(ops, "os", "cmd", 1).allowed(),
+        "denied functions stay denied in shadow mode");
   }
 
   @Test
