@@ -5,9 +5,10 @@ import java.util.List;
 
 /**
  * What each principal may do: default deny; a request is allowed when a rule naming the
- * principal allows it; deny-listed functions only by an exact {@code unsafe} entry. When a
- * principal has a rule in shadow mode, what would be denied is allowed and reported as
- * shadow-denied (for rolling out a stricter policy); deny-listed functions stay denied.
+ * principal allows it; functions the capability table denies ({@link Capabilities}) only by
+ * an exact {@code unsafe} entry, never by a wildcard. When a principal has a rule in shadow
+ * mode, what would be denied is allowed and reported as shadow-denied (for rolling out a
+ * stricter policy); denied functions stay denied.
  */
 public record Policy(List<Rule> rules, int atomBudget, int atomBudgetPerPrincipal) {
   public Policy {
@@ -21,7 +22,7 @@ public record Policy(List<Rule> rules, int atomBudget, int atomBudgetPerPrincipa
 
   /** May {@code p} call {@code module:function/arity}? */
   public Decision call(Principal p, String module, String function, int arity) {
-    String denied = DenyList.reason(module, function, arity);
+    String denied = Capabilities.reason(module, function, arity);
     Rule matchedPrincipal = null;
     for (Rule r : rules) {
       if (r.principals().stream().noneMatch(m -> m.matches(p))) {
@@ -33,7 +34,10 @@ public record Policy(List<Rule> rules, int atomBudget, int atomBudgetPerPrincipa
           continue;
         }
         if (denied != null && !(r.unsafe() && c.isExact())) {
-          continue; // no wildcard covers a deny-listed function
+          continue; // no wildcard covers a denied function
+        }
+        if (!c.isExact() && !r.unsafe() && Capabilities.wildcardNeedsUnsafe(c)) {
+          continue; // what a policy file could not load (a rule built in code)
         }
         return Decision.allow(r);
       }

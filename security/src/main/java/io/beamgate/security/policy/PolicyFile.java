@@ -155,21 +155,21 @@ public final class PolicyFile {
         } catch (IllegalArgumentException e) {
           throw yaml.err(item, "calls", e.getMessage());
         }
-        String denied = c.function().equals(CallPattern.ANY_FUNCTION)
-            ? (DenyList.MODULES.contains(c.module()) ? "module " + c.module()
-                + " is on the built-in deny-list" : null)
-            : DenyList.reason(c.module(), c.function(), c.arity());
-        if (denied != null) {
-          if (!c.isExact()) {
-            throw yaml.err(item, "calls", "'" + c + "': " + denied + "; a wildcard never covers"
-                + " it (name module:function/arity exactly, with unsafe: true, if you must)");
-          }
+        Capabilities.Admission a = Capabilities.admission(c);
+        String hint = c.isExact() ? " (see docs/admin-guide.md, calls and unsafe)"
+            : " (name the functions you need as module:function/arity; see"
+            + " docs/admin-guide.md, calls and unsafe)";
+        if (a.need() == Capabilities.Need.REFUSED) {
+          throw yaml.err(item, "calls", a.reason() + hint);
+        }
+        if (a.need() == Capabilities.Need.UNSAFE) {
           if (!unsafe) {
-            throw yaml.err(item, "calls", "'" + c + "': " + denied
-                + "; allowing it needs unsafe: true on the rule");
+            throw yaml.err(item, "calls", a.reason() + "; allowing it needs unsafe: true on"
+                + " the rule" + hint);
           }
           warnings.add(file + ":" + StrictYaml.line(item) + ": rule '" + id + "' allows " + c
-              + ", which is on the built-in deny-list (unsafe)");
+              + (c.isExact() ? ", a denied function (unsafe): " : ", an unsafe wildcard: ")
+              + a.reason());
         }
         calls.add(c);
       }
