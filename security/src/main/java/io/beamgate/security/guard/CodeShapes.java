@@ -8,7 +8,7 @@ import io.beamgate.node.term.Pid;
 import io.beamgate.node.term.Ref;
 import io.beamgate.node.term.Term;
 import io.beamgate.node.term.Tuple;
-import io.beamgate.security.policy.DenyList;
+import io.beamgate.security.policy.Capabilities;
 import java.util.ArrayDeque;
 import java.util.Map;
 import java.util.Set;
@@ -198,7 +198,7 @@ public final class CodeShapes {
         arity = (int) a.value();
       }
       if (arity >= 0) {
-        reason = DenyList.reason(m.name(), f.name(), arity);
+        reason = Capabilities.reason(m.name(), f.name(), arity);
       }
     } else {
       reason = deniedAnyArity(m.name(), f.name());
@@ -207,10 +207,24 @@ public final class CodeShapes {
         ? ", ...}" : "}") + " names a function that starts code or is denied (" + reason + ")";
   }
 
-  /** Denied at some arity: {@code {M, F}} is how some servers take a function to apply. */
+  private static final Set<String> PER_FUNCTION = Capabilities.perFunctionModules();
+
+  /**
+   * Denied at some arity: {@code {M, F}} is how some servers take a function to apply. In a
+   * module classified function by function ({@code erlang}), only functions the table lists
+   * as denied count ({@code {erlang, abs}} is data; {@code {erlang, apply}} is not).
+   * {@code {global, Name}} names a process (gen_server's global form) and is data.
+   */
   private static String deniedAnyArity(String m, String f) {
+    if (m.equals("global")) {
+      return null;
+    }
+    boolean perFunction = PER_FUNCTION.contains(m);
     for (int a = 0; a <= 8; a++) {
-      String r = DenyList.reason(m, f, a);
+      if (perFunction && !Capabilities.classified(m, f, a)) {
+        continue;
+      }
+      String r = Capabilities.reason(m, f, a);
       if (r != null) {
         return r;
       }

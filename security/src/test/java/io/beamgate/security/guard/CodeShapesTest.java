@@ -55,8 +55,11 @@ class CodeShapesTest {
   void dataThatOnlyLooksLikeAnMfaPasses() {
     assertNull(CodeShapes.inArguments(List.of(Tuple.of(a("lists"), a("reverse"),
         ErlList.of(ErlList.of(Int.of(1))))))); // not denied
+    assertNull(CodeShapes.inArguments(List.of(Tuple.of(a("erlang"), a("abs")),
+        Tuple.of(a("global"), a("my_server")))));
+    assertNotNull(CodeShapes.inArguments(List.of(Tuple.of(a("erlang"), a("apply")))));
     assertNull(CodeShapes.inArguments(List.of(Tuple.of(a("ok"), a("done")),
-        Tuple.of(a("user"), a("alice"), ErlList.NIL), Tuple.of(Term.binary("os"), a("cmd"),
+        Tuple.of(a("person"), a("alice"), ErlList.NIL), Tuple.of(Term.binary("os"), a("cmd"),
             ErlList.NIL))));
     assertNull(CodeShapes.inMessage(genCall(Tuple.of(a("get"), a("k")))));
     assertNull(CodeShapes.inMessage(Tuple.of(a("$gen_cast"), Tuple.of(a("put"), a("k"),
