@@ -100,7 +100,7 @@ final class TlsFilesCheck {
       }
     } catch (IOException | GeneralSecurityException e) {
       errors.add("tls.crl " + file + ": cannot read the CRL (refusing to run without it): "
-          + e.getMessage());
+          + e.getClass().getSimpleName() + ": " + e.getMessage());
     }
   }
 
@@ -143,7 +143,7 @@ final class TlsFilesCheck {
 
   private static String days(Instant a, Instant b) {
     long d = ChronoUnit.DAYS.between(a, b);
-    return d == 1 ? "1 day" : d + " days";
+    return d == 0 ? "less than a day" : d == 1 ? "1 day" : d + " days";
   }
 
   private void extendedKeyUsage(Path file, X509Certificate c) {
