@@ -233,6 +233,11 @@ class PolicyFileTest {
             principals: ["dns:ops-*", "group:everyone"]
             calls: ["kv:get/1", "kv:put/2"]
             sends: [kv_server]
+          - id: a-shadow
+            principals: ["group:everyone", "dns:ops-*"]
+            calls: ["kv:get/1"]
+            sends: [kv_server]
+            shadow: true
           - id: starters
             principals: ["cn:ops"]
             sends: [init, my_app_sup, "Elixir.MyApp.DynamicSupervisor",
@@ -245,10 +250,11 @@ class PolicyFileTest {
         + " starting with 'ops-'"), w.get(1));
     assertTrue(w.get(2).startsWith("p.yaml:10: principals: 'dns:ops-*'"), w.get(2));
     assertTrue(w.get(3).startsWith("p.yaml:14: principals: 'dns:ops-*'"), w.get(3));
+    assertTrue(w.get(4).startsWith("p.yaml:18: principals: 'dns:ops-*'"), w.get(4));
     java.util.List<String> sends = w.stream().filter(s -> s.contains(": sends: ")).toList();
     assertEquals(5, sends.size(), w.toString());
-    for (String name : new String[] {"19 init", "19 my_app_sup",
-        "19 Elixir.MyApp.DynamicSupervisor", "20 Elixir.MyApp.Supervisor", "20 logger"}) {
+    for (String name : new String[] {"24 init", "24 my_app_sup",
+        "24 Elixir.MyApp.DynamicSupervisor", "25 Elixir.MyApp.Supervisor", "25 logger"}) {
       String[] at = name.split(" ");
       assertTrue(sends.stream().anyMatch(s -> s.startsWith("p.yaml:" + at[0] + ": sends: rule"
           + " 'starters' allows sends to " + at[1] + ", ") && s.contains("arbitrary code")),
@@ -258,7 +264,7 @@ class PolicyFileTest {
     assertEquals(java.util.List.of("p.yaml:9: id: rule 'a-copy' names the same principals and"
         + " allows the same calls and sends as rule 'a' (line 5); the first decides every"
         + " request, so 'a-copy' never does: remove one or merge them"), same);
-    assertEquals(10, w.size(), String.join("\n", w));
+    assertEquals(11, w.size(), String.join("\n", w)); // not a-shadow: it decides denials
   }
 
   @Test
