@@ -30,7 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * One identity per certificate, over real TLS: a certificate that also carries alice's name as
  * a second SAN never gets alice's calls, and is refused (two URI SANs) or named, limited and
- * audited as its one name (its first DNS SAN).
+ * audited as its one name (its first DNS SAN). Rules naming what no certificate can carry keep
+ * the gateway from starting and a reload from applying, with every such rule in the message.
  */
 class OneIdentityTest {
   static final String POLICY = """
@@ -143,6 +144,30 @@ class OneIdentityTest {
     String denied = audit().lines().filter(l -> l.contains("\"mfa\":\"kv:put/2\""))
         .findFirst().orElseThrow();
     assertTrue(denied.contains("\"decision\":\"denied\""), denied);
+  }
+
+  @Test
+  void rulesNoCertificateCanCarryStopAStartAndAreRefusedOnReloadAllAtOnce() throws Exception {
+    bed.writePolicy(POLICY.replace("\"dns:alice.test\"", "\"dns:alice_test\", \"sha256:ab\""));
+    GatewayServer.ReloadResult r = gw.reload();
+    assertFalse(r.ok());
+    assertTrue(r.message().contains("stay in force") && r.message().contains("2 problems:")
+        && r.message().contains("principal rule 'dns:alice_test'")
+        && r.message().contains("principal rule 'sha256:ab'"), r::message);
+    try (RawClient alice = connect("alice", HeldCertificate.builder()
+        .uri("spiffe://test/alice"))) {
+      alice.send(put(1));
+      assertEquals(Atom.OK, GatewayServerTest.result(alice.next()), "the old policy holds");
+    }
+    gw.close();
+    gw = null;
+    io.beamgate.security.config.ConfigException e = org.junit.jupiter.api.Assertions
+        .assertThrows(io.beamgate.security.config.ConfigException.class,
+            () -> GatewayServer.start(bed.writeConfig(List.of(backend.name()), epmd.port(),
+                "round_robin", ""), GatewayServer.Options.DEFAULTS));
+    assertTrue(e.getMessage().contains("policy.yaml: 2 problems:\n  ")
+        && e.getMessage().contains("policy.yaml:4: principals: principal rule 'sha256:ab': 2"
+            + " hex digits"), e::getMessage);
   }
 
   String audit() {
