@@ -285,8 +285,7 @@ public final class GatewayServer implements AutoCloseable {
   private final class ServedSide implements BridgeHandler.Side {
     @Override
     public String admit(io.beamgate.security.identity.Principal peer) {
-      boolean named = state.get().policy().rules().stream()
-          .anyMatch(r -> r.principals().stream().anyMatch(m -> m.matches(peer)));
+      boolean named = state.get().policy().names(peer);
       return named ? null : "no rule names " + peer.name() + ": it may not bridge to this"
           + " cluster";
     }
@@ -441,8 +440,7 @@ public final class GatewayServer implements AutoCloseable {
     } catch (CertificateException e) {
       return "certificate no longer accepted (" + e.getMessage() + ")";
     }
-    boolean named = st.policy().rules().stream()
-        .anyMatch(r -> r.principals().stream().anyMatch(m -> m.matches(p)));
+    boolean named = st.policy().names(p);
     return named ? null : "no rule names " + p.name() + " any more";
   }
 

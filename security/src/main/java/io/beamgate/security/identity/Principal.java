@@ -16,29 +16,25 @@ import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.style.BCStyle;
 
 /**
- * Who a verified client certificate names: its URI SANs (SPIFFE IDs, say), DNS SANs and subject
- * common name, and the certificate's SHA-256 fingerprint for pinning. The primary name is the
- * first URI SAN, else the first DNS SAN, else the CN. Names with NUL, control or non-ASCII
- * characters are refused: look-alike characters must not impersonate a principal.
+ * Who a verified client certificate is: ONE name, the one it is allowed, rate-limited and
+ * audited as. The name is the URI SAN (a SPIFFE ID, say), else the first DNS SAN, else the
+ * subject CN; rules match that name only ({@link PrincipalMatcher}), so a certificate never
+ * gets the rights of a second name it also carries. A certificate with more than one URI SAN
+ * is refused: which one it means is ambiguous, and a SPIFFE X.509-SVID carries exactly one.
+ * The SHA-256 fingerprint is kept for pinning. Names with NUL, control or non-ASCII characters
+ * are refused anywhere in the certificate: look-alike characters must not impersonate anyone.
  */
-public record Principal(
-    String name,
-    Kind kind,
-    List<String> uris,
-    List<String> dnsNames,
-    String commonName,
-    String fingerprintSha256,
-    String serialHex) {
+public record Principal(String name, Kind kind, String fingerprintSha256, String serialHex) {
 
-  /** Where the primary name came from. */
+  /** Where the name came from: rules of one kind match principals of that kind only. */
   public enum Kind {
     URI, DNS, CN
   }
 
   public Principal {
     Objects.requireNonNull(name, "name");
-    uris = List.copyOf(uris);
-    dnsNames = List.copyOf(dnsNames);
+    Objects.requireNonNull(kind, "kind");
+    Objects.requireNonNull(fingerprintSha256, "fingerprintSha256");
   }
 
   /** The principal of a certificate the TLS layer has already verified. */
@@ -61,6 +57,11 @@ public record Principal(
       throw new IdentityException("unreadable subject alternative names: " + e.getMessage());
     }
     String cn = commonName(cert);
+    if (uris.size() > 1) {
+      throw new IdentityException("the certificate has " + uris.size() + " URI SANs "
+          + uris + " (expected: exactly one, as a SPIFFE X.509-SVID has; a gateway takes one"
+          + " identity per certificate): issue it with one URI SAN");
+    }
     String name;
     Kind kind;
     if (!uris.isEmpty()) {
@@ -75,8 +76,7 @@ public record Principal(
     } else {
       throw new IdentityException("the certificate names nobody: no URI or DNS SAN and no CN");
     }
-    return new Principal(name, kind, uris, dns, cn, fingerprint(cert),
-        cert.getSerialNumber().toString(16));
+    return new Principal(name, kind, fingerprint(cert), cert.getSerialNumber().toString(16));
   }
 
   /**

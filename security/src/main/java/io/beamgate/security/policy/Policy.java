@@ -50,10 +50,22 @@ public record Policy(List<Rule> rules, int atomBudget, int atomBudgetPerPrincipa
     return shadowed(p, reason);
   }
 
+  /**
+   * Does any rule name {@code p}? A principal no rule names may not stay connected or bridge
+   * (checked at connection and after every reload).
+   */
+  public boolean names(Principal p) {
+    return rules.stream().anyMatch(r -> names(r, p));
+  }
+
+  private static boolean names(Rule r, Principal p) {
+    return r.principals().stream().anyMatch(m -> m.matches(p));
+  }
+
   /** May {@code p} send to the process registered as {@code name}? */
   public Decision send(Principal p, String name) {
     for (Rule r : rules) {
-      if (r.principals().stream().anyMatch(m -> m.matches(p)) && r.sends().contains(name)) {
+      if (names(r, p) && r.sends().contains(name)) {
         return Decision.allow(r);
       }
     }
@@ -63,7 +75,7 @@ public record Policy(List<Rule> rules, int atomBudget, int atomBudgetPerPrincipa
   /** A denial, unless a shadow rule for the principal turns it into a logged allow. */
   private Decision shadowed(Principal p, String reason) {
     for (Rule r : rules) {
-      if (r.shadow() && r.principals().stream().anyMatch(m -> m.matches(p))) {
+      if (r.shadow() && names(r, p)) {
         return new Decision(true, r, reason, true);
       }
     }

@@ -52,6 +52,13 @@ public final class PolicyFile {
   private final StrictYaml yaml;
   /** Warnings for an admin (unsafe entries), filled while loading. */
   private final List<String> warnings = new ArrayList<>();
+  /**
+   * Every error found so far, {@code file:line: key: message}: reading goes on past an error
+   * (to the next rule, group or entry) so that one run reports them all.
+   */
+  private final List<String> errors = new ArrayList<>();
+  /** Groups with an error of their own: rules naming them are skipped, not blamed again. */
+  private final Set<String> brokenGroups = new HashSet<>();
 
   private PolicyFile(String file) {
     this.file = file;
@@ -62,66 +69,119 @@ public final class PolicyFile {
   public record Loaded(Policy policy, List<String> warnings) {}
 
   public static Loaded load(Path path) throws PolicyException, IOException {
+    PolicyFile pf = new PolicyFile(path.toString());
     try {
       StrictYaml.checkNotWritableByOthers(path);
     } catch (ConfigException e) {
-      throw new PolicyException(e.getMessage());
+      pf.errors.add(e.getMessage()); // and read on: the file's own errors are news too
     }
-    return parse(path.toString(), Files.readString(path, StandardCharsets.UTF_8));
+    return pf.load(Files.readString(path, StandardCharsets.UTF_8));
   }
 
+  /**
+   * Reads a policy; when it cannot be used, the exception lists every error found (see
+   * {@link PolicyException#problems()}) and the warnings so far.
+   */
   public static Loaded parse(String name, String text) throws PolicyException {
-    PolicyFile pf = new PolicyFile(name);
+    return new PolicyFile(name).load(text);
+  }
+
+  private Loaded load(String text) throws PolicyException {
+    Policy p = null;
     try {
-      Policy p = pf.policy(text);
-      return new Loaded(p, List.copyOf(pf.warnings));
+      p = policy(text);
     } catch (ConfigException e) {
-      throw new PolicyException(e.getMessage());
+      errors.add(e.getMessage()); // past this one, nothing more can be read
     }
+    if (!errors.isEmpty()) {
+      throw new PolicyException(file, errors, warnings);
+    }
+    return new Loaded(p, List.copyOf(warnings));
+  }
+
+  /** Records what {@code step} throws, so that reading goes on; false when it threw. */
+  private boolean recorded(Step step) {
+    try {
+      step.run();
+      return true;
+    } catch (ConfigException e) {
+      errors.add(e.getMessage());
+      return false;
+    }
+  }
+
+  private interface Step {
+    void run() throws ConfigException;
   }
 
   private Policy policy(String text) throws ConfigException {
     Node root = yaml.root(text, "policy (a policy must allow something)");
     Map<String, Node> top = yaml.mapping(root, "policy", TOP);
-    int version = yaml.integer(top, "version", root, 1, 1, true);
-    if (version != 1) {
-      throw yaml.err(top.get("version"), "version", version + " (expected: 1)");
-    }
-    int budget = yaml.integer(top, "atom_budget", root, 10_000, 0, false);
-    int share = yaml.integer(top, "atom_budget_per_principal", root,
-        io.beamgate.security.guard.AtomBudget.defaultShare(budget), 0, false);
-    if (share > budget) {
-      throw yaml.err(top.get("atom_budget_per_principal"), "atom_budget_per_principal",
-          share + " (expected: <= atom_budget, " + budget + ")");
-    }
+    recorded(() -> {
+      int version = yaml.integer(top, "version", root, 1, 1, true);
+      if (version != 1) {
+        throw yaml.err(top.get("version"), "version", version + " (expected: 1)");
+      }
+    });
+    int[] budget = {10_000};
+    recorded(() -> budget[0] = yaml.integer(top, "atom_budget", root, 10_000, 0, false));
+    int[] share = {io.beamgate.security.guard.AtomBudget.defaultShare(budget[0])};
+    recorded(() -> {
+      share[0] = yaml.integer(top, "atom_budget_per_principal", root, share[0], 0, false);
+      if (share[0] > budget[0]) {
+        throw yaml.err(top.get("atom_budget_per_principal"), "atom_budget_per_principal",
+            share[0] + " (expected: <= atom_budget, " + budget[0] + ")");
+      }
+    });
     Map<String, List<PrincipalMatcher>> groups = new HashMap<>();
     if (top.containsKey("groups")) {
-      Map<String, Node> g = yaml.mapping(top.get("groups"), "groups", null);
-      for (Map.Entry<String, Node> e : g.entrySet()) {
-        List<PrincipalMatcher> ms = new ArrayList<>();
-        for (Node item : yaml.sequence(e.getValue(), "groups." + e.getKey())) {
-          ms.add(matcher(item, "groups." + e.getKey()));
-        }
-        groups.put(e.getKey(), ms);
-      }
+      recorded(() -> groups(top.get("groups"), groups));
     }
     Node rulesNode = top.get("rules");
     if (rulesNode == null) {
       throw yaml.err(root, "rules", "missing (a policy must allow something)");
     }
     List<Rule> rules = new ArrayList<>();
-    Set<String> ids = new HashSet<>();
-    for (Node rn : yaml.sequence(rulesNode, "rules")) {
-      Rule r = rule(rn, groups);
-      if (!ids.add(r.id())) {
-        throw yaml.err(rn, "id", "duplicate rule id '" + r.id() + "'");
+    List<Integer> lines = new ArrayList<>();
+    Map<String, Integer> ids = new HashMap<>();
+    List<Node> ruleNodes = yaml.sequence(rulesNode, "rules");
+    for (Node rn : ruleNodes) {
+      Rule[] r = new Rule[1];
+      if (!recorded(() -> r[0] = rule(rn, groups)) || r[0] == null) {
+        continue;
       }
-      rules.add(r);
+      Integer first = ids.putIfAbsent(r[0].id(), StrictYaml.line(rn));
+      if (first != null) {
+        errors.add(yaml.err(rn, "id", "duplicate rule id '" + r[0].id() + "' (first at line "
+            + first + ")").getMessage());
+        continue;
+      }
+      rules.add(r[0]);
+      lines.add(StrictYaml.line(rn));
     }
-    if (rules.isEmpty()) {
+    if (ruleNodes.isEmpty()) {
       throw yaml.err(rulesNode, "rules", "empty (a policy must allow something)");
     }
-    return new Policy(rules, budget, share);
+    warnings.addAll(PolicyLint.sameRules(file, rules, lines));
+    return new Policy(rules, budget[0], share[0]);
+  }
+
+  /** groups: name to principal rules; each bad entry is an error, the others are read. */
+  private void groups(Node n, Map<String, List<PrincipalMatcher>> groups)
+      throws ConfigException {
+    for (Map.Entry<String, Node> e : yaml.mapping(n, "groups", null).entrySet()) {
+      List<PrincipalMatcher> ms = new ArrayList<>();
+      groups.put(e.getKey(), ms);
+      int errorsBefore = errors.size();
+      recorded(() -> {
+        for (Node item : yaml.sequence(e.getValue(), "groups." + e.getKey())) {
+          recorded(() -> ms.add(matcher(item, "groups." + e.getKey())));
+        }
+      });
+      if (errors.size() > errorsBefore) {
+        brokenGroups.add(e.getKey());
+      }
+    }
   }
 
   private Rule rule(Node n, Map<String, List<PrincipalMatcher>> groups) throws ConfigException {
@@ -129,20 +189,26 @@ public final class PolicyFile {
     String id = yaml.string(m, "id", n, true);
     String where = "rule '" + id + "'";
     List<PrincipalMatcher> principals = new ArrayList<>();
+    int errorsBefore = errors.size();
+    boolean[] brokenGroup = {false};
     Node pn = yaml.required(m, "principals", n, where);
     for (Node item : yaml.sequence(pn, where + " principals")) {
-      String s = yaml.scalar(item, "principals");
-      if (s.startsWith("group:")) {
-        List<PrincipalMatcher> g = groups.get(s.substring(6));
-        if (g == null) {
-          throw yaml.err(item, "principals", "unknown group '" + s.substring(6) + "'");
+      recorded(() -> {
+        String s = yaml.scalar(item, "principals");
+        if (s.startsWith("group:") && brokenGroups.contains(s.substring(6))) {
+          brokenGroup[0] = true; // its error is recorded at the group
+        } else if (s.startsWith("group:")) {
+          List<PrincipalMatcher> g = groups.get(s.substring(6));
+          if (g == null) {
+            throw yaml.err(item, "principals", "unknown group '" + s.substring(6) + "'");
+          }
+          principals.addAll(g);
+        } else {
+          principals.add(matcher(item, "principals"));
         }
-        principals.addAll(g);
-      } else {
-        principals.add(matcher(item, "principals"));
-      }
+      });
     }
-    if (principals.isEmpty()) {
+    if (principals.isEmpty() && errors.size() == errorsBefore && !brokenGroup[0]) {
       throw yaml.err(pn, "principals", "empty: the rule would name nobody");
     }
     boolean unsafe = yaml.bool(m, "unsafe", false);
@@ -177,7 +243,13 @@ public final class PolicyFile {
     Set<String> sends = new LinkedHashSet<>();
     if (m.containsKey("sends")) {
       for (Node item : yaml.sequence(m.get("sends"), where + " sends")) {
-        sends.add(yaml.scalar(item, "sends"));
+        String name = yaml.scalar(item, "sends");
+        sends.add(name);
+        String risk = PolicyLint.sendRisk(name);
+        if (risk != null) {
+          warnings.add(file + ":" + StrictYaml.line(item) + ": sends: rule '" + id
+              + "' allows sends to " + name + ", " + risk);
+        }
       }
     }
     if (calls.isEmpty() && sends.isEmpty()) {
@@ -202,16 +274,27 @@ public final class PolicyFile {
       guard = guard.withMaxBytes(yaml.integer(l, "max_arg_bytes", n, (int) guard.maxBytes(), 1,
           false)).withMaxDepth(yaml.integer(l, "max_depth", n, guard.maxDepth(), 1, false));
     }
-    return new Rule(id, principals, calls, sends, limits, guard, yaml.bool(m, "shadow", false),
-        unsafe);
+    boolean shadow = yaml.bool(m, "shadow", false);
+    if (errors.size() > errorsBefore || brokenGroup[0]) {
+      return null; // its principals' errors are recorded
+    }
+    return new Rule(id, principals, calls, sends, limits, guard, shadow, unsafe);
   }
 
+  /** One principal rule; a very broad prefix is a warning at its line. */
   private PrincipalMatcher matcher(Node item, String key) throws ConfigException {
+    PrincipalMatcher pm;
     try {
-      return PrincipalMatcher.parse(yaml.scalar(item, key));
+      pm = PrincipalMatcher.parse(yaml.scalar(item, key));
     } catch (IllegalArgumentException e) {
       throw yaml.err(item, key, e.getMessage());
     }
+    String broad = pm.breadth();
+    if (broad != null) {
+      warnings.add(file + ":" + StrictYaml.line(item) + ": " + key + ": '" + pm + "' " + broad
+          + "; name the principals this rule is for more narrowly");
+    }
+    return pm;
   }
 
 }
