@@ -161,13 +161,15 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
       ctx.fireChannelRead(msg);
       return;
     }
-    if (principal == null || closing) {
-      return; // not possible before the handshake; ignore what comes after closing
+    if (principal == null || closing || !ctx.channel().isActive()) {
+      // Before the handshake, after closing, or frames the decoder hands over as the
+      // connection goes away: nobody would read their answers, so none is started.
+      return;
     }
     ClientFrame.RequestCase kind = f.getRequestCase();
     boolean takesASlot = kind == ClientFrame.RequestCase.CALL
         || kind == ClientFrame.RequestCase.CAST || kind == ClientFrame.RequestCase.SEND;
-    if (takesASlot && (!held.isEmpty()
+    if (takesASlot && (!held.isEmpty() || !channel.isWritable()
         || inFlight.size() >= server.limits().maxInFlightPerConnection())) {
       held.add(f);
       updateReading();
@@ -246,10 +248,11 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
 
   /** Takes held requests while there is room for them. */
   private void drainHeld() {
-    while (!held.isEmpty() && !closing
+    while (!held.isEmpty() && !closing && channel.isWritable()
         && inFlight.size() < server.limits().maxInFlightPerConnection()) {
       handle(held.poll());
     }
+    updateReading();
   }
 
   // ---- requests --------------------------------------------------------------------------
@@ -465,6 +468,9 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
+    if (ctx.channel().isWritable()) {
+      drainHeld(); // the client reads again: start what waited
+    }
     updateReading();
     super.channelWritabilityChanged(ctx);
   }
@@ -479,6 +485,25 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
 
   private void answer(long id, ServerFrame.Builder f) {
     if (!channel.isActive()) {
+      return;
+    }
+    io.netty.channel.ChannelOutboundBuffer ob = channel.unsafe().outboundBuffer();
+    if (ob != null && ob.totalPendingWriteBytes() > server.limits().maxOutputBytes()
+        && !closing) {
+      // A client that does not read its answers costs at most limits.max_output_bytes.
+      String why = "the client does not read its answers: more than "
+          + server.limits().maxOutputBytes() + " bytes queued for it (limits.max_output_bytes)";
+      log.info("client {} from {}: {}; closing", principal == null ? "?" : principal.name(),
+          peer, why);
+      server.admission().refusedByDoor(new Admission.Caller(principal, peer,
+          Admission.Door.CLIENT), null, why, "closed");
+      closing = true;
+      held.clear();
+      for (Map.Entry<Long, InFlight> e : new ArrayList<>(inFlight.entrySet())) {
+        finish(e.getKey(), e.getValue());
+        e.getValue().admitted.finish("abandoned", "connection closed: " + why);
+      }
+      channel.close();
       return;
     }
     channel.write(f.setId(id).build(), channel.voidPromise());
@@ -533,7 +558,10 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
       closeWith(code, fe.getMessage());
       return;
     }
-    if (c instanceof javax.net.ssl.SSLException) {
+    if (closing || !ctx.channel().isActive()) {
+      // answers still queued when the gateway closed the connection fail one by one
+      log.debug("connection from {} (closing): {}", peer, rootMessage(c));
+    } else if (c instanceof javax.net.ssl.SSLException) {
       log.info("TLS error with {}: {}", peer, rootMessage(c));
     } else if (c instanceof java.io.IOException) {
       log.debug("connection from {}: {}", peer, c.getMessage());

@@ -213,7 +213,7 @@ public final class GatewayServer implements AutoCloseable {
         .option(ChannelOption.SO_BACKLOG, 1024)
         .childOption(ChannelOption.TCP_NODELAY, true)
         .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
-            new WriteBufferWaterMark(256 * 1024, 1024 * 1024))
+            new WriteBufferWaterMark(lim.outputHighWater() / 4, lim.outputHighWater()))
         .childHandler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel ch) {

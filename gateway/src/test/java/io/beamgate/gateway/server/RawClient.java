@@ -74,6 +74,19 @@ public final class RawClient implements AutoCloseable {
     channel.writeAndFlush(f).syncUninterruptibly();
   }
 
+  /** Sends without waiting for the write (a client whose peer stopped reading). */
+  public void sendAsync(ClientFrame f) {
+    channel.writeAndFlush(f);
+  }
+
+  /** Stops (false) or resumes reading the gateway's answers. */
+  public void reading(boolean on) {
+    channel.config().setAutoRead(on);
+    if (on) {
+      channel.read();
+    }
+  }
+
   public void sendRaw(byte[] bytes) {
     channel.writeAndFlush(Unpooled.wrappedBuffer(bytes)).syncUninterruptibly();
   }

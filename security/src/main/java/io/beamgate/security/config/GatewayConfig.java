@@ -100,15 +100,24 @@ public record GatewayConfig(
    *     is closed
    * @param controlPerSecond pings and cancels one connection may send per second (bursts up
    *     to one second's worth); past it they are answered RESOURCE_EXHAUSTED
+   * @param maxOutputBytes answers queued for one client that does not read them; from a
+   *     quarter of it (at most 1 MiB) the gateway starts none of that client's requests, and
+   *     past it the connection is closed
    */
   public record Limits(int maxConnections, int maxInFlight, int maxInFlightPerConnection,
-      int maxFrameBytes, int idleTimeoutMillis, int controlPerSecond) {
+      int maxFrameBytes, int idleTimeoutMillis, int controlPerSecond, int maxOutputBytes) {
     public static final int DEFAULT_CONTROL_PER_SECOND = 100;
+    public static final int DEFAULT_MAX_OUTPUT_BYTES = 16 << 20;
 
     public Limits(int maxConnections, int maxInFlight, int maxInFlightPerConnection,
         int maxFrameBytes, int idleTimeoutMillis) {
       this(maxConnections, maxInFlight, maxInFlightPerConnection, maxFrameBytes,
-          idleTimeoutMillis, DEFAULT_CONTROL_PER_SECOND);
+          idleTimeoutMillis, DEFAULT_CONTROL_PER_SECOND, DEFAULT_MAX_OUTPUT_BYTES);
+    }
+
+    /** Where the gateway stops starting a connection's requests (Netty's high watermark). */
+    public int outputHighWater() {
+      return Math.max(1, Math.min(1 << 20, maxOutputBytes / 4));
     }
   }
 

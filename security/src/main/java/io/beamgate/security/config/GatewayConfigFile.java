@@ -76,7 +76,7 @@ public final class GatewayConfigFile {
       "reconnect_max_ms", "io_threads");
   private static final Set<String> LIMITS = Set.of("max_connections", "max_in_flight",
       "max_in_flight_per_connection", "max_frame_bytes", "idle_timeout_ms",
-      "control_per_second");
+      "control_per_second", "max_output_bytes");
   private static final Set<String> ROUTING = Set.of("round_robin", "least_in_flight", "hash");
 
   /** The limits when the file sets none. */
@@ -177,7 +177,8 @@ public final class GatewayConfigFile {
               1, false),
           y.integer(m, "max_frame_bytes", ln, limits.maxFrameBytes(), 64, false),
           y.integer(m, "idle_timeout_ms", ln, limits.idleTimeoutMillis(), 1, false),
-          y.integer(m, "control_per_second", ln, limits.controlPerSecond(), 1, false));
+          y.integer(m, "control_per_second", ln, limits.controlPerSecond(), 1, false),
+          y.integer(m, "max_output_bytes", ln, limits.maxOutputBytes(), 4096, false));
     }
     GatewayConfig.Reload reload = new GatewayConfig.Reload(2_000,
         dir.resolve("beamgate-admin.sock"));
