@@ -320,6 +320,9 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
   private void send(long id, Send s) {
     long start = System.nanoTime();
     String what = "send:" + s.getName();
+    if (auditDown(id, what)) {
+      return;
+    }
     Decision d = server.state().policy().send(principal, s.getName());
     if (!d.allowed()) {
       deny(id, what, null, d);
@@ -386,6 +389,9 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
 
   private Admitted admit(long id, long start, String module, String function,
       List<io.beamgate.gateway.proto.Term> protoArgs, String mfa) {
+    if (auditDown(id, mfa)) {
+      return null;
+    }
     if (!validName(module) || !validName(function)) {
       server.audit(record(mfa, null, AuditRecord.Decision.DENIED, null,
           "module and function must be atoms of 1..255 characters", 0, "invalid_argument"));
@@ -421,6 +427,18 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
       return null;
     }
     return limits(id, mfa, d, args, server.backends().pick(args));
+  }
+
+  /** With audit.on_failure: refuse, no request is admitted while the audit is down. */
+  private boolean auditDown(long id, String what) {
+    String why = server.auditRefusal();
+    if (why == null) {
+      return false;
+    }
+    // Also a retry: when this record goes out, the audit is back (the next request passes).
+    server.audit(record(what, null, AuditRecord.Decision.DENIED, null, why, 0, "unavailable"));
+    answer(id, error(Error.Code.UNAVAILABLE, why).setReason(why));
+    return true;
   }
 
   private Admitted limits(long id, String what, Decision d, List<Term> args,

@@ -31,12 +31,7 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.io.IOException;
-import java.io.OutputStreamWriter;
-import java.io.Writer;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.StandardOpenOption;
 import java.security.cert.CertificateException;
 import java.time.Duration;
 import java.util.Map;
@@ -179,20 +174,32 @@ public final class GatewayServer implements AutoCloseable {
   }
 
   private AuditLog openAudit() throws IOException {
-    Writer w;
-    if (config.audit() == null) {
-      w = new java.io.FilterWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8)) {
-        @Override
-        public void close() throws IOException {
-          flush(); // standard output is not ours to close
-        }
-      };
+    GatewayConfig.Audit a = config.audit();
+    AuditLog opened;
+    if (a.file() == null) {
       log.warn("no audit file configured: audit records go to standard output");
+      opened = AuditLog.toStream(System.out, a.onFailure());
     } else {
-      w = Files.newBufferedWriter(config.audit(), StandardCharsets.UTF_8,
-          StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE);
+      opened = AuditLog.toFile(a.file(), a.onFailure());
     }
-    return new AuditLog(w);
+    // Notices a rotated or deleted file, and retries during an outage, once a second.
+    timer.scheduleWithFixedDelay(() -> {
+      try {
+        opened.maintain();
+      } catch (RuntimeException e) {
+        log.error("audit log check failed", e);
+      }
+    }, 1, 1, TimeUnit.SECONDS);
+    return opened;
+  }
+
+  /**
+   * Null while requests may be admitted as far as the audit is concerned; else why they are
+   * refused (the audit log cannot be written and {@code audit.on_failure} is refuse).
+   */
+  String auditRefusal() {
+    AuditLog a = audit;
+    return a == null ? null : a.refusal();
   }
 
   private void bind() throws IOException {
@@ -372,13 +379,14 @@ public final class GatewayServer implements AutoCloseable {
    * invalid, nothing changes and the reason is returned (and logged).
    */
   public synchronized ReloadResult reload() {
+    String auditNote = reopenAudit();
     GatewayState old = state.get();
     GatewayState fresh;
     try {
       fresh = GatewayState.load(config, options.provider(), old.generation() + 1);
     } catch (ConfigException | IOException | RuntimeException e) {
       String why = "reload refused, the previous policy and certificates stay in force: "
-          + e.getMessage();
+          + e.getMessage() + auditNote;
       log.error(why);
       refusedStamps = GatewayState.stamps(config);
       return new ReloadResult(false, why);
@@ -417,9 +425,21 @@ public final class GatewayServer implements AutoCloseable {
     }
     String msg = "reloaded (generation " + fresh.generation() + "): policy with "
         + fresh.policy().rules().size() + " rules; " + closedCount
-        + " connection(s) closed for lost access";
+        + " connection(s) closed for lost access" + auditNote;
     log.info(msg);
     return new ReloadResult(true, msg);
+  }
+
+  /** Reopens the audit file (for logrotate's postrotate); a note for the result if it fails. */
+  private String reopenAudit() {
+    try {
+      if (audit != null) {
+        audit.reopen();
+      }
+      return "";
+    } catch (IOException e) {
+      return "; the audit file cannot be reopened: " + e.getMessage();
+    }
   }
 
   /** Why an open connection may no longer stay under {@code st}, or null. */
@@ -547,7 +567,7 @@ public final class GatewayServer implements AutoCloseable {
     return Map.of("connections", connections.size(), "in_flight", inFlight.get(),
         "backends_up", backends.upCount(), "backends", backendSummary(),
         "generation", state.get().generation(), "atoms_used", guard.budget().used(),
-        "bridges", bridges);
+        "bridges", bridges, "audit", audit.status());
   }
 
   public static String version() {
