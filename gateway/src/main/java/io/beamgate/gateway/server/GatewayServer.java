@@ -77,6 +77,8 @@ public final class GatewayServer implements AutoCloseable {
   private final AtomicReference<GatewayState> state = new AtomicReference<>();
   private final Set<ClientConnection> connections = ConcurrentHashMap.newKeySet();
   private final AtomicInteger open = new AtomicInteger();
+  // Connections past max_connections being told so (FullRefusal).
+  private final AtomicInteger telling = new AtomicInteger();
   private final AtomicInteger inFlight = new AtomicInteger();
   private final Limiter limiter = new Limiter();
   private final ScheduledExecutorService timer;
@@ -222,12 +224,16 @@ public final class GatewayServer implements AutoCloseable {
           protected void initChannel(SocketChannel ch) {
             if (open.incrementAndGet() > lim.maxConnections()) {
               open.decrementAndGet();
+              String why = "the gateway is full: " + lim.maxConnections()
+                  + " connections are open (limits.max_connections); try again later";
+              boolean told = FullRefusal.install(ch, state.get(), telling,
+                  lim.maxConnections(), why);
               log.warn("refusing a connection from {}: {} connections open"
-                  + " (limits.max_connections)", ch.remoteAddress(), lim.maxConnections());
+                  + " (limits.max_connections){}", ch.remoteAddress(), lim.maxConnections(),
+                  told ? "" : "; too many refused at once to tell this one why");
               audit(new AuditRecord(java.time.Instant.now(), null, null, null,
                   String.valueOf(ch.remoteAddress()), null, null, AuditRecord.Decision.DENIED,
                   null, "limits.max_connections reached", 0, "closed"));
-              ch.close();
               return;
             }
             ch.closeFuture().addListener(f -> open.decrementAndGet());
