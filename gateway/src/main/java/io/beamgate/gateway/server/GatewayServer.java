@@ -97,8 +97,13 @@ public final class GatewayServer implements AutoCloseable {
   private final java.util.List<BridgeLink> bridgeLinks =
       new java.util.concurrent.CopyOnWriteArrayList<>();
   private volatile boolean closed;
-  // The files as they were when a reload was last refused: not retried until they change.
+  // The files as they were when a reload was last refused, and why: not retried until they
+  // change, but the error is repeated while they stay so (at most every REPEAT_REFUSAL).
   private volatile Map<java.nio.file.Path, String> refusedStamps;
+  private volatile String refusedWhy;
+  private volatile long refusalLoggedAt;
+  static final Duration REPEAT_REFUSAL = Duration.ofSeconds(2);
+  final AtomicInteger refusalRepeats = new AtomicInteger(); // for tests
 
   private GatewayServer(GatewayConfig config, Options options) {
     this.config = config;
@@ -358,9 +363,15 @@ public final class GatewayServer implements AutoCloseable {
       timer.scheduleWithFixedDelay(() -> {
         try {
           Map<java.nio.file.Path, String> now = GatewayState.stamps(config);
-          if (!now.equals(state.get().stamps()) && !now.equals(refusedStamps)) {
-            log.info("a policy, certificate or CRL file changed: reloading");
-            reload();
+          if (!now.equals(state.get().stamps())) {
+            if (!now.equals(refusedStamps)) {
+              log.info("a policy, certificate or CRL file changed: reloading");
+              reload();
+            } else if (System.nanoTime() - refusalLoggedAt >= REPEAT_REFUSAL.toNanos()) {
+              refusalLoggedAt = System.nanoTime();
+              refusalRepeats.incrementAndGet();
+              log.error("{} (the files are still as they were)", refusedWhy);
+            }
           }
         } catch (RuntimeException e) {
           log.error("reload check failed", e);
@@ -394,6 +405,8 @@ public final class GatewayServer implements AutoCloseable {
       String why = "reload refused, the previous policy and certificates stay in force: "
           + e.getMessage() + auditNote;
       log.error(why);
+      refusedWhy = why;
+      refusalLoggedAt = System.nanoTime();
       refusedStamps = GatewayState.stamps(config);
       return new ReloadResult(false, why);
     }
