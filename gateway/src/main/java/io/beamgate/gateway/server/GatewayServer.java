@@ -185,7 +185,9 @@ public final class GatewayServer implements AutoCloseable {
     AuditLog opened;
     if (a.file() == null) {
       log.warn("no audit file configured: audit records go to standard output");
-      opened = AuditLog.toStream(System.out, a.onFailure());
+      // The descriptor itself: System.out would hide write errors, and keep them for good.
+      opened = AuditLog.toStream(new java.io.FileOutputStream(java.io.FileDescriptor.out),
+          a.onFailure());
     } else {
       opened = AuditLog.toFile(a.file(), a.onFailure());
     }

@@ -1,7 +1,7 @@
 package io.beamgate.security.audit;
 
 import java.io.IOException;
-import java.io.PrintStream;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -84,8 +84,11 @@ public final class AuditLog implements AutoCloseable {
         Clock.systemUTC());
   }
 
-  /** Writes to {@code out} (standard output, when no file is configured). */
-  public static AuditLog toStream(PrintStream out, OnFailure onFailure) {
+  /**
+   * Writes to {@code out} (standard output, when no file is configured). Give it the file
+   * descriptor's stream, not a PrintStream, whose error flag, once set, never clears.
+   */
+  public static AuditLog toStream(OutputStream out, OnFailure onFailure) {
     return new AuditLog(new StreamSink(out), onFailure, System::nanoTime, Clock.systemUTC());
   }
 

@@ -1,16 +1,16 @@
 package io.beamgate.security.audit;
 
 import java.io.IOException;
-import java.io.PrintStream;
+import java.io.OutputStream;
 
 /**
  * Standard output, when no audit file is configured. A stream cannot take back half a line,
  * so a failure there may leave one; a file is the way to audit that matters.
  */
 final class StreamSink implements AuditSink {
-  private final PrintStream out;
+  private final OutputStream out;
 
-  StreamSink(PrintStream out) {
+  StreamSink(OutputStream out) {
     this.out = out;
   }
 
@@ -18,8 +18,8 @@ final class StreamSink implements AuditSink {
   public void append(byte[] line) throws IOException {
     out.write(line, 0, line.length);
     out.flush();
-    // PrintStream swallows IOExceptions; its error flag is how a failure shows.
-    if (out.checkError()) {
+    // A PrintStream swallows IOExceptions and keeps an error flag for good: no recovery.
+    if (out instanceof java.io.PrintStream p && p.checkError()) {
       throw new IOException("standard output cannot be written");
     }
   }
@@ -45,7 +45,7 @@ final class StreamSink implements AuditSink {
   }
 
   @Override
-  public void close() {
+  public void close() throws IOException {
     out.flush(); // standard output is not ours to close
   }
 }

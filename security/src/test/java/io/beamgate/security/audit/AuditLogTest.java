@@ -308,4 +308,34 @@ class AuditLogTest {
     assertTrue(log.record(numbered(7)));
     assertEquals(AuditJson.toJson(numbered(7)) + "\n", bytes.toString(StandardCharsets.UTF_8));
   }
+
+  @Test
+  void standardOutputRecoversFromAFailedWrite() {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    boolean[] broken = {true};
+    java.io.OutputStream out = new java.io.OutputStream() {
+      @Override
+      public void write(int b) throws IOException {
+        write(new byte[] {(byte) b}, 0, 1);
+      }
+
+      @Override
+      public void write(byte[] b, int off, int len) throws IOException {
+        if (broken[0]) {
+          throw new IOException("Broken pipe");
+        }
+        bytes.write(b, off, len);
+      }
+    };
+    AuditLog log = AuditLog.toStream(out, AuditLog.OnFailure.REFUSE);
+    assertFalse(log.record(numbered(1)));
+    assertTrue(log.refusal().contains("Broken pipe"), log.refusal());
+    broken[0] = false;
+    log.maintain();
+    assertNull(log.refusal());
+    assertTrue(log.record(numbered(2)));
+    String text = bytes.toString(StandardCharsets.UTF_8);
+    assertTrue(text.contains("audit_gap") && text.endsWith(AuditJson.toJson(numbered(2))
+        + "\n"), text);
+  }
 }
