@@ -171,6 +171,9 @@ public final class AuditLog implements AutoCloseable {
 
   /** Closes and opens the file again (after logrotate moved it away). */
   public synchronized void reopen() throws IOException {
+    if (!(sink instanceof AuditFile)) {
+      return; // standard output: nothing to reopen
+    }
     try {
       sink.reopen();
       log.info("audit file {} reopened", sink.describe());

@@ -338,4 +338,28 @@ class AuditLogTest {
     assertTrue(text.contains("audit_gap") && text.endsWith(AuditJson.toJson(numbered(2))
         + "\n"), text);
   }
+
+  @Test
+  void lostRecordsAreLoggedAtABoundedRate() throws Exception {
+    SmallDisk disk = new SmallDisk(0);
+    AuditLog log = onDisk(dir.resolve("audit.jsonl"), AuditLog.OnFailure.CONTINUE, disk);
+    PrintStream old = System.err;
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+    try {
+      for (int i = 0; i < 100; i++) {
+        assertFalse(log.record(numbered(i)));
+      }
+      nanos.addAndGet(AuditLog.WINDOW_NANOS);
+      assertFalse(log.record(numbered(100)));
+    } finally {
+      System.setErr(old);
+    }
+    String text = err.toString(StandardCharsets.UTF_8);
+    int shown = text.split("audit record not written", -1).length - 1;
+    assertEquals(AuditLog.SHOWN_PER_WINDOW + 1, shown, text);
+    assertTrue(text.contains((100 - AuditLog.SHOWN_PER_WINDOW)
+        + " more audit record(s) not written in the last 10 s"), text);
+    assertEquals(1, text.split("cannot be written", -1).length - 1, "the outage: once");
+  }
 }
