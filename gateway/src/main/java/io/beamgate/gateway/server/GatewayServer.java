@@ -206,7 +206,7 @@ public final class GatewayServer implements AutoCloseable {
    * Null while requests may be admitted as far as the audit is concerned; else why they are
    * refused (the audit log cannot be written and {@code audit.on_failure} is refuse).
    */
-  String auditRefusal() {
+  public String auditRefusal() {
     AuditLog a = audit;
     return a == null ? null : a.refusal();
   }
