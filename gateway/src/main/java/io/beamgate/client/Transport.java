@@ -576,7 +576,10 @@ final class Transport {
             + stripCode(why)));
       }
     }
-    Code queueCode = why.code() == Code.TLS ? Code.TLS : Code.CONNECTION;
+    // A full gateway (limits.max_connections) read nothing from this connection: waiting
+    // requests fail with its reason and code, as those in flight do.
+    Code queueCode = why.code() == Code.TLS || why.code() == Code.RESOURCE_EXHAUSTED
+        ? why.code() : Code.CONNECTION;
     disconnected(why.withCodeAndMessage(queueCode, stripCode(why)), why);
   }
 

@@ -35,9 +35,11 @@ import picocli.CommandLine.Spec;
         "66:invalid argument (a refused term; the path says where)",
         "67:bad RPC: the function raised or does not exist; {badrpc, Reason} is on stdout",
         "68:timeout: no answer in time (the call may still have run)",
-        "69:unavailable: no backend up, outcome unknown, or the gateway closing",
+        "69:unavailable: no backend up, the audit log down, outcome unknown, or the gateway"
+            + " closing",
         "70:connection or TLS failure (unreachable, certificate refused or untrusted)",
-        "71:resource exhausted: a rate, concurrency or size limit (retry later, or send less)"})
+        "71:resource exhausted: a rate, concurrency or size limit, or the gateway full"
+            + " (retry later, or send less)"})
 public final class CallCommand implements Callable<Integer> {
   public static final int EXIT_INTERNAL = 1;
   public static final int EXIT_DENIED = 65;

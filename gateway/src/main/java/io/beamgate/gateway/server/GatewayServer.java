@@ -31,12 +31,7 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.io.IOException;
-import java.io.OutputStreamWriter;
-import java.io.Writer;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.StandardOpenOption;
 import java.security.cert.CertificateException;
 import java.time.Duration;
 import java.util.Map;
@@ -82,6 +77,8 @@ public final class GatewayServer implements AutoCloseable {
   private final AtomicReference<GatewayState> state = new AtomicReference<>();
   private final Set<ClientConnection> connections = ConcurrentHashMap.newKeySet();
   private final AtomicInteger open = new AtomicInteger();
+  // Connections past max_connections being told so (FullRefusal).
+  private final AtomicInteger telling = new AtomicInteger();
   private final Limiter limiter = new Limiter();
   private Admission admission;
   private final ScheduledExecutorService timer;
@@ -100,8 +97,13 @@ public final class GatewayServer implements AutoCloseable {
   private final java.util.List<BridgeLink> bridgeLinks =
       new java.util.concurrent.CopyOnWriteArrayList<>();
   private volatile boolean closed;
-  // The files as they were when a reload was last refused: not retried until they change.
+  // The files as they were when a reload was last refused, and why: not retried until they
+  // change, but the error is repeated while they stay so (at most every REPEAT_REFUSAL).
   private volatile Map<java.nio.file.Path, String> refusedStamps;
+  private volatile String refusedWhy;
+  private volatile long refusalLoggedAt;
+  static final Duration REPEAT_REFUSAL = Duration.ofSeconds(2);
+  final AtomicInteger refusalRepeats = new AtomicInteger(); // for tests
 
   private GatewayServer(GatewayConfig config, Options options) {
     this.config = config;
@@ -154,7 +156,7 @@ public final class GatewayServer implements AutoCloseable {
     backends.start();
     admission = new Admission(() -> state.get().policy(), guard, limiter,
         () -> config.limits().maxInFlight(), backends, () -> config.bridge().names(),
-        this::audit, () -> null);
+        this::audit, this::auditRefusal);
     try {
       if (!backends.awaitAny(options.backendWait())) {
         log.warn("no backend is up yet ({}); serving anyway: calls fail with UNAVAILABLE"
@@ -183,20 +185,34 @@ public final class GatewayServer implements AutoCloseable {
   }
 
   private AuditLog openAudit() throws IOException {
-    Writer w;
-    if (config.audit() == null) {
-      w = new java.io.FilterWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8)) {
-        @Override
-        public void close() throws IOException {
-          flush(); // standard output is not ours to close
-        }
-      };
+    GatewayConfig.Audit a = config.audit();
+    AuditLog opened;
+    if (a.file() == null) {
       log.warn("no audit file configured: audit records go to standard output");
+      // The descriptor itself: System.out would hide write errors, and keep them for good.
+      opened = AuditLog.toStream(new java.io.FileOutputStream(java.io.FileDescriptor.out),
+          a.onFailure());
     } else {
-      w = Files.newBufferedWriter(config.audit(), StandardCharsets.UTF_8,
-          StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE);
+      opened = AuditLog.toFile(a.file(), a.onFailure());
     }
-    return new AuditLog(w);
+    // Notices a rotated or deleted file, and retries during an outage, once a second.
+    timer.scheduleWithFixedDelay(() -> {
+      try {
+        opened.maintain();
+      } catch (RuntimeException e) {
+        log.error("audit log check failed", e);
+      }
+    }, 1, 1, TimeUnit.SECONDS);
+    return opened;
+  }
+
+  /**
+   * Null while requests may be admitted as far as the audit is concerned; else why they are
+   * refused (the audit log cannot be written and {@code audit.on_failure} is refuse).
+   */
+  public String auditRefusal() {
+    AuditLog a = audit;
+    return a == null ? null : a.refusal();
   }
 
   private void bind() throws IOException {
@@ -219,12 +235,16 @@ public final class GatewayServer implements AutoCloseable {
           protected void initChannel(SocketChannel ch) {
             if (open.incrementAndGet() > lim.maxConnections()) {
               open.decrementAndGet();
+              String why = "the gateway is full: " + lim.maxConnections()
+                  + " connections are open (limits.max_connections); try again later";
+              boolean told = FullRefusal.install(ch, state.get(), telling,
+                  lim.maxConnections(), why);
               log.warn("refusing a connection from {}: {} connections open"
-                  + " (limits.max_connections)", ch.remoteAddress(), lim.maxConnections());
+                  + " (limits.max_connections){}", ch.remoteAddress(), lim.maxConnections(),
+                  told ? "" : "; too many refused at once to tell this one why");
               audit(new AuditRecord(java.time.Instant.now(), null, null, null,
                   String.valueOf(ch.remoteAddress()), null, null, AuditRecord.Decision.DENIED,
                   null, "limits.max_connections reached", 0, "closed"));
-              ch.close();
               return;
             }
             ch.closeFuture().addListener(f -> open.decrementAndGet());
@@ -348,9 +368,15 @@ public final class GatewayServer implements AutoCloseable {
       timer.scheduleWithFixedDelay(() -> {
         try {
           Map<java.nio.file.Path, String> now = GatewayState.stamps(config);
-          if (!now.equals(state.get().stamps()) && !now.equals(refusedStamps)) {
-            log.info("a policy, certificate or CRL file changed: reloading");
-            reload();
+          if (!now.equals(state.get().stamps())) {
+            if (!now.equals(refusedStamps)) {
+              log.info("a policy, certificate or CRL file changed: reloading");
+              reload();
+            } else if (System.nanoTime() - refusalLoggedAt >= REPEAT_REFUSAL.toNanos()) {
+              refusalLoggedAt = System.nanoTime();
+              refusalRepeats.incrementAndGet();
+              log.error("{} (the files are still as they were)", refusedWhy);
+            }
           }
         } catch (RuntimeException e) {
           log.error("reload check failed", e);
@@ -375,14 +401,17 @@ public final class GatewayServer implements AutoCloseable {
    * invalid, nothing changes and the reason is returned (and logged).
    */
   public synchronized ReloadResult reload() {
+    String auditNote = reopenAudit();
     GatewayState old = state.get();
     GatewayState fresh;
     try {
       fresh = GatewayState.load(config, options.provider(), old.generation() + 1);
     } catch (ConfigException | IOException | RuntimeException e) {
       String why = "reload refused, the previous policy and certificates stay in force: "
-          + e.getMessage();
+          + e.getMessage() + auditNote;
       log.error(why);
+      refusedWhy = why;
+      refusalLoggedAt = System.nanoTime();
       refusedStamps = GatewayState.stamps(config);
       return new ReloadResult(false, why);
     }
@@ -420,9 +449,21 @@ public final class GatewayServer implements AutoCloseable {
     }
     String msg = "reloaded (generation " + fresh.generation() + "): policy with "
         + fresh.policy().rules().size() + " rules; " + closedCount
-        + " connection(s) closed for lost access";
+        + " connection(s) closed for lost access" + auditNote;
     log.info(msg);
     return new ReloadResult(true, msg);
+  }
+
+  /** Reopens the audit file (for logrotate's postrotate); a note for the result if it fails. */
+  private String reopenAudit() {
+    try {
+      if (audit != null) {
+        audit.reopen();
+      }
+      return "";
+    } catch (IOException e) {
+      return "; the audit file cannot be reopened: " + e.getMessage();
+    }
   }
 
   /** Why an open connection may no longer stay under {@code st}, or null. */
@@ -534,7 +575,7 @@ public final class GatewayServer implements AutoCloseable {
     return Map.of("connections", connections.size(), "in_flight", admission.inFlight(),
         "backends_up", backends.upCount(), "backends", backendSummary(),
         "generation", state.get().generation(), "atoms_used", guard.budget().used(),
-        "bridges", bridges);
+        "bridges", bridges, "audit", audit.status());
   }
 
   public static String version() {

@@ -112,7 +112,8 @@ public final class TestBed {
         + "  cookie_file: cookie\n  listen_address: 127.0.0.1\n  epmd_port: " + epmdPort + "\n"
         + "  backends:\n" + b
         + "  routing: " + routing + "\n  reconnect_min_ms: 50\n  reconnect_max_ms: 500\n"
-        + "policy: policy.yaml\naudit: audit.jsonl\n"
+        + "policy: policy.yaml\n"
+        + (extra.matches("(?s)(.*\n)?audit:.*") ? "" : "audit: audit.jsonl\n")
         + (extra.contains("reload:") ? ""
             : "reload: {watch_interval_ms: 200, admin_socket: admin.sock}\n")
         + extra;

@@ -1,92 +1,301 @@
 package io.beamgate.security.audit;
 
 import java.io.IOException;
-import java.io.Writer;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Writes one JSON object a line per decision (JSON Lines), flushed at once, so an operator's
- * tools can follow the file. Fields with no value are left out. Thread-safe. A failing write
- * is logged, never thrown at the request path.
+ * Writes one JSON object a line per decision (JSON Lines), each line whole or not at all, so
+ * an operator's tools can follow the file. Thread-safe.
+ *
+ * <p>A write that fails (a full disk, a deleted directory) is never thrown at the request
+ * path. The log enters an outage: {@link #refusal()} gives the reason requests must be
+ * refused (with {@link OnFailure#REFUSE}), records that cannot be written are counted
+ * ({@link #lost()}) and logged at a bounded rate, and every later write, and
+ * {@link #maintain()} once a second, tries again. The first line that goes out after an
+ * outage is an {@code audit_gap} record saying when the outage began and how many records it
+ * cost; then the outage is over.
+ *
+ * <p>A file deleted or renamed away (log rotation) is noticed within a second and opened
+ * again; {@link #reopen()} does it at once (for logrotate's postrotate).
  */
 public final class AuditLog implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AuditLog.class);
-  private final Writer out;
+  static final long CHECK_EVERY_NANOS = Duration.ofSeconds(1).toNanos();
+  /** Lost records shown in the log per window; the rest are counted in one line. */
+  static final int SHOWN_PER_WINDOW = 20;
+  static final long WINDOW_NANOS = Duration.ofSeconds(10).toNanos();
 
-  public AuditLog(Writer out) {
-    this.out = out;
+  /** What a record that cannot be written does to requests ({@code audit.on_failure}). */
+  public enum OnFailure {
+    /** Fail closed: while the audit cannot be written, requests are refused. */
+    REFUSE,
+    /** Fail open: requests are served; lost records are counted and logged. */
+    CONTINUE;
+
+    /** As written in the configuration file. */
+    public String configName() {
+      return name().toLowerCase(Locale.ROOT);
+    }
   }
 
-  public void record(AuditRecord r) {
-    String line = toJson(r);
+  private final AuditSink sink;
+  private final OnFailure onFailure;
+  private final LongSupplier nanos;
+  private final Clock clock;
+  // Why the last write failed, while the outage lasts; null when the log is writable.
+  private volatile String failure;
+  private volatile long lostTotal;
+  private Instant outageSince;
+  private long lostInOutage;
+  private long lastCheck;
+  private long windowStart;
+  private int shownInWindow;
+  private long hiddenInWindow;
+
+  AuditLog(AuditSink sink, OnFailure onFailure, LongSupplier nanos, Clock clock) {
+    this.sink = Objects.requireNonNull(sink, "sink");
+    this.onFailure = Objects.requireNonNull(onFailure, "onFailure");
+    this.nanos = nanos;
+    this.clock = clock;
+    this.lastCheck = nanos.getAsLong();
+    this.windowStart = lastCheck;
+  }
+
+  /** Appends to {@code file}, created owner read-write, group read when missing. */
+  public static AuditLog toFile(Path file, OnFailure onFailure) throws IOException {
+    return toFile(file, onFailure, AuditFile.APPEND);
+  }
+
+  static AuditLog toFile(Path file, OnFailure onFailure, AuditFile.Opener opener)
+      throws IOException {
+    return new AuditLog(AuditFile.open(file, opener), onFailure, System::nanoTime,
+        Clock.systemUTC());
+  }
+
+  /**
+   * Writes to {@code out} (standard output, when no file is configured). Give it the file
+   * descriptor's stream, not a PrintStream, whose error flag, once set, never clears.
+   */
+  public static AuditLog toStream(OutputStream out, OnFailure onFailure) {
+    return new AuditLog(new StreamSink(out), onFailure, System::nanoTime, Clock.systemUTC());
+  }
+
+  /** Writes {@code r}; true when it is in the log, false when it is not (and counted). */
+  public boolean record(AuditRecord r) {
+    byte[] line = (AuditJson.toJson(r) + "\n").getBytes(StandardCharsets.UTF_8);
     synchronized (this) {
+      long now = nanos.getAsLong();
+      if (now - lastCheck >= CHECK_EVERY_NANOS) {
+        checkPlace(now);
+      }
+      if (failure != null && !closeOutage()) {
+        lose(line, now);
+        return false;
+      }
       try {
-        out.write(line);
-        out.write('\n');
-        out.flush();
+        sink.append(line);
+        return true;
       } catch (IOException e) {
-        log.error("audit record not written ({}): {}", e.getMessage(), line);
+        failed(e);
+        lose(line, now);
+        return false;
       }
     }
   }
 
-  static String toJson(AuditRecord r) {
-    StringBuilder sb = new StringBuilder(256).append('{');
-    field(sb, "time", r.time().toString());
-    field(sb, "principal", r.principal());
-    field(sb, "fingerprint", r.fingerprint());
-    field(sb, "serial", r.serial());
-    field(sb, "peer", r.peer());
-    field(sb, "target", r.target());
-    field(sb, "mfa", r.mfa());
-    field(sb, "decision", r.decision().name().toLowerCase(Locale.ROOT));
-    field(sb, "rule", r.rule());
-    field(sb, "reason", r.reason());
-    sb.append(",\"latency_us\":").append(r.latencyMicros());
-    field(sb, "outcome", r.outcome());
-    return sb.append('}').toString();
+  /**
+   * Null while the log is writable, or with {@link OnFailure#CONTINUE}; else why requests
+   * are refused. Cheap: the request path asks it before each request.
+   */
+  public String refusal() {
+    String f = failure;
+    if (f == null || onFailure == OnFailure.CONTINUE) {
+      return null;
+    }
+    return "the audit log cannot be written (" + f + "); requests are refused until it can"
+        + " (audit.on_failure: refuse)";
   }
 
-  private static void field(StringBuilder sb, String name, String value) {
-    if (value == null) {
+  /** Whether the last write (or retry) succeeded. */
+  public boolean writable() {
+    return failure == null;
+  }
+
+  /** Records not written since the log was opened. */
+  public long lost() {
+    return lostTotal;
+  }
+
+  public OnFailure onFailure() {
+    return onFailure;
+  }
+
+  /** For status output: where, whether writable, records lost, the failure policy. */
+  public synchronized Map<String, Object> status() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("file", sink.describe());
+    m.put("writable", failure == null);
+    if (failure != null) {
+      m.put("error", failure);
+      m.put("since", String.valueOf(outageSince));
+    }
+    m.put("lost", lostTotal);
+    m.put("on_failure", onFailure.configName());
+    return m;
+  }
+
+  /**
+   * Once a second: notices a file deleted or rotated away and opens it again, and during an
+   * outage tries to write again (so a log with no traffic recovers too).
+   */
+  public synchronized void maintain() {
+    long now = nanos.getAsLong();
+    checkPlace(now);
+    if (failure != null) {
+      closeOutage();
+    }
+    flushWindow(now, true);
+  }
+
+  /** Closes and opens the file again (after logrotate moved it away). */
+  public synchronized void reopen() throws IOException {
+    if (!(sink instanceof AuditFile)) {
+      return; // standard output: nothing to reopen
+    }
+    try {
+      sink.reopen();
+      log.info("audit file {} reopened", sink.describe());
+    } catch (IOException e) {
+      failed(e);
+      throw new IOException(sink.describe() + ": " + message(e), e);
+    }
+    if (failure != null) {
+      closeOutage();
+    }
+  }
+
+  private void checkPlace(long now) {
+    lastCheck = now;
+    String why = sink.displaced();
+    if (why == null) {
       return;
     }
-    if (sb.length() > 1) {
-      sb.append(',');
+    try {
+      sink.reopen();
+      log.warn("audit file {}: {}; opened it again", sink.describe(), why);
+    } catch (IOException e) {
+      if (failure == null) {
+        log.warn("audit file {}: {}; cannot open it again: {}", sink.describe(), why,
+            message(e));
+      }
+      failed(e); // during an outage, the periodic summary says it is still down
     }
-    sb.append('"').append(name).append("\":");
-    quote(sb, value);
   }
 
-  /** JSON string escaping (RFC 8259): quotes, backslashes and every control character. */
-  static void quote(StringBuilder sb, String s) {
-    sb.append('"');
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      switch (c) {
-        case '"' -> sb.append("\\\"");
-        case '\\' -> sb.append("\\\\");
-        case '\n' -> sb.append("\\n");
-        case '\r' -> sb.append("\\r");
-        case '\t' -> sb.append("\\t");
-        default -> {
-          if (c < 0x20 || c == 0x7F || c == 0x2028 || c == 0x2029) {
-            sb.append(String.format("\\u%04x", (int) c));
-          } else {
-            sb.append(c);
-          }
-        }
-      }
+  /** Writes the gap record of the outage; true (and the outage is over) when it went out. */
+  private boolean closeOutage() {
+    Instant now = clock.instant();
+    String why = "the audit log could not be written from " + outageSince + " to " + now
+        + " (" + failure + "): " + lostInOutage + " record(s) lost";
+    byte[] gap = (AuditJson.toJson(new AuditRecord(now, null, null, null, null, null, null,
+        AuditRecord.Decision.FAILED, null, why, 0, "audit_gap")) + "\n")
+        .getBytes(StandardCharsets.UTF_8);
+    try {
+      sink.append(gap);
+    } catch (IOException e) {
+      failure = message(e);
+      return false;
     }
-    sb.append('"');
+    long millis = Duration.between(outageSince, now).toMillis();
+    log.warn("audit log {} writable again after {} ms: {} record(s) lost (an audit_gap record"
+        + " says so in the file){}", sink.describe(), millis, lostInOutage,
+        onFailure == OnFailure.REFUSE ? "; requests are served again" : "");
+    failure = null;
+    outageSince = null;
+    lostInOutage = 0;
+    return true;
+  }
+
+  private void failed(IOException e) {
+    String first = failure;
+    failure = message(e);
+    if (first != null) {
+      return;
+    }
+    outageSince = clock.instant();
+    log.error("audit log {} cannot be written ({}): {}", sink.describe(), failure,
+        onFailure == OnFailure.REFUSE
+            ? "requests are refused until it can (audit.on_failure: refuse)"
+            : "requests are served and their records lost until it can (audit.on_failure:"
+                + " continue)");
+    if (!sink.atomic()) {
+      log.warn("audit on {}: a record may have been cut short", sink.describe());
+    }
+  }
+
+  /** Counts a record that is not in the file, and shows it in the log within the budget. */
+  private void lose(byte[] line, long now) {
+    lostTotal++;
+    lostInOutage++;
+    flushWindow(now, false);
+    if (shownInWindow < SHOWN_PER_WINDOW) {
+      shownInWindow++;
+      log.warn("audit record not written: {}",
+          new String(line, 0, line.length - 1, StandardCharsets.UTF_8));
+    } else {
+      hiddenInWindow++;
+    }
+  }
+
+  /** Ends the log window when it is over: one line for the records it did not show. */
+  private void flushWindow(long now, boolean fromTimer) {
+    if (now - windowStart < WINDOW_NANOS) {
+      return;
+    }
+    if (hiddenInWindow > 0) {
+      log.warn("{} more audit record(s) not written in the last {} s (not shown; {} lost in"
+          + " all)", hiddenInWindow, WINDOW_NANOS / 1_000_000_000L, lostTotal);
+    } else if (failure != null && fromTimer) {
+      log.error("audit log {} still cannot be written ({}): {} record(s) lost since {}",
+          sink.describe(), failure, lostInOutage, outageSince);
+    }
+    windowStart = now;
+    shownInWindow = 0;
+    hiddenInWindow = 0;
+  }
+
+  /** The reason in words: "No space left on device", "No such file or directory: PATH". */
+  static String message(IOException e) {
+    if (e instanceof java.nio.file.FileSystemException fs) {
+      String reason = fs.getReason();
+      if (reason == null) {
+        reason = e instanceof java.nio.file.NoSuchFileException ? "No such file or directory"
+            : e instanceof java.nio.file.AccessDeniedException ? "Permission denied"
+            : e.getClass().getSimpleName();
+      }
+      return fs.getFile() == null ? reason : reason + ": " + fs.getFile();
+    }
+    return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
   }
 
   @Override
-  public void close() throws IOException {
-    synchronized (this) {
-      out.close();
+  public synchronized void close() throws IOException {
+    if (hiddenInWindow > 0) {
+      log.warn("{} more audit record(s) not written (not shown; {} lost in all)",
+          hiddenInWindow, lostTotal);
     }
+    sink.close();
   }
 }

@@ -48,7 +48,7 @@ public final class ConfigCheck {
       problems.add("cluster.listen_address " + cfg.cluster().listenAddress()
           + " is the public listener's address: distribution must stay on the LAN");
     }
-    audit(cfg.audit(), problems, warnings);
+    audit(cfg.audit().file(), problems, warnings);
     policy(cfg, problems, warnings, out);
     for (GatewayConfig.Bridge b : cfg.bridges()) {
       out.println("bridge " + b.name() + ": the cluster behind " + b.host() + ":" + b.port()

@@ -14,7 +14,7 @@ public record GatewayConfig(
     Cluster cluster,
     Limits limits,
     Path policy,
-    Path audit,
+    Audit audit,
     Reload reload,
     BridgeSettings bridge,
     List<Bridge> bridges) {
@@ -118,6 +118,19 @@ public record GatewayConfig(
     /** Where the gateway stops starting a connection's requests (Netty's high watermark). */
     public int outputHighWater() {
       return Math.max(1, Math.min(1 << 20, maxOutputBytes / 4));
+    }
+  }
+
+  /**
+   * The audit log.
+   *
+   * @param file where records are appended (null: standard output)
+   * @param onFailure what happens to requests while a record cannot be written: refused
+   *     (fail closed, the default) or served with their records lost and counted (fail open)
+   */
+  public record Audit(Path file, io.beamgate.security.audit.AuditLog.OnFailure onFailure) {
+    public Audit {
+      java.util.Objects.requireNonNull(onFailure, "onFailure");
     }
   }
 

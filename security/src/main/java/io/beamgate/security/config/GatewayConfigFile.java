@@ -1,5 +1,6 @@
 package io.beamgate.security.config;
 
+import io.beamgate.security.audit.AuditLog;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -40,7 +41,7 @@ import org.snakeyaml.engine.v2.nodes.Node;
  * limits: {max_connections: 10000, max_in_flight: 10000, max_in_flight_per_connection: 256,
  *          max_frame_bytes: 1048576, idle_timeout_ms: 300000}
  * policy: policy.yaml
- * audit: audit.jsonl
+ * audit: {file: audit.jsonl, on_failure: refuse}   # or just: audit: audit.jsonl
  * reload: {watch_interval_ms: 2000, admin_socket: beamgate-admin.sock}
  * bridge: {max_proxies: 100000, keepalive_ms: 5000, max_queue_bytes: 16777216,
  *          max_frame_bytes: 16777216, call_timeout_ms: 30000,
@@ -66,6 +67,7 @@ public final class GatewayConfigFile {
   /** The bridge bounds when the file sets none. */
   public static final GatewayConfig.BridgeSettings DEFAULT_BRIDGE =
       new GatewayConfig.BridgeSettings(100_000, 5_000, 16 << 20, 16 << 20, 30_000, Map.of());
+  private static final Set<String> AUDIT = Set.of("file", "on_failure");
   private static final Set<String> RELOAD = Set.of("watch_interval_ms", "admin_socket");
   private static final Set<String> BACKEND = Set.of("node", "port");
   private static final Set<String> LISTEN = Set.of("address", "port");
@@ -248,7 +250,35 @@ public final class GatewayConfigFile {
     }
     return new GatewayConfig(file, listen, tls, cluster, limits,
         path(dir, y.string(top, "policy", root, true)),
-        path(dir, y.string(top, "audit", root, false)), reload, bridge, List.copyOf(bridges));
+        audit(y, top, root, dir), reload, bridge, List.copyOf(bridges));
+  }
+
+  /**
+   * audit: a path (the first form, still accepted), or {file, on_failure}. Without a file,
+   * records go to standard output. on_failure defaults to refuse: a security gateway that
+   * cannot record its decisions stops making them.
+   */
+  private static GatewayConfig.Audit audit(StrictYaml y, Map<String, Node> top, Node root,
+      Path dir) throws ConfigException {
+    AuditLog.OnFailure dflt = AuditLog.OnFailure.REFUSE;
+    Node n = top.get("audit");
+    if (n == null) {
+      return new GatewayConfig.Audit(null, dflt);
+    }
+    if (!(n instanceof org.snakeyaml.engine.v2.nodes.MappingNode)) {
+      return new GatewayConfig.Audit(path(dir, y.string(top, "audit", root, true)), dflt);
+    }
+    Map<String, Node> m = y.mapping(n, "audit", AUDIT);
+    AuditLog.OnFailure onFailure = dflt;
+    if (m.containsKey("on_failure")) {
+      String v = y.scalar(m.get("on_failure"), "on_failure");
+      onFailure = java.util.Arrays.stream(AuditLog.OnFailure.values())
+          .filter(f -> f.configName().equals(v)).findFirst()
+          .orElseThrow(() -> y.err(m.get("on_failure"), "on_failure", "'" + v
+              + "' (expected: refuse, to refuse requests while records cannot be written,"
+              + " or continue, to serve them and count the lost records)"));
+    }
+    return new GatewayConfig.Audit(path(dir, y.string(m, "file", n, false)), onFailure);
   }
 
   /** bridge.names: registered name to a backend node; each node must be a backend. */

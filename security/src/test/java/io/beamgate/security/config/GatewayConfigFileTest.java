@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.beamgate.security.audit.AuditLog;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -143,5 +144,40 @@ class GatewayConfigFileTest {
     ConfigException twice = assertThrows(ConfigException.class, () -> parse(BASE + BRIDGE
         + BRIDGE.substring(BRIDGE.indexOf("  - name"))));
     assertTrue(twice.getMessage().contains("listed twice"), twice.getMessage());
+  }
+
+  @Test
+  void auditAsAPathOrAMappingFailingClosedByDefault() throws Exception {
+    GatewayConfig.Audit refuse = new GatewayConfig.Audit(Path.of("/etc/beamgate/audit.jsonl"),
+        AuditLog.OnFailure.REFUSE);
+    assertEquals(new GatewayConfig.Audit(null, AuditLog.OnFailure.REFUSE), parse(BASE).audit(),
+        "no audit key: standard output, refusing");
+    assertEquals(refuse, parse(BASE + "audit: audit.jsonl\n").audit(), "the first form");
+    assertEquals(refuse, parse(BASE + "audit: {file: audit.jsonl}\n").audit());
+    assertEquals(refuse, parse(BASE + "audit: {file: audit.jsonl, on_failure: refuse}\n")
+        .audit());
+    assertEquals(new GatewayConfig.Audit(Path.of("/var/log/a.jsonl"),
+        AuditLog.OnFailure.CONTINUE), parse(BASE
+        + "audit:\n  file: /var/log/a.jsonl\n  on_failure: continue\n").audit());
+    assertEquals(new GatewayConfig.Audit(null, AuditLog.OnFailure.CONTINUE),
+        parse(BASE + "audit: {on_failure: continue}\n").audit());
+  }
+
+  @Test
+  void badAuditSettingsAreErrorsWithTheirLine() {
+    String[][] cases = {
+        {"audit: {file: a.jsonl, on_failure: ignore}", "on_failure: 'ignore' (expected: refuse"},
+        {"audit: {file: a.jsonl, rotate: daily}", "rotate: unknown key in audit"},
+        {"audit: {file: [a, b]}", "file: expected a single value"},
+        {"audit: {file: a.jsonl, file: b.jsonl}", "duplicate"},
+        {"audit: ''", "audit: empty"},
+        {"audit: [a.jsonl]", "audit: expected a single value"},
+    };
+    for (String[] c : cases) {
+      ConfigException e = assertThrows(ConfigException.class, () -> parse(BASE + c[0] + "\n"),
+          c[0]);
+      assertTrue(e.getMessage().contains(c[1]) && e.getMessage().contains("gateway.yaml:"),
+          e.getMessage());
+    }
   }
 }
