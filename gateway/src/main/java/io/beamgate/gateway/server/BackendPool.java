@@ -3,6 +3,9 @@ package io.beamgate.gateway.server;
 import io.beamgate.node.LocalNode;
 import io.beamgate.node.NodeListener;
 import io.beamgate.node.etf.EtfEncoder;
+import io.beamgate.node.rpc.RpcClient;
+import io.beamgate.node.rpc.RpcException;
+import io.beamgate.node.term.Atom;
 import io.beamgate.node.term.Term;
 import io.beamgate.security.config.GatewayConfig;
 import java.nio.charset.StandardCharsets;
@@ -14,11 +17,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,6 +37,15 @@ import org.slf4j.LoggerFactory;
  * flight, or consistent hashing of one argument (each backend owns many points of a ring; a
  * key goes to the first backend that is up clockwise from its hash, so it stays on the same
  * node while the set of backends that are up is unchanged).
+ *
+ * <p>A connection can stay up while its backend answers nothing (a frozen VM, a partition that
+ * drops packets without a reset) until {@code net_ticktime} runs out. Outlier detection closes
+ * that gap: a backend whose calls time out {@code consecutive_timeouts} times in a row is
+ * ejected (out of rotation, still connected) for {@code eject_ms}, then probed with
+ * net_kernel's {@code is_auth} (what {@code net_adm:ping} asks, which runs no application
+ * code); it returns when the probe answers. As Envoy's {@code max_ejection_percent}, at most
+ * that share of the backends is ejected at once, and the last backend in rotation never is:
+ * when every backend is slow, slow answers beat none.
  */
 final class BackendPool implements NodeListener, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(BackendPool.class);
@@ -43,13 +59,60 @@ final class BackendPool implements NodeListener, AutoCloseable {
     }
   }
 
+  /** How a call to a backend ended, as outlier detection counts it. */
+  enum Outcome {
+    /** The backend answered (a result or a {@code badrpc}): it is alive. */
+    ANSWERED,
+    /** No answer within the call's timeout. */
+    TIMEOUT,
+    /** Not sent, or the connection went down: the connection's health handles it. */
+    LOST;
+
+    /** The outcome of a call whose future completed with {@code error} (null: a result). */
+    static Outcome of(Throwable error) {
+      if (error == null) {
+        return ANSWERED;
+      }
+      RpcException r = rpcCause(error);
+      if (r == null) {
+        return LOST;
+      }
+      switch (r.kind()) {
+        case BADRPC:
+          return ANSWERED;
+        case TIMEOUT:
+          return TIMEOUT;
+        default:
+          return LOST;
+      }
+    }
+
+    /** From an audit outcome word ("ok", "timeout", "nodedown", "exit", ...). */
+    static Outcome ofAudit(String outcome) {
+      if ("timeout".equals(outcome)) {
+        return TIMEOUT;
+      }
+      return "nodedown".equals(outcome) || "unavailable".equals(outcome) ? LOST : ANSWERED;
+    }
+  }
+
   /** One backend node. */
   static final class Backend {
     final String node;
+    /** Calls sent to it and not ended yet. */
     final AtomicInteger inFlight = new AtomicInteger();
+    final AtomicInteger consecutiveTimeouts = new AtomicInteger();
     volatile boolean up;
+    /** Out of rotation by outlier detection (while connected). */
+    volatile boolean ejected;
     volatile String lastError = "not connected yet";
     int attempts; // guarded by the pool
+    int ejections; // guarded by the pool: bumped on each ejection, cancels stale probes
+
+    /** Whether new calls may go to it. */
+    boolean inRotation() {
+      return up && !ejected;
+    }
 
     Backend(String node) {
       this.node = node;
@@ -65,8 +128,11 @@ final class BackendPool implements NodeListener, AutoCloseable {
   private final long minDelay;
   private final long maxDelay;
   private final ScheduledExecutorService timer;
+  private final GatewayConfig.Outlier outlier;
   private final AtomicLong next = new AtomicLong();
   private volatile boolean closed;
+  /** Tests only: runs just before a call is sent to a backend (to stage a race). */
+  volatile Consumer<Backend> beforeSend;
 
   BackendPool(LocalNode self, GatewayConfig.Cluster cluster, ScheduledExecutorService timer) {
     this.self = self;
@@ -75,6 +141,7 @@ final class BackendPool implements NodeListener, AutoCloseable {
     this.minDelay = cluster.reconnectMinMillis();
     this.maxDelay = cluster.reconnectMaxMillis();
     this.timer = timer;
+    this.outlier = cluster.outlier();
     for (GatewayConfig.Backend b : cluster.backends()) {
       Backend be = new Backend(b.node());
       backends.add(be);
@@ -127,17 +194,21 @@ final class BackendPool implements NodeListener, AutoCloseable {
    * or null when none is up.
    */
   Backend pick(List<Term> args) {
+    return pick(args, Backend::inRotation);
+  }
+
+  private Backend pick(List<Term> args, Predicate<Backend> ok) {
     switch (routing) {
       case HASH:
         if (hashArgument < args.size()) {
-          return byHash(args.get(hashArgument));
+          return byHash(args.get(hashArgument), ok);
         }
-        return roundRobin(); // no key in this call: spread it
+        return roundRobin(ok); // no key in this call: spread it
       case LEAST_IN_FLIGHT:
-        return leastInFlight();
+        return leastInFlight(ok);
       case ROUND_ROBIN:
       default:
-        return roundRobin();
+        return roundRobin(ok);
     }
   }
 
@@ -154,7 +225,7 @@ final class BackendPool implements NodeListener, AutoCloseable {
       return b != null && b.up ? b : null;
     }
     for (Backend b : backends) {
-      if (b.up) {
+      if (b.inRotation()) {
         return b;
       }
     }
@@ -163,43 +234,43 @@ final class BackendPool implements NodeListener, AutoCloseable {
 
   /** The backend for a send of {@code message} (hashed as a whole under hash routing). */
   Backend pickForSend(Term message) {
-    return routing == Routing.HASH ? byHash(message) : pick(List.of());
+    return routing == Routing.HASH ? byHash(message, Backend::inRotation) : pick(List.of());
   }
 
-  private Backend roundRobin() {
+  private Backend roundRobin(Predicate<Backend> ok) {
     int n = backends.size();
     long start = next.getAndIncrement();
     for (int i = 0; i < n; i++) {
       Backend b = backends.get((int) Math.floorMod(start + i, (long) n));
-      if (b.up) {
+      if (ok.test(b)) {
         return b;
       }
     }
     return null;
   }
 
-  private Backend leastInFlight() {
+  private Backend leastInFlight(Predicate<Backend> ok) {
     int n = backends.size();
     long start = next.getAndIncrement();
     Backend best = null;
     for (int i = 0; i < n; i++) {
       Backend b = backends.get((int) Math.floorMod(start + i, (long) n));
-      if (b.up && (best == null || b.inFlight.get() < best.inFlight.get())) {
+      if (ok.test(b) && (best == null || b.inFlight.get() < best.inFlight.get())) {
         best = b;
       }
     }
     return best;
   }
 
-  private Backend byHash(Term key) {
+  private Backend byHash(Term key, Predicate<Backend> ok) {
     long h = hash(EtfEncoder.encode(key));
     for (Backend b : ring.tailMap(h, true).values()) {
-      if (b.up) {
+      if (ok.test(b)) {
         return b;
       }
     }
     for (Backend b : ring.headMap(h, false).values()) {
-      if (b.up) {
+      if (ok.test(b)) {
         return b;
       }
     }
@@ -217,6 +288,146 @@ final class BackendPool implements NodeListener, AutoCloseable {
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  // ---- calls and outlier detection -------------------------------------------------------
+
+  /**
+   * Calls {@code module:function(args)} on {@code first}. A call that was never sent (the
+   * backend went down between the pick and the send: {@code NOT_CONNECTED}, or marked down
+   * already) goes once to another backend in rotation, with the time left, and
+   * {@code rerouted} is told which; a call that may have been sent is never repeated. Counts
+   * the call in its backend's in-flight while it runs and reports its outcome.
+   */
+  CompletableFuture<Term> callAsync(RpcClient rpc, Backend first, String module,
+      String function, List<Term> args, Duration timeout, Consumer<Backend> rerouted) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    return attempt(rpc, first, module, function, args, timeout).exceptionallyCompose(e -> {
+      RpcException r = rpcCause(e);
+      if (r == null || r.kind() != RpcException.Kind.NOT_CONNECTED) {
+        return CompletableFuture.failedFuture(e);
+      }
+      long left = deadline - System.nanoTime();
+      Backend other = pick(args, b -> b != first && b.inRotation());
+      if (other == null || left <= 0) {
+        return CompletableFuture.failedFuture(e);
+      }
+      log.info("a call to {} was never sent ({}); sending it to {} instead", first.node,
+          r.getMessage(), other.node);
+      rerouted.accept(other);
+      return attempt(rpc, other, module, function, args, Duration.ofNanos(left));
+    });
+  }
+
+  private CompletableFuture<Term> attempt(RpcClient rpc, Backend b, String module,
+      String function, List<Term> args, Duration timeout) {
+    Consumer<Backend> hook = beforeSend;
+    if (hook != null) {
+      hook.accept(b);
+    }
+    CompletableFuture<Term> f;
+    if (!b.up) {
+      // Marked down since the pick: do not wait for a reconnect inside the call.
+      f = CompletableFuture.failedFuture(new RpcException(RpcException.Kind.NOT_CONNECTED,
+          Atom.of("nodedown"), "backend " + b.node + " went down before the call was sent ("
+              + b.lastError + ")"));
+    } else {
+      b.inFlight.incrementAndGet();
+      f = rpc.callAsync(b.node, module, function, args, timeout);
+      f.whenComplete((v, e) -> b.inFlight.decrementAndGet());
+    }
+    return f.whenComplete((v, e) -> completed(b, Outcome.of(e)));
+  }
+
+  static RpcException rpcCause(Throwable e) {
+    Throwable c = e;
+    while (c instanceof CompletionException && c.getCause() != null) {
+      c = c.getCause();
+    }
+    return c instanceof RpcException r ? r : null;
+  }
+
+  /**
+   * Records how a call to {@code b} ended: {@code consecutive_timeouts} timeouts in a row
+   * eject it, any answer resets the count. For callers that send calls themselves (the bridge).
+   */
+  void completed(Backend b, Outcome o) {
+    if (o == Outcome.ANSWERED) {
+      b.consecutiveTimeouts.set(0);
+    } else if (o == Outcome.TIMEOUT) {
+      int n = b.consecutiveTimeouts.incrementAndGet();
+      int max = outlier.consecutiveTimeouts();
+      if (max > 0 && n >= max && !b.ejected) {
+        eject(b, n + " calls in a row timed out");
+      }
+    }
+  }
+
+  private void eject(Backend b, String why) {
+    int generation;
+    synchronized (this) {
+      if (b.ejected || !b.up || closed) {
+        return;
+      }
+      int ejected = 0;
+      int others = 0;
+      for (Backend x : backends) {
+        ejected += x.ejected ? 1 : 0;
+        others += x != b && x.inRotation() ? 1 : 0;
+      }
+      int allowed = backends.size() * outlier.maxEjectionPercent() / 100;
+      if (others == 0 || ejected + 1 > allowed) {
+        b.consecutiveTimeouts.set(0); // count afresh, and log once per round
+        log.warn("backend {} is not answering ({}) but stays in rotation: {}", b.node, why,
+            others == 0 ? "it is the last backend in rotation"
+                : ejected + " of " + backends.size() + " backends are ejected already"
+                    + " (cluster.outlier.max_ejection_percent: "
+                    + outlier.maxEjectionPercent() + ")");
+        return;
+      }
+      b.ejected = true;
+      b.consecutiveTimeouts.set(0);
+      generation = ++b.ejections;
+    }
+    log.warn("backend {} ejected ({}): out of rotation for {} ms, then probed", b.node, why,
+        outlier.ejectMillis());
+    scheduleProbe(b, generation);
+  }
+
+  private void scheduleProbe(Backend b, int generation) {
+    if (!closed) {
+      timer.schedule(() -> probe(b, generation), outlier.ejectMillis(), TimeUnit.MILLISECONDS);
+    }
+  }
+
+  private void probe(Backend b, int generation) {
+    synchronized (this) {
+      if (closed || !b.ejected || b.ejections != generation) {
+        return; // back already, or went down (reconnecting handles it)
+      }
+    }
+    boolean alive = self.ping(b.node, Duration.ofMillis(outlier.probeTimeoutMillis()));
+    synchronized (this) {
+      if (!b.ejected || b.ejections != generation) {
+        return;
+      }
+      if (alive) {
+        clearEjection(b);
+      }
+    }
+    if (alive) {
+      log.info("backend {} answered a probe: back in rotation", b.node);
+    } else {
+      log.warn("backend {} did not answer a probe within {} ms: ejected for {} ms more",
+          b.node, outlier.probeTimeoutMillis(), outlier.ejectMillis());
+      scheduleProbe(b, generation);
+    }
+  }
+
+  private void clearEjection(Backend b) { // with the pool's lock
+    b.ejected = false;
+    b.ejections++;
+    b.consecutiveTimeouts.set(0);
   }
 
   private void connect(Backend b) {
@@ -254,6 +465,7 @@ final class BackendPool implements NodeListener, AutoCloseable {
     if (b != null) {
       synchronized (this) {
         b.attempts = 0;
+        clearEjection(b); // a new connection starts with a clean record
       }
       b.up = true;
       log.info("backend {} is up", node);
@@ -265,6 +477,9 @@ final class BackendPool implements NodeListener, AutoCloseable {
     Backend b = byName.get(node);
     if (b != null && b.up) {
       b.up = false;
+      synchronized (this) {
+        clearEjection(b); // reconnecting takes over
+      }
       b.lastError = reason;
       log.warn("backend {} went down: {}", node, reason);
       retryLater(b);

@@ -66,7 +66,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
   private static final class InFlight {
     final String mfa;
     final Limiter.Permit permit;
-    final BackendPool.Backend backend;
+    volatile BackendPool.Backend backend; // BackendPool.callAsync may re-route a call never sent
     final long start;
 
     InFlight(String mfa, Limiter.Permit permit, BackendPool.Backend backend, long start) {
@@ -230,9 +230,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     }
     InFlight req = new InFlight(mfa, a.permit, b, start);
     inFlight.put(id, req);
-    b.inFlight.incrementAndGet();
-    CompletableFuture<Term> f = server.rpc().callAsync(b.node, c.getModule(), c.getFunction(),
-        a.args, Duration.ofMillis(timeout));
+    CompletableFuture<Term> f = server.backends().callAsync(server.rpc(), b, c.getModule(),
+        c.getFunction(), a.args, Duration.ofMillis(timeout), other -> req.backend = other);
     f.whenComplete((v, e) -> channel.eventLoop().execute(() -> completed(id, req, a, v, e)));
   }
 
@@ -498,7 +497,6 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
 
   private void finish(long id, InFlight req) {
     inFlight.remove(id);
-    req.backend.inFlight.decrementAndGet();
     req.permit.release();
     if (!held.isEmpty()) {
       channel.eventLoop().execute(this::drainHeld);
