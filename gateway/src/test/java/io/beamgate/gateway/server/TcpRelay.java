@@ -79,8 +79,12 @@ public final class TcpRelay implements AutoCloseable {
       try {
         InputStream is = from.getInputStream();
         OutputStream os = to.getOutputStream();
-        for (int n; (n = is.read(buf)) >= 0; ) {
-          awaitHealed();
+        while (true) {
+          int n = is.read(buf);
+          awaitHealed(); // a close does not cross a partition either
+          if (n < 0) {
+            break;
+          }
           os.write(buf, 0, n);
           os.flush();
         }
