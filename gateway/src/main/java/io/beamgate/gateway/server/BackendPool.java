@@ -39,13 +39,11 @@ import org.slf4j.LoggerFactory;
  * node while the set of backends that are up is unchanged).
  *
  * <p>A connection can stay up while its backend answers nothing (a frozen VM, a partition that
- * drops packets without a reset) until {@code net_ticktime} runs out. Outlier detection closes
- * that gap: a backend whose calls time out {@code consecutive_timeouts} times in a row is
- * ejected (out of rotation, still connected) for {@code eject_ms}, then probed with
- * net_kernel's {@code is_auth} (what {@code net_adm:ping} asks, which runs no application
- * code); it returns when the probe answers. As Envoy's {@code max_ejection_percent}, at most
- * that share of the backends is ejected at once, and the last backend in rotation never is:
- * when every backend is slow, slow answers beat none.
+ * drops packets without a reset) until {@code net_ticktime} runs out. Outlier detection
+ * ({@link OutlierDetector}) closes that gap: such a backend is ejected (out of rotation, still
+ * connected) and probed back in. As Envoy's {@code max_ejection_percent}, at most that share of
+ * the backends is ejected at once, and the last backend in rotation never is: when every
+ * backend is slow, slow answers beat none.
  */
 final class BackendPool implements NodeListener, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(BackendPool.class);
@@ -107,7 +105,11 @@ final class BackendPool implements NodeListener, AutoCloseable {
     volatile boolean ejected;
     volatile String lastError = "not connected yet";
     int attempts; // guarded by the pool
-    int ejections; // guarded by the pool: bumped on each ejection, cancels stale probes
+    // Outlier detection's, guarded by it: bumped on each ejection and reset (stale probes end)
+    int ejections;
+    // When its calls in flight were last seen with no answer since (the detector's sweep only)
+    volatile long silentSince = Long.MIN_VALUE;
+    volatile boolean answeredSinceSweep;
 
     /** Whether new calls may go to it. */
     boolean inRotation() {
@@ -128,7 +130,7 @@ final class BackendPool implements NodeListener, AutoCloseable {
   private final long minDelay;
   private final long maxDelay;
   private final ScheduledExecutorService timer;
-  private final GatewayConfig.Outlier outlier;
+  private final OutlierDetector outliers;
   private final AtomicLong next = new AtomicLong();
   private volatile boolean closed;
   /** Tests only: runs just before a call is sent to a backend (to stage a race). */
@@ -141,7 +143,6 @@ final class BackendPool implements NodeListener, AutoCloseable {
     this.minDelay = cluster.reconnectMinMillis();
     this.maxDelay = cluster.reconnectMaxMillis();
     this.timer = timer;
-    this.outlier = cluster.outlier();
     for (GatewayConfig.Backend b : cluster.backends()) {
       Backend be = new Backend(b.node());
       backends.add(be);
@@ -153,6 +154,7 @@ final class BackendPool implements NodeListener, AutoCloseable {
         ring.put(hash((b.node() + "#" + i).getBytes(StandardCharsets.UTF_8)), be);
       }
     }
+    this.outliers = new OutlierDetector(backends, cluster.outlier(), self::ping, timer);
     self.addNodeListener(this);
   }
 
@@ -348,86 +350,11 @@ final class BackendPool implements NodeListener, AutoCloseable {
   }
 
   /**
-   * Records how a call to {@code b} ended: {@code consecutive_timeouts} timeouts in a row
-   * eject it, any answer resets the count. For callers that send calls themselves (the bridge).
+   * Records how a call to {@code b} ended, for outlier detection. For callers that send calls
+   * themselves (the bridge); {@link #callAsync} does it for its own calls.
    */
   void completed(Backend b, Outcome o) {
-    if (o == Outcome.ANSWERED) {
-      b.consecutiveTimeouts.set(0);
-    } else if (o == Outcome.TIMEOUT) {
-      int n = b.consecutiveTimeouts.incrementAndGet();
-      int max = outlier.consecutiveTimeouts();
-      if (max > 0 && n >= max && !b.ejected) {
-        eject(b, n + " calls in a row timed out");
-      }
-    }
-  }
-
-  private void eject(Backend b, String why) {
-    int generation;
-    synchronized (this) {
-      if (b.ejected || !b.up || closed) {
-        return;
-      }
-      int ejected = 0;
-      int others = 0;
-      for (Backend x : backends) {
-        ejected += x.ejected ? 1 : 0;
-        others += x != b && x.inRotation() ? 1 : 0;
-      }
-      int allowed = backends.size() * outlier.maxEjectionPercent() / 100;
-      if (others == 0 || ejected + 1 > allowed) {
-        b.consecutiveTimeouts.set(0); // count afresh, and log once per round
-        log.warn("backend {} is not answering ({}) but stays in rotation: {}", b.node, why,
-            others == 0 ? "it is the last backend in rotation"
-                : ejected + " of " + backends.size() + " backends are ejected already"
-                    + " (cluster.outlier.max_ejection_percent: "
-                    + outlier.maxEjectionPercent() + ")");
-        return;
-      }
-      b.ejected = true;
-      b.consecutiveTimeouts.set(0);
-      generation = ++b.ejections;
-    }
-    log.warn("backend {} ejected ({}): out of rotation for {} ms, then probed", b.node, why,
-        outlier.ejectMillis());
-    scheduleProbe(b, generation);
-  }
-
-  private void scheduleProbe(Backend b, int generation) {
-    if (!closed) {
-      timer.schedule(() -> probe(b, generation), outlier.ejectMillis(), TimeUnit.MILLISECONDS);
-    }
-  }
-
-  private void probe(Backend b, int generation) {
-    synchronized (this) {
-      if (closed || !b.ejected || b.ejections != generation) {
-        return; // back already, or went down (reconnecting handles it)
-      }
-    }
-    boolean alive = self.ping(b.node, Duration.ofMillis(outlier.probeTimeoutMillis()));
-    synchronized (this) {
-      if (!b.ejected || b.ejections != generation) {
-        return;
-      }
-      if (alive) {
-        clearEjection(b);
-      }
-    }
-    if (alive) {
-      log.info("backend {} answered a probe: back in rotation", b.node);
-    } else {
-      log.warn("backend {} did not answer a probe within {} ms: ejected for {} ms more",
-          b.node, outlier.probeTimeoutMillis(), outlier.ejectMillis());
-      scheduleProbe(b, generation);
-    }
-  }
-
-  private void clearEjection(Backend b) { // with the pool's lock
-    b.ejected = false;
-    b.ejections++;
-    b.consecutiveTimeouts.set(0);
+    outliers.completed(b, o);
   }
 
   private void connect(Backend b) {
@@ -465,8 +392,8 @@ final class BackendPool implements NodeListener, AutoCloseable {
     if (b != null) {
       synchronized (this) {
         b.attempts = 0;
-        clearEjection(b); // a new connection starts with a clean record
       }
+      outliers.reset(b); // a new connection starts with a clean record
       b.up = true;
       log.info("backend {} is up", node);
     }
@@ -477,9 +404,7 @@ final class BackendPool implements NodeListener, AutoCloseable {
     Backend b = byName.get(node);
     if (b != null && b.up) {
       b.up = false;
-      synchronized (this) {
-        clearEjection(b); // reconnecting takes over
-      }
+      outliers.reset(b); // reconnecting takes over
       b.lastError = reason;
       log.warn("backend {} went down: {}", node, reason);
       retryLater(b);
@@ -489,6 +414,7 @@ final class BackendPool implements NodeListener, AutoCloseable {
   @Override
   public void close() {
     closed = true;
+    outliers.close();
     self.removeNodeListener(this);
   }
 }

@@ -190,6 +190,31 @@ class BackendHealthErlTest {
   }
 
   @Test
+  void frozenBackendUnderLoadIsEjectedBeforeItsCallsTimeOut() throws Exception {
+    bed.writePolicy(POLICY.replace("timeout_ms: 400", "timeout_ms: 5000"));
+    ErlNode e1 = erl("frz");
+    ErlNode e2 = erl("ok");
+    start(List.of(e1.name(), e2.name()), "  outlier: {consecutive_timeouts: 0,"
+        + " max_silence_ms: 500, eject_ms: 30000}\n");
+    BeamgateClient c = client();
+    assertEquals(2, java.util.stream.IntStream.range(0, 4).mapToObj(i -> whoAnswers(c))
+        .distinct().count());
+    signal(e1, "STOP");
+    long start = System.nanoTime();
+    List<java.util.concurrent.CompletableFuture<Term>> stuck = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      stuck.add(c.call("erlang", "node", List.of(), Duration.ofSeconds(5)));
+    }
+    awaitTrue(() -> backend(e1).ejected, 3_000, "ejected by silence");
+    long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+    assertTrue(ms >= 400 && ms < 2_000, "ejected after " + ms + " ms (calls time out at 5 s)");
+    assertTrue(stuck.stream().anyMatch(f -> !f.isDone()), "its calls are still in flight");
+    for (int i = 0; i < 10; i++) {
+      assertEquals(e2.name(), whoAnswers(c), "call " + i + " after the ejection");
+    }
+  }
+
+  @Test
   void lastBackendInRotationIsNeverEjected() throws Exception {
     ErlNode e1 = erl("last");
     start(List.of(e1.name()), "  outlier: {consecutive_timeouts: 2, eject_ms: 1000}\n");

@@ -91,14 +91,17 @@ public record GatewayConfig(
    *
    * @param consecutiveTimeouts this many calls to one backend in a row ending in a timeout
    *     eject it (0: never)
+   * @param maxSilenceMillis a backend with calls in flight and no answer to any of them for
+   *     this long is ejected, before the calls' own timeouts (0: never). A backend running only
+   *     calls longer than this is ejected too, then probed back in
    * @param ejectMillis how long an ejected backend stays out before it is probed
    * @param maxEjectionPercent at most this share of the backends is ejected at once (rounded
    *     down); the last backend in rotation is never ejected, whatever this says
    * @param probeTimeoutMillis how long a probe (net_kernel's is_auth, what net_adm:ping asks)
    *     may take before the backend is ejected again
    */
-  public record Outlier(int consecutiveTimeouts, int ejectMillis, int maxEjectionPercent,
-      int probeTimeoutMillis) {}
+  public record Outlier(int consecutiveTimeouts, int maxSilenceMillis, int ejectMillis,
+      int maxEjectionPercent, int probeTimeoutMillis) {}
 
   /** A backend node; {@code port} 0 means: ask EPMD on the node's host. */
   public record Backend(String node, int port) {

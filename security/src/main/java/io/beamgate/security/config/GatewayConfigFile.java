@@ -38,8 +38,8 @@ import org.snakeyaml.engine.v2.nodes.Node;
  *   reconnect_max_ms: 30000
  *   io_threads: 0                   # the node's I/O threads, shared by clients (0: cores, <= 4)
  *   net_ticktime_seconds: 60        # as OTP's net_ticktime; must equal the backends'
- *   outlier: {consecutive_timeouts: 5, eject_ms: 10000, max_ejection_percent: 50,
- *             probe_timeout_ms: 2000}   # backends whose calls time out leave the rotation
+ *   outlier: {consecutive_timeouts: 5, max_silence_ms: 5000, eject_ms: 10000,
+ *             max_ejection_percent: 50, probe_timeout_ms: 2000}  # unanswering backends out
  * limits: {max_connections: 10000, max_in_flight: 10000, max_in_flight_per_connection: 256,
  *          max_frame_bytes: 1048576, idle_timeout_ms: 300000}
  * policy: policy.yaml
@@ -77,12 +77,12 @@ public final class GatewayConfigFile {
   private static final Set<String> CLUSTER = Set.of("node_name", "cookie_file",
       "listen_address", "epmd_port", "backends", "routing", "hash_argument", "reconnect_min_ms",
       "reconnect_max_ms", "io_threads", "net_ticktime_seconds", "outlier");
-  private static final Set<String> OUTLIER = Set.of("consecutive_timeouts", "eject_ms",
-      "max_ejection_percent", "probe_timeout_ms");
+  private static final Set<String> OUTLIER = Set.of("consecutive_timeouts",
+      "max_silence_ms", "eject_ms", "max_ejection_percent", "probe_timeout_ms");
 
   /** Outlier detection when the file sets none. */
   public static final GatewayConfig.Outlier DEFAULT_OUTLIER =
-      new GatewayConfig.Outlier(5, 10_000, 50, 2_000);
+      new GatewayConfig.Outlier(5, 5_000, 10_000, 50, 2_000);
   private static final Set<String> LIMITS = Set.of("max_connections", "max_in_flight",
       "max_in_flight_per_connection", "max_frame_bytes", "idle_timeout_ms");
   private static final Set<String> ROUTING = Set.of("round_robin", "least_in_flight", "hash");
@@ -310,6 +310,7 @@ public final class GatewayConfigFile {
     }
     return new GatewayConfig.Outlier(
         y.integer(m, "consecutive_timeouts", on, d.consecutiveTimeouts(), 0, false),
+        y.integer(m, "max_silence_ms", on, d.maxSilenceMillis(), 0, false),
         y.integer(m, "eject_ms", on, d.ejectMillis(), 1, false), pct,
         y.integer(m, "probe_timeout_ms", on, d.probeTimeoutMillis(), 1, false));
   }
