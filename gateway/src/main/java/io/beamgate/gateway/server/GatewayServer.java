@@ -517,7 +517,8 @@ public final class GatewayServer implements AutoCloseable {
       if (sb.length() > 0) {
         sb.append(", ");
       }
-      sb.append(b.node).append(b.up ? " up" : " down: " + b.lastError);
+      sb.append(b.node).append(b.up ? (b.ejected ? " up but ejected (not answering)" : " up")
+          : " down: " + b.lastError);
     }
     return sb.toString();
   }
