@@ -383,7 +383,11 @@ final class BackendPool implements NodeListener, AutoCloseable {
       delay = base / 2 + ThreadLocalRandom.current().nextLong(base / 2 + 1);
     }
     log.info("backend {} is down ({}); next attempt in {} ms", b.node, b.lastError, delay);
-    timer.schedule(() -> connect(b), delay, TimeUnit.MILLISECONDS);
+    try {
+      timer.schedule(() -> connect(b), delay, TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      log.debug("backend {}: no reconnect, the gateway is stopping", b.node);
+    }
   }
 
   @Override

@@ -118,7 +118,11 @@ final class OutlierDetector implements AutoCloseable {
 
   private void scheduleProbe(Backend b, int generation) {
     if (!closed) {
-      timer.schedule(() -> probe(b, generation), config.ejectMillis(), TimeUnit.MILLISECONDS);
+      try {
+        timer.schedule(() -> probe(b, generation), config.ejectMillis(), TimeUnit.MILLISECONDS);
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        log.debug("backend {}: no probe, the gateway is stopping", b.node);
+      }
     }
   }
 

@@ -131,8 +131,30 @@ class BackendHealthErlTest {
     }
   }
 
+  /**
+   * Sends {@code sig} to erl; after STOP, waits until every thread of it is stopped (a loaded
+   * machine may let a thread run on, and answer a call, after kill returns).
+   */
   static void signal(ErlNode e, String sig) throws Exception {
     new ProcessBuilder("kill", "-" + sig, Long.toString(e.pid())).start().waitFor();
+    if (sig.equals("STOP")) {
+      awaitTrue(() -> allStopped(e.pid()), 5_000, "erl " + e.pid() + " stopped");
+    }
+  }
+
+  private static boolean allStopped(long pid) {
+    try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+      for (Path t : (Iterable<Path>) tasks::iterator) {
+        String stat = Files.readString(t.resolve("stat"), StandardCharsets.US_ASCII);
+        char state = stat.charAt(stat.lastIndexOf(')') + 2);
+        if (state != 'T' && state != 't') {
+          return false;
+        }
+      }
+      return true;
+    } catch (java.io.IOException ex) {
+      return false;
+    }
   }
 
   static void awaitTrue(BooleanSupplier c, long ms, String what) throws InterruptedException {
@@ -205,7 +227,9 @@ class BackendHealthErlTest {
     for (int i = 0; i < 6; i++) {
       stuck.add(c.call("erlang", "node", List.of(), Duration.ofSeconds(5)));
     }
-    awaitTrue(() -> backend(e1).ejected, 3_000, "ejected by silence");
+    BackendPool.Backend b1 = backend(e1);
+    awaitTrue(() -> b1.ejected, 3_000, "ejected by silence (in flight " + b1.inFlight.get()
+        + ", up " + b1.up + ", calls " + stuck + ")");
     long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
     assertTrue(ms >= 400 && ms < 2_000, "ejected after " + ms + " ms (calls time out at 5 s)");
     assertTrue(stuck.stream().anyMatch(f -> !f.isDone()), "its calls are still in flight");
