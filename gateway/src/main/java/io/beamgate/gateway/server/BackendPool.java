@@ -216,8 +216,8 @@ final class BackendPool implements NodeListener, AutoCloseable {
 
   /**
    * The backend for a send or monitor by registered name across a bridge: the node
-   * {@code names} maps it to (null when that node is down), else the first backend in the
-   * configured order that is up, so that a monitor and the sends that follow it reach the
+   * {@code names} maps it to (null when that node is down; ejected or not, as pinned), else
+   * the first backend in the configured order that is in rotation, so that a monitor and the sends that follow it reach the
    * same process. Null when none is up.
    */
   Backend pickForName(String name, Map<String, String> names) {
