@@ -116,6 +116,11 @@ final class BackendPool implements NodeListener, AutoCloseable {
       return up && !ejected;
     }
 
+    /** Its state for status and error messages: up, up but ejected, or down and why. */
+    String describe() {
+      return up ? (ejected ? "up but ejected (not answering)" : "up") : "down: " + lastError;
+    }
+
     Backend(String node) {
       this.node = node;
     }

@@ -517,8 +517,7 @@ public final class GatewayServer implements AutoCloseable {
       if (sb.length() > 0) {
         sb.append(", ");
       }
-      sb.append(b.node).append(b.up ? (b.ejected ? " up but ejected (not answering)" : " up")
-          : " down: " + b.lastError);
+      sb.append(b.node).append(' ').append(b.describe());
     }
     return sb.toString();
   }
