@@ -85,12 +85,20 @@ final class BackendPool implements NodeListener, AutoCloseable {
       }
     }
 
-    /** From an audit outcome word ("ok", "timeout", "nodedown", "exit", ...). */
+    /**
+     * From an audit outcome word: the words that mean the backend answered, "timeout", and
+     * anything else (nodedown, abandoned, cancelled...) as LOST, which counts for nothing.
+     */
     static Outcome ofAudit(String outcome) {
-      if ("timeout".equals(outcome)) {
-        return TIMEOUT;
+      switch (outcome == null ? "" : outcome) {
+        case "ok": case "badrpc": case "throw": case "exit": case "error":
+        case "spawn_refused": case "result_too_large": case "result_too_deep":
+          return ANSWERED;
+        case "timeout":
+          return TIMEOUT;
+        default:
+          return LOST;
       }
-      return "nodedown".equals(outcome) || "unavailable".equals(outcome) ? LOST : ANSWERED;
     }
   }
 

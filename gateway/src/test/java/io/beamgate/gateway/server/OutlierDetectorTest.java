@@ -74,6 +74,17 @@ class OutlierDetectorTest {
   }
 
   @Test
+  void auditWordsMapToOutcomes() {
+    for (String w : List.of("ok", "badrpc", "exit", "throw", "error", "spawn_refused")) {
+      assertEquals(Outcome.ANSWERED, Outcome.ofAudit(w), w);
+    }
+    assertEquals(Outcome.TIMEOUT, Outcome.ofAudit("timeout"));
+    for (String w : List.of("nodedown", "abandoned", "cancelled", "unavailable", "x")) {
+      assertEquals(Outcome.LOST, Outcome.ofAudit(w), w);
+    }
+  }
+
+  @Test
   void atMostMaxEjectionPercentAndNeverTheLastInRotation() {
     start(4, new GatewayConfig.Outlier(1, 0, 60_000, 50, 100));
     for (Backend b : backends) {
