@@ -31,6 +31,8 @@ public final class ClientConfig {
   /** The gateway's own default {@code max_in_flight}. */
   public static final int DEFAULT_MAX_IN_FLIGHT = 1000;
   public static final int DEFAULT_MAX_QUEUED = 10_000;
+  public static final Duration DEFAULT_KEEPALIVE_INTERVAL = Duration.ofSeconds(10);
+  public static final Duration DEFAULT_KEEPALIVE_TIMEOUT = Duration.ofSeconds(20);
 
   private final String host;
   private final int port;
@@ -46,6 +48,9 @@ public final class ClientConfig {
   private final int maxInFlight;
   private final int maxQueued;
   private final boolean waitForConnection;
+  private final Duration keepaliveInterval;
+  private final Duration keepaliveTimeout;
+  private final boolean keepaliveWithoutCalls;
 
   private ClientConfig(Builder b) {
     if (b.host == null || b.host.isBlank()) {
@@ -82,6 +87,14 @@ public final class ClientConfig {
     }
     this.maxQueued = b.maxQueued;
     this.waitForConnection = b.waitForConnection;
+    this.keepaliveInterval = positive("keepaliveInterval", b.keepaliveInterval);
+    this.keepaliveTimeout = positive("keepaliveTimeout", b.keepaliveTimeout);
+    if (keepaliveTimeout.compareTo(keepaliveInterval) <= 0) {
+      throw new IllegalArgumentException("keepaliveTimeout: " + keepaliveTimeout
+          + " (expected: > keepaliveInterval " + keepaliveInterval + ", so a ping has time to"
+          + " be answered)");
+    }
+    this.keepaliveWithoutCalls = b.keepaliveWithoutCalls;
   }
 
   private static Duration positive(String name, Duration d) {
@@ -180,6 +193,34 @@ public final class ClientConfig {
     return waitForConnection;
   }
 
+  /**
+   * A connection silent this long while requests are in flight gets a ping. Default 10 s.
+   */
+  public Duration keepaliveInterval() {
+    return keepaliveInterval;
+  }
+
+  /**
+   * A connection silent this long while requests are in flight is dead: its requests fail at
+   * once (calls, casts and sends with OUTCOME_UNKNOWN) and the client reconnects. It catches
+   * what TCP does not (a partition that drops packets without a reset). Default 20 s; must be
+   * above {@link #keepaliveInterval()}. The gateway stops reading a connection that has its
+   * {@code max_in_flight_per_connection} requests in flight, pings too: keep this above the
+   * longest call when the client can fill that limit.
+   */
+  public Duration keepaliveTimeout() {
+    return keepaliveTimeout;
+  }
+
+  /**
+   * Whether an idle connection (nothing in flight) is pinged and given up too. Default false:
+   * an idle connection is left to the gateway's {@code idle_timeout_ms}, which pings would
+   * otherwise defeat; a dead idle connection is then found by the first request on it.
+   */
+  public boolean keepaliveWithoutCalls() {
+    return keepaliveWithoutCalls;
+  }
+
   @Override
   public String toString() {
     return "ClientConfig[" + host + ":" + port + ", cert " + certificateChain + ", key "
@@ -202,6 +243,9 @@ public final class ClientConfig {
     private int maxInFlight = DEFAULT_MAX_IN_FLIGHT;
     private int maxQueued = DEFAULT_MAX_QUEUED;
     private boolean waitForConnection = true;
+    private Duration keepaliveInterval = DEFAULT_KEEPALIVE_INTERVAL;
+    private Duration keepaliveTimeout = DEFAULT_KEEPALIVE_TIMEOUT;
+    private boolean keepaliveWithoutCalls;
 
     private Builder() {}
 
@@ -297,6 +341,18 @@ public final class ClientConfig {
 
     public Builder waitForConnection(boolean wait) {
       this.waitForConnection = wait;
+      return this;
+    }
+
+    /** Ping a connection silent for {@code interval}; give it up after {@code timeout}. */
+    public Builder keepalive(Duration interval, Duration timeout) {
+      this.keepaliveInterval = interval;
+      this.keepaliveTimeout = timeout;
+      return this;
+    }
+
+    public Builder keepaliveWithoutCalls(boolean b) {
+      this.keepaliveWithoutCalls = b;
       return this;
     }
 

@@ -104,7 +104,11 @@ final class Transport {
   private Channel connecting;
   private final Map<Long, Pending<?>> inFlight = new HashMap<>();
   private final ArrayDeque<Pending<?>> queue = new ArrayDeque<>();
-  /** Requests (not cancels) written and not yet answered, including timed-out ones. */
+  /**
+   * Requests (not cancels) written and not yet answered nor given up (a timed-out or
+   * cancelled request frees its slot at once, though the gateway may count it until it
+   * answers the cancel).
+   */
   private int slotsUsed;
   /** Ids are never reused, across connections too: a late answer cannot match a new request. */
   private long nextId = 1;
@@ -281,6 +285,10 @@ final class Transport {
     connected = true;
     lastFailure = null;
     h.upSince = System.nanoTime();
+    h.keepalive = new Keepalive(config, h.upSince);
+    long period = h.keepalive.checkPeriodNanos();
+    h.keepaliveTimer = loop.scheduleAtFixedRate(() -> keepaliveCheck(ch, h), period, period,
+        TimeUnit.NANOSECONDS);
     log.debug("connected to the gateway {}", address);
     firstConnection.complete(null);
     drain();
@@ -420,9 +428,13 @@ final class Transport {
   private void write(Pending<?> p) {
     long id = nextId++;
     p.id = id;
+    if (inFlight.isEmpty()) {
+      handler().keepalive.busy(System.nanoTime());
+    }
     inFlight.put(id, p);
     if (p.kind != Kind.CANCEL) {
       slotsUsed++;
+      p.holdsSlot = true;
     }
     long remainingMs = TimeUnit.NANOSECONDS.toMillis(p.deadline - System.nanoTime());
     channel.write(p.frame(id, remainingMs)).addListener(f -> {
@@ -437,9 +449,7 @@ final class Transport {
       return;
     }
     inFlight.remove(p.id);
-    if (p.kind != Kind.CANCEL) {
-      slotsUsed--;
-    }
+    releaseSlot(p);
     p.fail(GatewayException.local(Code.CONNECTION, "the " + p.kind.word
         + " was not sent: the connection to the gateway " + address + " failed ("
         + describe(cause) + ")", cause));
@@ -467,6 +477,20 @@ final class Transport {
         + " may still have run)"));
     if (live) {
       sendCancel(p);
+      releaseSlot(p);
+      drain();
+    }
+  }
+
+  /**
+   * Frees {@code p}'s slot (once): the caller has its answer or gave up on it. A request
+   * given up stays in {@link #inFlight} until the gateway answers it or its cancel, so a late
+   * answer is recognised and dropped.
+   */
+  private void releaseSlot(Pending<?> p) {
+    if (p.holdsSlot) {
+      p.holdsSlot = false;
+      slotsUsed--;
     }
   }
 
@@ -479,13 +503,12 @@ final class Transport {
       queue.remove(p);
     } else if (inFlight.get(p.id) == p) {
       sendCancel(p);
+      releaseSlot(p);
+      drain();
     }
   }
 
-  /**
-   * Asks the gateway to stop waiting for {@code target}. The target keeps its slot until the
-   * gateway answers it (or answers the Cancel), as the gateway counts it until then.
-   */
+  /** Asks the gateway to stop waiting for {@code target}. */
   private void sendCancel(Pending<?> target) {
     if (target.cancelSent || channel == null) {
       return;
@@ -502,6 +525,13 @@ final class Transport {
 
   private void onFrame(Channel ch, ConnectionHandler h, ServerFrame f) {
     h.frameRead = true;
+    if (h.keepalive != null) {
+      h.keepalive.read(System.nanoTime());
+    }
+    if (f.getId() != 0 && f.getId() == h.keepalivePing) {
+      h.keepalivePing = 0;
+      return; // our keepalive's pong
+    }
     if (f.getId() == 0) {
       h.closeReason = f.hasError() ? GatewayException.fromError(f.getError())
           : GatewayException.local(Code.PROTOCOL_ERROR, "the gateway sent an answer with id 0"
@@ -518,14 +548,13 @@ final class Transport {
       return;
     }
     h.answered = true;
-    if (p.kind != Kind.CANCEL) {
-      slotsUsed--;
-    } else {
+    releaseSlot(p);
+    if (p.kind == Kind.CANCEL) {
       Pending<?> target = inFlight.get(p.cancelTarget);
       if (target != null && target.future.isDone()) {
         // The gateway is done with the target: it answered before this, or never will.
         inFlight.remove(target.id);
-        slotsUsed--;
+        releaseSlot(target);
       }
     }
     p.answer(f);
@@ -550,6 +579,9 @@ final class Transport {
   }
 
   private void onInactive(Channel ch, ConnectionHandler h) {
+    if (h.keepaliveTimer != null) {
+      h.keepaliveTimer.cancel(false);
+    }
     if (ch != channel) {
       return;
     }
@@ -600,6 +632,44 @@ final class Transport {
     String cause = h.failure == null ? "closed by the peer" : describe(h.failure);
     return GatewayException.local(Code.CONNECTION, "connection to the gateway " + address
         + " lost: " + cause, h.failure);
+  }
+
+  // ------------------------------------------------------------------ keepalive
+
+  private ConnectionHandler handler() {
+    return (ConnectionHandler) channel.pipeline().get("client");
+  }
+
+  /** Pings a silent connection; gives up one silent past keepaliveTimeout. */
+  private void keepaliveCheck(Channel ch, ConnectionHandler h) {
+    if (ch != channel) {
+      return;
+    }
+    long now = System.nanoTime();
+    boolean busy = !inFlight.isEmpty() || !queue.isEmpty();
+    switch (h.keepalive.check(now, busy)) {
+      case PING:
+        if (h.keepalivePing == 0) {
+          h.keepalivePing = nextId++;
+          ch.writeAndFlush(ClientFrame.newBuilder().setId(h.keepalivePing)
+              .setPing(io.beamgate.gateway.proto.Ping.getDefaultInstance()).build());
+        }
+        break;
+      case DEAD:
+        String why = "no frame from the gateway " + address + " for "
+            + h.keepalive.silentMillis(now) + " ms, pings included (keepaliveTimeout "
+            + config.keepaliveTimeout().toMillis() + " ms): the connection is presumed dead";
+        log.info("{}; closing it and reconnecting", why);
+        h.closeReason = GatewayException.local(Code.CONNECTION, why);
+        // Fail what is in flight now: closing a connection whose peer is unreachable may
+        // wait for TLS's close_notify to flush.
+        onInactive(ch, h);
+        ch.close();
+        break;
+      case NOTHING:
+      default:
+        break;
+    }
   }
 
   // ------------------------------------------------------------------ closing
@@ -657,6 +727,10 @@ final class Transport {
     long upSince;
     Throwable failure;
     GatewayException closeReason;
+    Keepalive keepalive;
+    ScheduledFuture<?> keepaliveTimer;
+    /** The id of the keepalive ping awaiting its pong (0: none). */
+    long keepalivePing;
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
@@ -701,6 +775,8 @@ final class Transport {
     long id;
     ScheduledFuture<?> timer;
     boolean cancelSent;
+    /** Counted in slotsUsed. */
+    boolean holdsSlot;
 
     Pending(Transport transport, Kind kind, ClientFrame body, Duration timeout,
         Decoder<T> decoder, long cancelTarget) {

@@ -327,7 +327,8 @@ final class Admission {
     final Decision decision;
     final Rule rule;
     final List<Term> args;
-    final BackendPool.Backend backend;
+    /** Where the request went; a call never sent may be re-routed (BackendPool.callAsync). */
+    volatile BackendPool.Backend backend;
     final long start;
     private final Limiter.Permit permit;
     private boolean finished;

@@ -3,6 +3,9 @@ package io.beamgate.gateway.server;
 import io.beamgate.node.LocalNode;
 import io.beamgate.node.NodeListener;
 import io.beamgate.node.etf.EtfEncoder;
+import io.beamgate.node.rpc.RpcClient;
+import io.beamgate.node.rpc.RpcException;
+import io.beamgate.node.term.Atom;
 import io.beamgate.node.term.Term;
 import io.beamgate.security.config.GatewayConfig;
 import java.nio.charset.StandardCharsets;
@@ -14,11 +17,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,6 +37,13 @@ import org.slf4j.LoggerFactory;
  * flight, or consistent hashing of one argument (each backend owns many points of a ring; a
  * key goes to the first backend that is up clockwise from its hash, so it stays on the same
  * node while the set of backends that are up is unchanged).
+ *
+ * <p>A connection can stay up while its backend answers nothing (a frozen VM, a partition that
+ * drops packets without a reset) until {@code net_ticktime} runs out. Outlier detection
+ * ({@link OutlierDetector}) closes that gap: such a backend is ejected (out of rotation, still
+ * connected) and probed back in. As Envoy's {@code max_ejection_percent}, at most that share of
+ * the backends is ejected at once, and the last backend in rotation never is: when every
+ * backend is slow, slow answers beat none.
  */
 final class BackendPool implements NodeListener, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(BackendPool.class);
@@ -43,13 +57,77 @@ final class BackendPool implements NodeListener, AutoCloseable {
     }
   }
 
+  /** How a call to a backend ended, as outlier detection counts it. */
+  enum Outcome {
+    /** The backend answered (a result or a {@code badrpc}): it is alive. */
+    ANSWERED,
+    /** No answer within the call's timeout. */
+    TIMEOUT,
+    /** Not sent, or the connection went down: the connection's health handles it. */
+    LOST;
+
+    /** The outcome of a call whose future completed with {@code error} (null: a result). */
+    static Outcome of(Throwable error) {
+      if (error == null) {
+        return ANSWERED;
+      }
+      RpcException r = rpcCause(error);
+      if (r == null) {
+        return LOST;
+      }
+      switch (r.kind()) {
+        case BADRPC:
+          return ANSWERED;
+        case TIMEOUT:
+          return TIMEOUT;
+        default:
+          return LOST;
+      }
+    }
+
+    /**
+     * From an audit outcome word: the words that mean the backend answered, "timeout", and
+     * anything else (nodedown, abandoned, cancelled...) as LOST, which counts for nothing.
+     */
+    static Outcome ofAudit(String outcome) {
+      switch (outcome == null ? "" : outcome) {
+        case "ok": case "badrpc": case "throw": case "exit": case "error":
+        case "spawn_refused": case "result_too_large": case "result_too_deep":
+          return ANSWERED;
+        case "timeout":
+          return TIMEOUT;
+        default:
+          return LOST;
+      }
+    }
+  }
+
   /** One backend node. */
   static final class Backend {
     final String node;
+    /** Calls sent to it and not ended yet. */
     final AtomicInteger inFlight = new AtomicInteger();
+    final AtomicInteger consecutiveTimeouts = new AtomicInteger();
     volatile boolean up;
+    /** Out of rotation by outlier detection (while connected). */
+    volatile boolean ejected;
     volatile String lastError = "not connected yet";
     int attempts; // guarded by the pool
+    // Outlier detection's, guarded by it: bumped on each ejection and reset (stale probes end)
+    int ejections;
+    // When its calls in flight were last seen with no answer since (the detector's sweep only)
+    volatile long silentSince = Long.MIN_VALUE;
+    volatile boolean answeredSinceSweep;
+
+    /** Whether new calls may go to it. */
+    boolean inRotation() {
+      return up && !ejected;
+    }
+
+    /** Its state for status and error messages: up, up but ejected, or down and why. */
+    String describe() {
+      return up ? (ejected ? "up but ejected (not answering)" : "up") : "down: " + lastError;
+    }
 
     Backend(String node) {
       this.node = node;
@@ -65,8 +143,11 @@ final class BackendPool implements NodeListener, AutoCloseable {
   private final long minDelay;
   private final long maxDelay;
   private final ScheduledExecutorService timer;
+  private final OutlierDetector outliers;
   private final AtomicLong next = new AtomicLong();
   private volatile boolean closed;
+  /** Tests only: runs just before a call is sent to a backend (to stage a race). */
+  volatile Consumer<Backend> beforeSend;
 
   BackendPool(LocalNode self, GatewayConfig.Cluster cluster, ScheduledExecutorService timer) {
     this.self = self;
@@ -86,6 +167,7 @@ final class BackendPool implements NodeListener, AutoCloseable {
         ring.put(hash((b.node() + "#" + i).getBytes(StandardCharsets.UTF_8)), be);
       }
     }
+    this.outliers = new OutlierDetector(backends, cluster.outlier(), self::ping, timer);
     self.addNodeListener(this);
   }
 
@@ -129,7 +211,7 @@ final class BackendPool implements NodeListener, AutoCloseable {
       if (sb.length() > 0) {
         sb.append(", ");
       }
-      sb.append(b.node).append(b.up ? " up" : " down: " + b.lastError);
+      sb.append(b.node).append(' ').append(b.describe());
     }
     return sb.toString();
   }
@@ -139,24 +221,28 @@ final class BackendPool implements NodeListener, AutoCloseable {
    * or null when none is up.
    */
   Backend pick(List<Term> args) {
+    return pick(args, Backend::inRotation);
+  }
+
+  private Backend pick(List<Term> args, Predicate<Backend> ok) {
     switch (routing) {
       case HASH:
         if (hashArgument < args.size()) {
-          return byHash(args.get(hashArgument));
+          return byHash(args.get(hashArgument), ok);
         }
-        return roundRobin(); // no key in this call: spread it
+        return roundRobin(ok); // no key in this call: spread it
       case LEAST_IN_FLIGHT:
-        return leastInFlight();
+        return leastInFlight(ok);
       case ROUND_ROBIN:
       default:
-        return roundRobin();
+        return roundRobin(ok);
     }
   }
 
   /**
    * The backend for a send or monitor by registered name across a bridge: the node
-   * {@code names} maps it to (null when that node is down), else the first backend in the
-   * configured order that is up, so that a monitor and the sends that follow it reach the
+   * {@code names} maps it to (null when that node is down; ejected or not, as pinned), else
+   * the first backend in the configured order that is in rotation, so that a monitor and the sends that follow it reach the
    * same process. Null when none is up.
    */
   Backend pickForName(String name, Map<String, String> names) {
@@ -166,7 +252,7 @@ final class BackendPool implements NodeListener, AutoCloseable {
       return b != null && b.up ? b : null;
     }
     for (Backend b : backends) {
-      if (b.up) {
+      if (b.inRotation()) {
         return b;
       }
     }
@@ -175,43 +261,43 @@ final class BackendPool implements NodeListener, AutoCloseable {
 
   /** The backend for a send of {@code message} (hashed as a whole under hash routing). */
   Backend pickForSend(Term message) {
-    return routing == Routing.HASH ? byHash(message) : pick(List.of());
+    return routing == Routing.HASH ? byHash(message, Backend::inRotation) : pick(List.of());
   }
 
-  private Backend roundRobin() {
+  private Backend roundRobin(Predicate<Backend> ok) {
     int n = backends.size();
     long start = next.getAndIncrement();
     for (int i = 0; i < n; i++) {
       Backend b = backends.get((int) Math.floorMod(start + i, (long) n));
-      if (b.up) {
+      if (ok.test(b)) {
         return b;
       }
     }
     return null;
   }
 
-  private Backend leastInFlight() {
+  private Backend leastInFlight(Predicate<Backend> ok) {
     int n = backends.size();
     long start = next.getAndIncrement();
     Backend best = null;
     for (int i = 0; i < n; i++) {
       Backend b = backends.get((int) Math.floorMod(start + i, (long) n));
-      if (b.up && (best == null || b.inFlight.get() < best.inFlight.get())) {
+      if (ok.test(b) && (best == null || b.inFlight.get() < best.inFlight.get())) {
         best = b;
       }
     }
     return best;
   }
 
-  private Backend byHash(Term key) {
+  private Backend byHash(Term key, Predicate<Backend> ok) {
     long h = hash(EtfEncoder.encode(key));
     for (Backend b : ring.tailMap(h, true).values()) {
-      if (b.up) {
+      if (ok.test(b)) {
         return b;
       }
     }
     for (Backend b : ring.headMap(h, false).values()) {
-      if (b.up) {
+      if (ok.test(b)) {
         return b;
       }
     }
@@ -229,6 +315,71 @@ final class BackendPool implements NodeListener, AutoCloseable {
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  // ---- calls and outlier detection -------------------------------------------------------
+
+  /**
+   * Calls {@code module:function(args)} on {@code first}. A call that was never sent (the
+   * backend went down between the pick and the send: {@code NOT_CONNECTED}, or marked down
+   * already) goes once to another backend in rotation, with the time left, and
+   * {@code rerouted} is told which; a call that may have been sent is never repeated. Counts
+   * the call in its backend's in-flight while it runs and reports its outcome.
+   */
+  CompletableFuture<Term> callAsync(RpcClient rpc, Backend first, String module,
+      String function, List<Term> args, Duration timeout, Consumer<Backend> rerouted) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    return attempt(rpc, first, module, function, args, timeout).exceptionallyCompose(e -> {
+      RpcException r = rpcCause(e);
+      if (r == null || r.kind() != RpcException.Kind.NOT_CONNECTED) {
+        return CompletableFuture.failedFuture(e);
+      }
+      long left = deadline - System.nanoTime();
+      Backend other = pick(args, b -> b != first && b.inRotation());
+      if (other == null || left <= 0) {
+        return CompletableFuture.failedFuture(e);
+      }
+      log.info("a call to {} was never sent ({}); sending it to {} instead", first.node,
+          r.getMessage(), other.node);
+      rerouted.accept(other);
+      return attempt(rpc, other, module, function, args, Duration.ofNanos(left));
+    });
+  }
+
+  private CompletableFuture<Term> attempt(RpcClient rpc, Backend b, String module,
+      String function, List<Term> args, Duration timeout) {
+    Consumer<Backend> hook = beforeSend;
+    if (hook != null) {
+      hook.accept(b);
+    }
+    CompletableFuture<Term> f;
+    if (!b.up) {
+      // Marked down since the pick: do not wait for a reconnect inside the call.
+      f = CompletableFuture.failedFuture(new RpcException(RpcException.Kind.NOT_CONNECTED,
+          Atom.of("nodedown"), "backend " + b.node + " went down before the call was sent ("
+              + b.lastError + ")"));
+    } else {
+      b.inFlight.incrementAndGet();
+      f = rpc.callAsync(b.node, module, function, args, timeout);
+      f.whenComplete((v, e) -> b.inFlight.decrementAndGet());
+    }
+    return f.whenComplete((v, e) -> completed(b, Outcome.of(e)));
+  }
+
+  static RpcException rpcCause(Throwable e) {
+    Throwable c = e;
+    while (c instanceof CompletionException && c.getCause() != null) {
+      c = c.getCause();
+    }
+    return c instanceof RpcException r ? r : null;
+  }
+
+  /**
+   * Records how a call to {@code b} ended, for outlier detection. For callers that send calls
+   * themselves (the bridge); {@link #callAsync} does it for its own calls.
+   */
+  void completed(Backend b, Outcome o) {
+    outliers.completed(b, o);
   }
 
   private void connect(Backend b) {
@@ -257,7 +408,11 @@ final class BackendPool implements NodeListener, AutoCloseable {
       delay = base / 2 + ThreadLocalRandom.current().nextLong(base / 2 + 1);
     }
     log.info("backend {} is down ({}); next attempt in {} ms", b.node, b.lastError, delay);
-    timer.schedule(() -> connect(b), delay, TimeUnit.MILLISECONDS);
+    try {
+      timer.schedule(() -> connect(b), delay, TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      log.debug("backend {}: no reconnect, the gateway is stopping", b.node);
+    }
   }
 
   @Override
@@ -267,6 +422,7 @@ final class BackendPool implements NodeListener, AutoCloseable {
       synchronized (this) {
         b.attempts = 0;
       }
+      outliers.reset(b); // a new connection starts with a clean record
       b.up = true;
       log.info("backend {} is up", node);
     }
@@ -277,6 +433,7 @@ final class BackendPool implements NodeListener, AutoCloseable {
     Backend b = byName.get(node);
     if (b != null && b.up) {
       b.up = false;
+      outliers.reset(b); // reconnecting takes over
       b.lastError = reason;
       log.warn("backend {} went down: {}", node, reason);
       retryLater(b);
@@ -286,6 +443,7 @@ final class BackendPool implements NodeListener, AutoCloseable {
   @Override
   public void close() {
     closed = true;
+    outliers.close();
     self.removeNodeListener(this);
   }
 }

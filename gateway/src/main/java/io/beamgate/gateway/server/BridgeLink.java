@@ -73,7 +73,8 @@ final class BridgeLink implements BridgeHandler.Side, AutoCloseable {
     // other without a hand-off between threads.
     NodeConfig.Builder nb = NodeConfig.builder(cfg.nodeName()).cookie(cookie).ioThreads(1)
         .hidden(!cfg.visible())
-        .epmdPort(c.epmdPort());
+        .epmdPort(c.epmdPort())
+        .netTickTime(java.time.Duration.ofSeconds(c.netTicktimeSeconds()));
     nb.listen(c.listenAddress() == null ? null : InetAddress.getByName(c.listenAddress()),
         cfg.listenPort());
     LocalNode exposed = LocalNode.start(nb.build());

@@ -893,6 +893,7 @@ final class BridgeSession {
 
   private void finish(Serving s, String outcome, String reason) {
     s.backend().inFlight.decrementAndGet();
+    gw.backends().completed(s.backend(), BackendPool.Outcome.ofAudit(outcome));
     s.admitted().finish(outcome, reason);
   }
 

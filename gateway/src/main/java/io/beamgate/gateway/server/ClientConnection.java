@@ -67,7 +67,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
   private static final class InFlight {
     final String mfa;
     final Admission.Admitted admitted;
-    final BackendPool.Backend backend;
+    volatile BackendPool.Backend backend; // BackendPool.callAsync may re-route a call never sent
     final long start;
 
     InFlight(String mfa, Admission.Admitted admitted, BackendPool.Backend backend, long start) {
@@ -324,9 +324,12 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     BackendPool.Backend b = a.backend;
     InFlight req = new InFlight(a.request.what(), a, b, a.start);
     inFlight.put(id, req);
-    b.inFlight.incrementAndGet();
-    CompletableFuture<Term> f = server.rpc().callAsync(b.node, c.getModule(), c.getFunction(),
-        a.args, Duration.ofMillis(a.timeoutMillis(c.getTimeoutMs())));
+    CompletableFuture<Term> f = server.backends().callAsync(server.rpc(), b, c.getModule(),
+        c.getFunction(), a.args, Duration.ofMillis(a.timeoutMillis(c.getTimeoutMs())),
+        other -> {
+          req.backend = other;
+          a.backend = other;
+        });
     f.whenComplete((v, e) -> channel.eventLoop().execute(() -> completed(id, req, v, e)));
   }
 
@@ -438,7 +441,6 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
 
   private void finish(long id, InFlight req) {
     inFlight.remove(id);
-    req.backend.inFlight.decrementAndGet();
     if (!held.isEmpty()) {
       channel.eventLoop().execute(this::drainHeld);
     }

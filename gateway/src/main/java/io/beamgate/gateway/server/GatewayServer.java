@@ -143,7 +143,8 @@ public final class GatewayServer implements AutoCloseable {
     checkOwnerOnly(config.cluster().cookieFile(), "cookie file");
     Cookie cookie = Cookie.fromFile(config.cluster().cookieFile());
     NodeConfig.Builder ncb = NodeConfig.builder(config.cluster().nodeName()).cookie(cookie)
-        .hidden(true).epmdPort(config.cluster().epmdPort());
+        .hidden(true).epmdPort(config.cluster().epmdPort())
+        .netTickTime(Duration.ofSeconds(config.cluster().netTicktimeSeconds()));
     if (config.cluster().ioThreads() > 0) {
       ncb.ioThreads(config.cluster().ioThreads());
     }

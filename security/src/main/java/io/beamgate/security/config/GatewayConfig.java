@@ -75,10 +75,33 @@ public record GatewayConfig(
    * @param reconnectMaxMillis the cap of the doubling wait (with jitter)
    * @param ioThreads the I/O threads of the gateway's node, which its client and bridge
    *     connections share (0: the number of cores, at most 4)
+   * @param netTicktimeSeconds OTP's {@code net_ticktime} for the gateway's nodes: a backend
+   *     silent this long is declared down; ticks go out every quarter of it. Must equal the
+   *     backends' {@code -kernel net_ticktime} (OTP default 60)
+   * @param outlier when a backend whose calls time out leaves the rotation
    */
   public record Cluster(String nodeName, Path cookieFile, String listenAddress, int epmdPort,
       List<Backend> backends, String routing, int hashArgument, int reconnectMinMillis,
-      int reconnectMaxMillis, int ioThreads) {}
+      int reconnectMaxMillis, int ioThreads, int netTicktimeSeconds, Outlier outlier) {}
+
+  /**
+   * Outlier detection: a backend that is connected but does not answer (frozen, overloaded,
+   * or behind a partition that has not reset the connection) leaves the rotation long before
+   * {@code net_ticktime} declares it down.
+   *
+   * @param consecutiveTimeouts this many calls to one backend in a row ending in a timeout
+   *     eject it (0: never)
+   * @param maxSilenceMillis a backend with calls in flight and no answer to any of them for
+   *     this long is ejected, before the calls' own timeouts (0: never). A backend running only
+   *     calls longer than this is ejected too, then probed back in
+   * @param ejectMillis how long an ejected backend stays out before it is probed
+   * @param maxEjectionPercent at most this share of the backends is ejected at once (rounded
+   *     down); the last backend in rotation is never ejected, whatever this says
+   * @param probeTimeoutMillis how long a probe (net_kernel's is_auth, what net_adm:ping asks)
+   *     may take before the backend is ejected again
+   */
+  public record Outlier(int consecutiveTimeouts, int maxSilenceMillis, int ejectMillis,
+      int maxEjectionPercent, int probeTimeoutMillis) {}
 
   /** A backend node; {@code port} 0 means: ask EPMD on the node's host. */
   public record Backend(String node, int port) {

@@ -38,6 +38,9 @@ import org.snakeyaml.engine.v2.nodes.Node;
  *   reconnect_min_ms: 200
  *   reconnect_max_ms: 30000
  *   io_threads: 0                   # the node's I/O threads, shared by clients (0: cores, <= 4)
+ *   net_ticktime_seconds: 60        # as OTP's net_ticktime; must equal the backends'
+ *   outlier: {consecutive_timeouts: 5, max_silence_ms: 5000, eject_ms: 10000,
+ *             max_ejection_percent: 50, probe_timeout_ms: 2000}  # unanswering backends out
  * limits: {max_connections: 10000, max_in_flight: 10000, max_in_flight_per_connection: 256,
  *          max_frame_bytes: 1048576, idle_timeout_ms: 300000}
  * policy: policy.yaml
@@ -75,7 +78,13 @@ public final class GatewayConfigFile {
       "allow_tls12", "handshake_timeout_ms");
   private static final Set<String> CLUSTER = Set.of("node_name", "cookie_file",
       "listen_address", "epmd_port", "backends", "routing", "hash_argument", "reconnect_min_ms",
-      "reconnect_max_ms", "io_threads");
+      "reconnect_max_ms", "io_threads", "net_ticktime_seconds", "outlier");
+  private static final Set<String> OUTLIER = Set.of("consecutive_timeouts",
+      "max_silence_ms", "eject_ms", "max_ejection_percent", "probe_timeout_ms");
+
+  /** Outlier detection when the file sets none. */
+  public static final GatewayConfig.Outlier DEFAULT_OUTLIER =
+      new GatewayConfig.Outlier(5, 5_000, 10_000, 50, 2_000);
   private static final Set<String> LIMITS = Set.of("max_connections", "max_in_flight",
       "max_in_flight_per_connection", "max_frame_bytes", "idle_timeout_ms",
       "control_per_second", "max_output_bytes");
@@ -167,7 +176,8 @@ public final class GatewayConfigFile {
         y.string(c, "listen_address", clusterNode, true),
         y.integer(c, "epmd_port", clusterNode, 4369, 1, false), List.copyOf(backends), routing,
         y.integer(c, "hash_argument", clusterNode, 0, 0, false), reconnectMin, reconnectMax,
-        ioThreads(y, c, clusterNode));
+        ioThreads(y, c, clusterNode), netTicktime(y, c, clusterNode),
+        outlier(y, c));
     GatewayConfig.Limits limits = DEFAULT_LIMITS;
     if (top.containsKey("limits")) {
       Map<String, Node> m = y.mapping(top.get("limits"), "limits", LIMITS);
@@ -305,6 +315,37 @@ public final class GatewayConfigFile {
       throw y.err(c.get("io_threads"), "io_threads", n + " (expected: 0..256)");
     }
     return n;
+  }
+
+  private static int netTicktime(StrictYaml y, Map<String, Node> c, Node clusterNode)
+      throws ConfigException {
+    int n = y.integer(c, "net_ticktime_seconds", clusterNode, 60, 1, false);
+    if (n > 3600) {
+      throw y.err(c.get("net_ticktime_seconds"), "net_ticktime_seconds", n
+          + " (expected: 1..3600, the backends' -kernel net_ticktime)");
+    }
+    return n;
+  }
+
+  /** cluster.outlier: when a backend whose calls time out leaves the rotation. */
+  private static GatewayConfig.Outlier outlier(StrictYaml y, Map<String, Node> c)
+      throws ConfigException {
+    GatewayConfig.Outlier d = DEFAULT_OUTLIER;
+    if (!c.containsKey("outlier")) {
+      return d;
+    }
+    Node on = c.get("outlier");
+    Map<String, Node> m = y.mapping(on, "outlier", OUTLIER);
+    int pct = y.integer(m, "max_ejection_percent", on, d.maxEjectionPercent(), 0, false);
+    if (pct > 100) {
+      throw y.err(m.get("max_ejection_percent"), "max_ejection_percent", pct
+          + " (expected: 0..100)");
+    }
+    return new GatewayConfig.Outlier(
+        y.integer(m, "consecutive_timeouts", on, d.consecutiveTimeouts(), 0, false),
+        y.integer(m, "max_silence_ms", on, d.maxSilenceMillis(), 0, false),
+        y.integer(m, "eject_ms", on, d.ejectMillis(), 1, false), pct,
+        y.integer(m, "probe_timeout_ms", on, d.probeTimeoutMillis(), 1, false));
   }
 
   private static Path path(Path dir, String p) {
