@@ -457,6 +457,25 @@ final class BridgeSession {
         && req.get(1) instanceof Atom m && req.get(2) instanceof Atom fn
         && req.get(3) instanceof ErlList args && args.isProper()) {
       toPeer(Tuple.of(CAST, m, fn, tr.out(args)));
+    } else if (msg instanceof Tuple t && t.arity() == 2 && t.get(0) instanceof Pid caller
+        && t.get(1) instanceof Tuple req && req.isTagged("call", 5)
+        && req.get(1) instanceof Atom m && req.get(2) instanceof Atom fn
+        && req.get(3) instanceof ErlList args && args.isProper()) {
+      // rex's legacy form, {From, {call, M, F, A, GroupLeader}}: what erl_call sends; the
+      // answer is {rex, Result}
+      long id = callIds.getAndIncrement();
+      Ref res = node.makeRef();
+      calls.put(id, new Pending(null, caller, null, false, false, Atom.of("rex"), res));
+      toPeer(Tuple.of(CALL, Int.of(id), tr.out(res), m, fn, tr.out(args)));
+    } else if (msg instanceof Tuple t && t.arity() == 2 && t.get(0) instanceof Pid caller
+        && t.get(1) instanceof Tuple req && req.isTagged("sbcast", 3)
+        && req.get(1) instanceof Atom name) {
+      // rpc:sbcast: a send by name, decided by the other side's policy like any other; rex
+      // answers at once that the node is good (whether the name exists there is not known
+      // here without a round trip; a refused send is audited there), so nobody waits.
+      forward(new ControlMessage.RegSend(caller, name), req.get(2));
+      node.sendControl(from, new ControlMessage.Send(caller), Tuple.of(Atom.of("rex"),
+          node.nameAtom(), node.nameAtom()));
     } else {
       dropped.incrementAndGet(); // e.g. OTP's rpc features_request: rex here has none
       log.debug("bridge {}: dropped a message to rex from {}: not a call or cast", label, from);

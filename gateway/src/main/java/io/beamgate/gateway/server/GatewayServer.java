@@ -137,8 +137,19 @@ public final class GatewayServer implements AutoCloseable {
       log.warn("policy {}: {}", config.policy(), w);
     }
     state.set(st);
-    guard = new TermGuard(new AtomBudget(st.policy().atomBudget(),
-        st.policy().atomBudgetPerPrincipal()));
+    AtomBudget budget = new AtomBudget(st.policy().atomBudget(),
+        st.policy().atomBudgetPerPrincipal());
+    if (config.atomState() != null) {
+      try {
+        budget.persistTo(config.atomState());
+        log.info("atom budget: {} of {} atoms already forwarded (state in {})", budget.used(),
+            budget.limit(), config.atomState());
+      } catch (IOException e) {
+        log.error("atom budget state {} cannot be used ({}): the budget is kept in memory only,"
+            + " and a restart refills it", config.atomState(), e.getMessage());
+      }
+    }
+    guard = new TermGuard(budget);
     audit = openAudit();
     checkOwnerOnly(config.cluster().cookieFile(), "cookie file");
     Cookie cookie = Cookie.fromFile(config.cluster().cookieFile());
@@ -632,6 +643,13 @@ public final class GatewayServer implements AutoCloseable {
     }
     if (node != null) {
       node.close();
+    }
+    if (guard != null) {
+      try {
+        guard.budget().close();
+      } catch (IOException e) {
+        log.warn("closing the atom budget state: {}", e.getMessage());
+      }
     }
     if (audit != null) {
       try {

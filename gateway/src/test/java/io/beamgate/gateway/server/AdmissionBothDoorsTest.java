@@ -363,4 +363,29 @@ class AdmissionBothDoorsTest {
     b.send(bridgeCall(99, "echo", Atom.of("alice_atom_1")));
     assertTrue(b.nextNonPing(WAIT).toString().contains("return"));
   }
+
+  @Test
+  void aRestartDoesNotRefillTheAtomBudget() throws Exception {
+    bedA.writePolicy(POLICY.replace("version: 1\n", "version: 1\natom_budget: 6\n"
+        + "atom_budget_per_principal: 6\n").replace("rate_per_second: 5",
+            "rate_per_second: 1000"));
+    start("");
+    RawClient c = client();
+    for (int i = 1; i <= 6; i++) {
+      c.send(GatewayServerTest.call(i, "kv", "echo", Atom.of("kept_" + i)));
+      assertTrue(c.next(WAIT).hasResult());
+    }
+    c.close();
+    open.remove(c);
+    gw.close();
+    gw = GatewayServer.start(io.beamgate.security.config.GatewayConfigFile.load(bedA.config),
+        GatewayServer.Options.DEFAULTS);
+    RawClient again = client();
+    again.send(GatewayServerTest.call(1, "kv", "echo", Atom.of("fresh_after_restart")));
+    ServerFrame f = again.next(WAIT);
+    assertTrue(f.hasError() && f.getError().getMessage().contains("atom budget exhausted"),
+        f.toString());
+    again.send(GatewayServerTest.call(2, "kv", "echo", Atom.of("kept_3")));
+    assertTrue(again.next(WAIT).hasResult(), "an atom the cluster already holds is free");
+  }
 }

@@ -273,6 +273,41 @@ class BridgeErlTest {
     assertEquals("again", onB("erpc:call(CA, bridgekv, echo, [again])."));
   }
 
+  @Test
+  void erlCallAndSbcastReachTheOtherClusterWithoutBlocking() throws Exception {
+    // erl_call's legacy rex request to the node that stands for cluster A
+    java.util.List<String> cmd = java.util.List.of(erlCall(), "-name", ca, "-c", bedB.cookie,
+        "-timeout", "10", "-a", "bridgekv echo [hello]");
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+    pb.environment().put("ERL_EPMD_PORT", Integer.toString(epmdB.port()));
+    Process p = pb.start();
+    try {
+      assertTrue(p.waitFor(20, java.util.concurrent.TimeUnit.SECONDS), "erl_call hangs");
+      String out = new String(p.getInputStream().readAllBytes()).trim();
+      assertEquals("hello", out, "erl_call printed: " + out);
+    } finally {
+      p.destroyForcibly();
+    }
+    // rpc:sbcast answers at once, and the message reaches kv_server in cluster A
+    assertEquals("{true,pong}", onB("R = rpc:sbcast([CA], kv_server, {ping, self()}),"
+        + " P = receive {pong, _} -> pong after 5000 -> timeout end, {R =:= {[CA], []}, P}."));
+  }
+
+  /** The erl_call binary of the installed OTP. */
+  static String erlCall() throws Exception {
+    for (String c : new String[] {"/usr/bin/erl_call", "/usr/lib/erlang/bin/erl_call"}) {
+      if (Files.isExecutable(Path.of(c))) {
+        return c;
+      }
+    }
+    try (var s = Files.list(Path.of("/usr/lib/erlang/lib"))) {
+      return s.filter(d -> d.getFileName().toString().startsWith("erl_interface"))
+          .map(d -> d.resolve("bin/erl_call")).filter(Files::isExecutable).findFirst()
+          .orElseThrow(() -> new AssertionError("erl_call not found (erlang-nox)"))
+          .toString();
+    }
+  }
+
   interface Check {
     boolean ok() throws Exception;
   }

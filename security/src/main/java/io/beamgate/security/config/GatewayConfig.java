@@ -17,7 +17,15 @@ public record GatewayConfig(
     Audit audit,
     Reload reload,
     BridgeSettings bridge,
-    List<Bridge> bridges) {
+    List<Bridge> bridges,
+    Path atomState) {
+
+  /** As above, with the atom budget's state file in its default place (tests, tools). */
+  public GatewayConfig(Path file, Listen listen, Tls tls, Cluster cluster, Limits limits,
+      Path policy, Audit audit, Reload reload, BridgeSettings bridge, List<Bridge> bridges) {
+    this(file, listen, tls, cluster, limits, policy, audit, reload, bridge, bridges,
+        file == null ? null : file.toAbsolutePath().resolveSibling("beamgate-atoms.state"));
+  }
 
   /**
    * Bounds of every bridge link, opened or accepted (docs/bridge-guide.md).

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.snakeyaml.engine.v2.nodes.Node;
 
@@ -60,7 +61,7 @@ import org.snakeyaml.engine.v2.nodes.Node;
  */
 public final class GatewayConfigFile {
   private static final Set<String> TOP = Set.of("version", "listen", "tls", "cluster", "limits",
-      "policy", "audit", "reload", "bridge", "bridges");
+      "policy", "audit", "reload", "bridge", "bridges", "atom_state");
   private static final Set<String> BRIDGE = Set.of("max_proxies", "keepalive_ms",
       "max_queue_bytes", "max_frame_bytes", "call_timeout_ms", "names");
   private static final Set<String> BRIDGES = Set.of("name", "connect", "expect", "node_name",
@@ -260,7 +261,9 @@ public final class GatewayConfigFile {
     }
     return new GatewayConfig(file, listen, tls, cluster, limits,
         path(dir, y.string(top, "policy", root, true)),
-        audit(y, top, root, dir), reload, bridge, List.copyOf(bridges));
+        audit(y, top, root, dir), reload, bridge, List.copyOf(bridges),
+        dir.resolve(Optional.ofNullable(y.string(top, "atom_state", root, false))
+            .orElse("beamgate-atoms.state")));
   }
 
   /**
