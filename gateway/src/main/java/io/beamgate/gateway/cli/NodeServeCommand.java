@@ -6,10 +6,13 @@ import io.beamgate.node.NodeConfig;
 import io.beamgate.node.NodeName;
 import io.beamgate.node.epmd.EpmdClient;
 import io.beamgate.node.rpc.Echo;
+import io.beamgate.node.rpc.RpcServer;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -61,6 +64,14 @@ public final class NodeServeCommand implements Callable<Integer> {
           .build();
       LocalNode node = LocalNode.start(cfg);
       node.createMailbox(Echo.NAME, new Echo());
+      // rex, as every OTP node has it: rpc:call, erl_call and rpc:sbcast get OTP's answers
+      // (a function this node does not run is undef, never a hang).
+      ExecutorService workers = Executors.newFixedThreadPool(2, r -> {
+        Thread t = new Thread(r, "beamgate-rex");
+        t.setDaemon(true);
+        return t;
+      });
+      RpcServer.start(node, workers);
       System.out.println(node.name() + " serving (distribution port " + node.port()
           + "); beamgate_echo registered. Stop with Ctrl-C.");
       CountDownLatch stop = new CountDownLatch(1);
