@@ -166,6 +166,13 @@ public final class LocalNode implements AutoCloseable {
       }
     });
     groupLeader = createMailbox(null, new IoServer(config.name().toString()));
+    if (!config.hidden()) {
+      // Visible OTP nodes run global's connect protocol with every visible node and wait for
+      // it in global:sync(); the locker only needs a pid on this node (its messages are
+      // proxied through global_name_server).
+      Mailbox locker = createMailbox(null, (self, msg) -> { });
+      createMailbox(GlobalNameServer.NAME, new GlobalNameServer(locker.self()));
+    }
   }
 
   public String name() {

@@ -165,4 +165,15 @@ class OtpCompatTest {
     sameOnBoth("{rex, TARGET} ! {self(), features_request},"
         + " receive {features_reply, _, F} -> F after 5000 -> none end.");
   }
+
+  @Test
+  void globalSyncReturnsWithTheNodeConnected() throws Exception {
+    // The client waits in global:sync() for every visible node it is connected to.
+    sameOnBoth("pong = net_adm:ping(TARGET), {Us, R} = timer:tc(global, sync, []),"
+        + " {R, Us < 5000000, lists:member(TARGET, nodes())}.");
+    // Registration locks and registers on every synced node, the target included.
+    sameOnBoth("true = lists:member(TARGET, nodes()), Y = global:register_name(compat_name,"
+        + " self()), W = global:whereis_name(compat_name) =:= self(),"
+        + " U = global:unregister_name(compat_name), {Y, W, U}.");
+  }
 }
