@@ -176,4 +176,45 @@ class OtpCompatTest {
         + " self()), W = global:whereis_name(compat_name) =:= self(),"
         + " U = global:unregister_name(compat_name), {Y, W, U}.");
   }
+
+  /**
+   * From Elixir, as application code would: GenServer.call with a timeout and the late reply,
+   * :rpc.sbcast, :erpc of a missing function. Elixir adds its own call path (GenServer.call
+   * catches the exit and re-raises it) on top of gen.
+   */
+  @Test
+  void elixirSeesTheSameFromBothNodes() throws Exception {
+    String code = "t = String.to_atom(System.get_env(\"TARGET\")); true = Node.connect(t);"
+        + " r = try do GenServer.call({:beamgate_echo, t}, :late, 0) catch :exit, e ->"
+        + " elem(e, 0) end; Process.sleep(300); {:messages, ms} = Process.info(self(),"
+        + " :messages); late = for {_, :late} = m <- ms, do: m;"
+        + " echo = GenServer.call({:beamgate_echo, t}, %{\"k\" => [1, 2.5, :a]});"
+        + " {good, bad} = :rpc.sbcast([t], :beamgate_echo, :hello);"
+        + " undef = try do :erpc.call(t, :no_such_mod, :f, []) catch :error, {:exception, why, _} -> why"
+        + " end; IO.inspect({r, late, echo, length(good), bad, undef})";
+    String onErl = elixir(code, reference.name());
+    String onBeamgate = elixir(code, beamgate.name());
+    assertTrue(onErl.startsWith("0: {:timeout, [], %{\"k\" => [1, 2.5, :a]}, 1, [], :undef}"),
+        onErl);
+    assertEquals(onErl, onBeamgate);
+  }
+
+  private static String elixir(String code, String target) throws Exception {
+    List<String> cmd = List.of(Erl.require("elixir"), "--sname",
+        io.beamgate.node.testing.ErlNode.uniqueName("ex"), "--cookie", COOKIE, "-e", code);
+    Path log = dir.resolve("elixir-" + System.nanoTime() + ".log");
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+        .redirectOutput(log.toFile());
+    pb.environment().put("ERL_EPMD_PORT", Integer.toString(epmd.port()));
+    pb.environment().put("TARGET", target);
+    Process p = pb.start();
+    try {
+      if (!p.waitFor(60, TimeUnit.SECONDS)) {
+        throw new AssertionError("elixir against " + target + " hung for 60 s");
+      }
+      return p.exitValue() + ": " + Files.readString(log, StandardCharsets.UTF_8).trim();
+    } finally {
+      p.destroyForcibly();
+    }
+  }
 }
