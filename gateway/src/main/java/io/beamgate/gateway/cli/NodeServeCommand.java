@@ -22,7 +22,9 @@ import picocli.CommandLine.Option;
     versionProvider = VersionProvider.class,
     description = {"Run a Java node that erl can ping, hosting the diagnostics mailbox"
         + " beamgate_echo:", "gen_server:call({beamgate_echo, Node}, T) replies T;"
-        + " {From, Ref, T} is answered with From ! {Ref, T}."})
+        + " {From, Ref, T} is answered with From ! {Ref, T}.",
+        "It answers rpc:call, erl_call and rpc:sbcast as an OTP node that runs no code would,"
+        + " and, unless --hidden, global's protocol (global:sync() returns)."})
 public final class NodeServeCommand implements Callable<Integer> {
   static final class Name {
     @Option(names = "--sname", paramLabel = "NAME", required = true,
