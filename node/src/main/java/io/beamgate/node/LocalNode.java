@@ -158,15 +158,21 @@ public final class LocalNode implements AutoCloseable {
     createMailbox("net_kernel", (self, msg) -> {
       // {'$gen_call', {From, Tag}, {is_auth, Node}} -> From ! {Tag, yes}
       if (msg instanceof Tuple t && t.isTagged("$gen_call", 3)
-          && t.get(1) instanceof Tuple from && from.arity() == 2
-          && from.get(0) instanceof Pid caller
-          && t.get(2) instanceof Tuple req && req.isTagged("is_auth", 2)) {
-        self.send(caller, Tuple.of(from.get(1), Atom.of("yes")));
+          && t.get(2) instanceof Tuple req && req.isTagged("is_auth", 2)
+          && self.reply(t.get(1), Atom.of("yes"))) {
+        return;
       } else {
         dropped.incrementAndGet();
       }
     });
     groupLeader = createMailbox(null, new IoServer(config.name().toString()));
+    if (!config.hidden()) {
+      // Visible OTP nodes run global's connect protocol with every visible node and wait for
+      // it in global:sync(); the locker only needs a pid on this node (its messages are
+      // proxied through global_name_server).
+      Mailbox locker = createMailbox(null, (self, msg) -> { });
+      createMailbox(GlobalNameServer.NAME, new GlobalNameServer(locker.self()));
+    }
   }
 
   public String name() {
@@ -374,10 +380,15 @@ public final class LocalNode implements AutoCloseable {
     }
   }
 
-  /** Counters: dropped messages, ignored control messages, refused spawn requests. */
+  /**
+   * Counters: messages dropped at full mailboxes, messages received past a decode or frame
+   * limit and dropped (their connection stayed up), ignored control messages, refused spawn
+   * requests.
+   */
   public Map<String, Long> stats() {
-    return Map.of("dropped_messages", dropped.get(), "ignored_control", ignoredControl.get(),
-        "refused_spawns", refusedSpawns.get());
+    return Map.of("dropped_messages", dropped.get(),
+        "dropped_inbound", connections.droppedInbound(),
+        "ignored_control", ignoredControl.get(), "refused_spawns", refusedSpawns.get());
   }
 
   // ---- sending ----

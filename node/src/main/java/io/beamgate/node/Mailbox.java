@@ -1,9 +1,11 @@
 package io.beamgate.node;
 
 import io.beamgate.node.term.Atom;
+import io.beamgate.node.term.ErlList;
 import io.beamgate.node.term.Pid;
 import io.beamgate.node.term.Ref;
 import io.beamgate.node.term.Term;
+import io.beamgate.node.term.Tuple;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Iterator;
@@ -76,6 +78,43 @@ public final class Mailbox implements AutoCloseable {
   /** Sends {@code msg} to a process alias (OTP 24+), as {@code Alias ! Msg}. */
   public void sendAlias(Ref alias, Term msg) {
     node.sendAlias(self, alias, msg);
+  }
+
+  /**
+   * Answers a {@code gen_server:call}, as OTP's {@code gen:reply/2}: {@code from} is the call's
+   * {@code {Pid, Tag}}; the reply {@code {Tag, Reply}} goes to the alias when the tag carries one
+   * ({@code [alias | Ref]}, OTP 24+), so a caller whose call timed out (and dropped the alias)
+   * never finds a late reply in its mailbox; else to the pid. Returns false (and sends nothing)
+   * when {@code from} is not a {@code {Pid, Tag}}.
+   */
+  public boolean reply(Term from, Term reply) {
+    if (!(from instanceof Tuple t) || t.arity() != 2 || !(t.get(0) instanceof Pid pid)) {
+      return false;
+    }
+    Term tag = t.get(1);
+    Tuple msg = Tuple.of(tag, reply);
+    Optional<Ref> alias = replyAlias(tag);
+    if (alias.isPresent()) {
+      sendAlias(alias.get(), msg);
+    } else {
+      send(pid, msg);
+    }
+    return true;
+  }
+
+  /** The alias in a call tag {@code [alias | Ref]} or {@code [[alias | Ref] | _]}, if any. */
+  public static Optional<Ref> replyAlias(Term tag) {
+    if (tag instanceof ErlList l && !l.isProper() && l.size() == 1) {
+      if (l.get(0) instanceof Atom a && a.name().equals("alias") && l.tail() instanceof Ref r) {
+        return Optional.of(r);
+      }
+    }
+    if (tag instanceof ErlList l && !l.isEmpty() && l.get(0) instanceof ErlList inner
+        && !inner.isProper() && inner.size() == 1 && inner.get(0) instanceof Atom a
+        && a.name().equals("alias") && inner.tail() instanceof Ref r) {
+      return Optional.of(r);
+    }
+    return Optional.empty();
   }
 
   /** Makes an alias: messages sent to it arrive here until {@link #unalias}. */

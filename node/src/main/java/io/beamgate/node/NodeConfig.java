@@ -23,7 +23,9 @@ import java.util.Objects;
  * @param maxPendingBytes most bytes queued for a peer while its connection is being set up
  * @param mailboxCapacity most messages queued in one mailbox; further ones are dropped and
  *     counted
- * @param decodeLimits bounds on terms received from peers
+ * @param decodeLimits bounds on terms received from peers (default {@link
+ *     DecodeLimits#DISTRIBUTION}: any term OTP produces); a term past them fails only its own
+ *     message, which is dropped with a log line, and the connection stays up
  * @param maxOutboundBytes bytes queued on one connection but not yet sent, past which a
  *     sender waits for the peer to catch up (backpressure)
  * @param busyTimeout how long a sender waits on a busy connection before its send fails
@@ -129,7 +131,7 @@ public record NodeConfig(
     private long maxFrameBytes = 128L << 20;
     private long maxPendingBytes = 64L << 20;
     private int mailboxCapacity = 1_000_000;
-    private DecodeLimits decodeLimits = DecodeLimits.DEFAULTS;
+    private DecodeLimits decodeLimits = DecodeLimits.DISTRIBUTION;
     private long maxOutboundBytes = 16L << 20;
     private Duration busyTimeout = Duration.ofSeconds(10);
     private int fragmentBytes = 64 * 1024;

@@ -6,10 +6,13 @@ import io.beamgate.node.NodeConfig;
 import io.beamgate.node.NodeName;
 import io.beamgate.node.epmd.EpmdClient;
 import io.beamgate.node.rpc.Echo;
+import io.beamgate.node.rpc.RpcServer;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -19,7 +22,9 @@ import picocli.CommandLine.Option;
     versionProvider = VersionProvider.class,
     description = {"Run a Java node that erl can ping, hosting the diagnostics mailbox"
         + " beamgate_echo:", "gen_server:call({beamgate_echo, Node}, T) replies T;"
-        + " {From, Ref, T} is answered with From ! {Ref, T}."})
+        + " {From, Ref, T} is answered with From ! {Ref, T}.",
+        "It answers rpc:call, erl_call and rpc:sbcast as an OTP node that runs no code would,"
+        + " and, unless --hidden, global's protocol (global:sync() returns)."})
 public final class NodeServeCommand implements Callable<Integer> {
   static final class Name {
     @Option(names = "--sname", paramLabel = "NAME", required = true,
@@ -61,6 +66,14 @@ public final class NodeServeCommand implements Callable<Integer> {
           .build();
       LocalNode node = LocalNode.start(cfg);
       node.createMailbox(Echo.NAME, new Echo());
+      // rex, as every OTP node has it: rpc:call, erl_call and rpc:sbcast get OTP's answers
+      // (a function this node does not run is undef, never a hang).
+      ExecutorService workers = Executors.newFixedThreadPool(2, r -> {
+        Thread t = new Thread(r, "beamgate-rex");
+        t.setDaemon(true);
+        return t;
+      });
+      RpcServer.start(node, workers);
       System.out.println(node.name() + " serving (distribution port " + node.port()
           + "); beamgate_echo registered. Stop with Ctrl-C.");
       CountDownLatch stop = new CountDownLatch(1);

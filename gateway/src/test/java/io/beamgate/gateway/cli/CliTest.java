@@ -230,6 +230,29 @@ class CliTest {
       assertEquals("pong", erl.evalOk("net_adm:ping('" + node + "')."));
       assertEquals("true", erl.evalOk("T = {self(), make_ref(), #{a => [1.5, <<\"b\">>]}},"
           + " T =:= gen_server:call({beamgate_echo, '" + node + "'}, T)."));
+      // It answers as an OTP node: rex (rpc, sbcast, erl_call) and global (a visible node).
+      assertEquals("{badrpc,{'EXIT',{undef,[{nosuch,f,[],[]}]}}}",
+          erl.evalOk("rpc:call('" + node + "', nosuch, f, [])."));
+      assertEquals("{[" + node + "],[]}",
+          erl.evalOk("rpc:sbcast(['" + node + "'], beamgate_echo, hi).").replace("'", ""));
+      assertEquals("ok", erl.evalOk("global:sync()."));
+      Path erlCall;
+      try (var dirs = java.nio.file.Files.list(Path.of("/usr/lib/erlang/lib"))) {
+        erlCall = dirs.filter(d -> d.getFileName().toString().startsWith("erl_interface-"))
+            .map(d -> d.resolve("bin/erl_call")).filter(java.nio.file.Files::isExecutable)
+            .findFirst().orElseThrow(() -> new AssertionError("erl_call not found"));
+      }
+      ProcessBuilder call = new ProcessBuilder(erlCall.toString(), "-sname", alive, "-c",
+          COOKIE, "-timeout", "20", "-a", "nosuch f []").redirectErrorStream(true);
+      call.environment().put("ERL_EPMD_PORT", Integer.toString(epmd.port()));
+      Process c = call.start();
+      try {
+        assertTrue(c.waitFor(30, java.util.concurrent.TimeUnit.SECONDS), "erl_call hung");
+        String printed = new String(c.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(printed.contains("undef"), printed);
+      } finally {
+        c.destroyForcibly();
+      }
     } finally {
       p.destroyForcibly();
       p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS);

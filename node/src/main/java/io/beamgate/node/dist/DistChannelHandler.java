@@ -83,6 +83,12 @@ final class DistChannelHandler extends ChannelInboundHandlerAdapter {
       } finally {
         frame.release();
       }
+    } else if (msg instanceof DistFrameDecoder.Oversized big) {
+      try {
+        onOversized(ctx, big);
+      } finally {
+        big.prefix().release();
+      }
     }
     // Ticks need no answer: reading them resets the idle timer.
   }
@@ -147,56 +153,128 @@ final class DistChannelHandler extends ChannelInboundHandlerAdapter {
     }
   }
 
+  /**
+   * A frame past maxFrameBytes: its message is dropped, but its header still updates the atom
+   * cache, and a fragmented message it starts or continues is dropped as a whole.
+   */
+  private void onOversized(ChannelHandlerContext ctx, DistFrameDecoder.Oversized big) {
+    if (closeReason != null) {
+      return;
+    }
+    String limit = "frame length: " + big.length() + " (expected: <= "
+        + connections.settings().maxFrameBytes() + ", maxFrameBytes)";
+    ByteBuf p = big.prefix();
+    try {
+      int first = p.getUnsignedByte(p.readerIndex());
+      if (first == 131 && p.readableBytes() >= 2) {
+        int kind = p.getUnsignedByte(p.readerIndex() + 1);
+        ByteBuffer nio = p.nioBuffer(p.readerIndex() + 2, p.readableBytes() - 2);
+        switch (kind) {
+          case DistHeader.NORMAL -> readRefsKeepingCache(nio);
+          case DistHeader.FRAGMENT_START -> {
+            long seq = nio.getLong();
+            long fragId = nio.getLong();
+            readRefsKeepingCache(nio);
+            if (fragId > 1) {
+              startFragments(seq, fragId, null, 0).fail(limit);
+              return; // logged when its last fragment arrives
+            }
+          }
+          case DistHeader.FRAGMENT_CONT -> {
+            long seq = nio.getLong();
+            long fragId = nio.getLong();
+            Reassembly r = nextFragment(seq, fragId);
+            r.fail(limit);
+            if (fragId == 1) {
+              partial.remove(seq);
+              dropped(r.failure, null);
+            }
+            return;
+          }
+          default -> throw new DistProtocolException("distribution header " + kind
+              + " (expected: 68, 69 or 70)");
+        }
+      } else if (first != 112) {
+        throw new DistProtocolException("frame starts with " + first
+            + " (expected: 112 pass-through or 131 distribution header)");
+      }
+      dropped(limit, null);
+    } catch (DistProtocolException | java.nio.BufferUnderflowException e) {
+      String why = e instanceof java.nio.BufferUnderflowException ? "truncated header"
+          : e.getMessage();
+      log.warn("closing connection to {}: bad frame: {}", peerName, why);
+      close(ctx, Reason.PROTOCOL, "bad frame: " + why);
+    }
+  }
+
+  /** The header's atom refs of a message that is dropped anyway: only the cache matters. */
+  private void readRefsKeepingCache(ByteBuffer nio) {
+    try {
+      header.readAtomRefs(nio);
+    } catch (EtfException e) {
+      // The message is dropped already; the cache took every entry the header defined.
+    }
+  }
+
+  /** Logs a message dropped for a limit; the connection stays up (as OTP keeps it). */
+  private void dropped(String limit, ControlMessage control) {
+    connections.countDropped();
+    log.warn("dropped a message from {}{}: {}", peerName,
+        control == null ? "" : " (" + control + ")", limit);
+  }
+
   /** A frame with a distribution header: normal (68) or fragmented (69 start, 70 more). */
   private void headed(int kind, ByteBuffer nio) throws EtfException, DistProtocolException {
     switch (kind) {
-      case DistHeader.NORMAL -> message(nio, header.readAtomRefs(nio));
+      case DistHeader.NORMAL -> {
+        Atom[] refs;
+        try {
+          refs = header.readAtomRefs(nio);
+        } catch (EtfException e) {
+          dropped("atom cache: " + e.getMessage(), null);
+          return;
+        }
+        message(nio, refs);
+      }
       case DistHeader.FRAGMENT_START -> {
         long seq = nio.getLong();
         long fragId = nio.getLong();
-        Atom[] refs = header.readAtomRefs(nio);
+        Atom[] refs = null;
+        String failure = null;
+        try {
+          refs = header.readAtomRefs(nio);
+        } catch (EtfException e) {
+          failure = "atom cache: " + e.getMessage();
+        }
         if (fragId == 1) {
-          message(nio, refs);
+          if (failure != null) {
+            dropped(failure, null);
+          } else {
+            message(nio, refs);
+          }
           return;
         }
-        if (fragId < 1) {
-          throw new DistProtocolException("fragment id: " + fragId + " (expected: >= 1)");
+        Reassembly r = startFragments(seq, fragId, refs, nio.remaining());
+        if (failure != null) {
+          r.fail(failure);
         }
-        if (partial.size() >= connections.settings().maxFragmentedMessages()) {
-          throw new DistProtocolException("fragmented messages in progress: "
-              + (partial.size() + 1) + " (expected: <= "
-              + connections.settings().maxFragmentedMessages() + ")");
-        }
-        if (partial.containsKey(seq)) {
-          throw new DistProtocolException("fragment sequence " + seq + " started twice");
-        }
-        // Fragments are of equal size but the last: size the buffer once, within the cap.
-        long expect = Math.min(connections.settings().maxFrameBytes(),
-            fragId * (long) nio.remaining());
-        Reassembly r = new Reassembly(refs, fragId - 1,
-            alloc.buffer((int) Math.min(expect, 1 << 30)));
-        partial.put(seq, r);
         r.append(nio, connections.settings().maxFrameBytes());
       }
       case DistHeader.FRAGMENT_CONT -> {
         long seq = nio.getLong();
         long fragId = nio.getLong();
-        Reassembly r = partial.get(seq);
-        if (r == null) {
-          throw new DistProtocolException("fragment of unknown sequence " + seq);
-        }
-        if (fragId != r.next) {
-          throw new DistProtocolException("fragment id: " + fragId + " (expected: " + r.next
-              + ")");
-        }
+        Reassembly r = nextFragment(seq, fragId);
         r.append(nio, connections.settings().maxFrameBytes());
-        r.next--;
         if (fragId == 1) {
           partial.remove(seq);
+          if (r.failure != null) {
+            dropped(r.failure, null);
+            return;
+          }
           try {
             message(r.data.nioBuffer(), r.refs);
           } finally {
-            r.data.release();
+            r.release();
           }
         }
       }
@@ -205,11 +283,51 @@ final class DistChannelHandler extends ChannelInboundHandlerAdapter {
     }
   }
 
-  /** Fragments of one message so far, in a pooled buffer (released when done or closed). */
+  private Reassembly startFragments(long seq, long fragId, Atom[] refs, int firstBytes)
+      throws DistProtocolException {
+    if (fragId < 1) {
+      throw new DistProtocolException("fragment id: " + fragId + " (expected: >= 1)");
+    }
+    if (partial.size() >= connections.settings().maxFragmentedMessages()) {
+      throw new DistProtocolException("fragmented messages in progress: "
+          + (partial.size() + 1) + " (expected: <= "
+          + connections.settings().maxFragmentedMessages() + ")");
+    }
+    if (partial.containsKey(seq)) {
+      throw new DistProtocolException("fragment sequence " + seq + " started twice");
+    }
+    // Fragments are of equal size but the last: size the buffer once, within the cap.
+    long expect = Math.min(connections.settings().maxFrameBytes(), fragId * (long) firstBytes);
+    Reassembly r = new Reassembly(refs, fragId - 1,
+        alloc.buffer((int) Math.min(Math.max(expect, 16), 1 << 30)));
+    partial.put(seq, r);
+    return r;
+  }
+
+  /** The reassembly a continuation frame belongs to; fragments must come in order. */
+  private Reassembly nextFragment(long seq, long fragId) throws DistProtocolException {
+    Reassembly r = partial.get(seq);
+    if (r == null) {
+      throw new DistProtocolException("fragment of unknown sequence " + seq);
+    }
+    if (fragId != r.next) {
+      throw new DistProtocolException("fragment id: " + fragId + " (expected: " + r.next
+          + ")");
+    }
+    r.next--;
+    return r;
+  }
+
+  /**
+   * Fragments of one message so far, in a pooled buffer (released when done, failed or
+   * closed). A failed one (past a limit) keeps only its place in the sequence, so its remaining
+   * fragments are recognised and skipped.
+   */
   private static final class Reassembly {
     final Atom[] refs;
     long next;
-    final ByteBuf data;
+    ByteBuf data;
+    String failure;
 
     Reassembly(Atom[] refs, long next, ByteBuf data) {
       this.refs = refs;
@@ -217,13 +335,31 @@ final class DistChannelHandler extends ChannelInboundHandlerAdapter {
       this.data = data;
     }
 
-    void append(ByteBuffer b, long cap) throws DistProtocolException {
+    void append(ByteBuffer b, long cap) {
+      if (failure != null) {
+        return;
+      }
       long size = (long) data.readableBytes() + b.remaining();
       if (size > cap) {
-        throw new DistProtocolException("reassembled message: more than " + cap
-            + " bytes (expected: <= " + cap + ")");
+        fail("reassembled message: more than " + cap + " bytes (expected: <= " + cap
+            + ", maxFrameBytes)");
+        return;
       }
       data.writeBytes(b);
+    }
+
+    void fail(String why) {
+      if (failure == null) {
+        failure = why;
+        release();
+      }
+    }
+
+    void release() {
+      if (data != null) {
+        data.release();
+        data = null;
+      }
     }
   }
 
@@ -232,15 +368,28 @@ final class DistChannelHandler extends ChannelInboundHandlerAdapter {
    * terms have no version byte and may refer to the header's atoms.
    */
   private void message(ByteBuffer nio, Atom[] refs) throws EtfException, DistProtocolException {
-    ControlMessage control = ControlMessage.parse(
-        refs == null ? etf.decode(nio) : etf.decodeAfterHeader(nio, refs));
+    Term controlTerm;
+    try {
+      controlTerm = refs == null ? etf.decode(nio) : etf.decodeAfterHeader(nio, refs);
+    } catch (EtfException e) {
+      // The frame is whole (its length was read), only this term is refused: OTP would take
+      // it, so dropping the one message is the closest we can do without closing the link.
+      dropped("control message: " + e.getMessage(), null);
+      return;
+    }
+    ControlMessage control = ControlMessage.parse(controlTerm);
     Term payload = null;
     if (control.hasPayload()) {
       if (!nio.hasRemaining()) {
         throw new DistProtocolException("control message " + control.getClass().getSimpleName()
             + " without its payload");
       }
-      payload = refs == null ? etf.decode(nio) : etf.decodeAfterHeader(nio, refs);
+      try {
+        payload = refs == null ? etf.decode(nio) : etf.decodeAfterHeader(nio, refs);
+      } catch (EtfException e) {
+        dropped("payload: " + e.getMessage(), control);
+        return;
+      }
     }
     if (nio.hasRemaining()) {
       throw new DistProtocolException(nio.remaining() + " bytes after the message");
@@ -275,7 +424,7 @@ final class DistChannelHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
-    partial.values().forEach(r -> r.data.release());
+    partial.values().forEach(Reassembly::release);
     partial.clear();
     if (handshakeTimer != null) {
       handshakeTimer.cancel(false);

@@ -76,6 +76,18 @@ public final class DistConnections {
     this.dispatcher = dispatcher;
   }
 
+  private final java.util.concurrent.atomic.AtomicLong droppedInbound =
+      new java.util.concurrent.atomic.AtomicLong();
+
+  /** Messages received but dropped for a limit (their connection stayed up). */
+  public long droppedInbound() {
+    return droppedInbound.get();
+  }
+
+  void countDropped() {
+    droppedInbound.incrementAndGet();
+  }
+
   public DistSettings settings() {
     return settings;
   }

@@ -10,14 +10,29 @@ import java.util.List;
  * Splits the byte stream into distribution frames: during the handshake each message has a
  * 2-byte length and is emitted as a {@code byte[]}; once connected each has a 4-byte length and
  * is emitted as a {@link ByteBuf} (a zero length is a tick, emitted as {@link #TICK}). Lengths are
- * checked against the cap before anything is allocated.
+ * checked against the cap before anything is allocated; a frame past the cap is emitted as
+ * {@link Oversized} (its header only) and skipped, so it costs its message, not the connection.
  */
 final class DistFrameDecoder extends ByteToMessageDecoder {
   /** Marker for a received tick (a frame of length 0). */
   static final Object TICK = new Object();
 
+  /**
+   * The most bytes a distribution header can take (fragment fields, 255 atom cache refs with
+   * flags, each with up to 1020 bytes of atom text): enough of an oversized frame to keep the
+   * atom cache in step while the rest of the frame is skipped.
+   */
+  static final int MAX_HEADER_BYTES = 2 + 16 + 1 + 128 + 255 * (1 + 2 + 1020);
+
+  /**
+   * A frame longer than the cap: its first bytes (the distribution header, if it has one), and
+   * its length. The rest is skipped as it arrives; the connection stays up.
+   */
+  record Oversized(ByteBuf prefix, long length) {}
+
   private final long maxFrameBytes;
   private volatile boolean connected;
+  private long skipping; // bytes of an oversized frame still to skip
 
   DistFrameDecoder(long maxFrameBytes) {
     this.maxFrameBytes = maxFrameBytes;
@@ -49,13 +64,29 @@ final class DistFrameDecoder extends ByteToMessageDecoder {
       out.add(msg);
       return;
     }
+    if (skipping > 0) {
+      int n = (int) Math.min(skipping, in.readableBytes());
+      in.skipBytes(n);
+      skipping -= n;
+      if (skipping > 0) {
+        return;
+      }
+    }
     if (in.readableBytes() < 4) {
       return;
     }
     long len = in.getUnsignedInt(in.readerIndex());
     if (len > maxFrameBytes) {
-      throw new TooLongFrameException(
-          "distribution frame length: " + len + " (expected: <= " + maxFrameBytes + ")");
+      // Only this message is lost (as OTP, which drops what it cannot take and goes on): keep
+      // the header for the atom cache, skip the rest without buffering it.
+      int prefix = (int) Math.min(len, MAX_HEADER_BYTES);
+      if (in.readableBytes() < 4 + prefix) {
+        return;
+      }
+      in.skipBytes(4);
+      out.add(new Oversized(in.readRetainedSlice(prefix), len));
+      skipping = len - prefix;
+      return;
     }
     if (len == 0) {
       in.skipBytes(4);

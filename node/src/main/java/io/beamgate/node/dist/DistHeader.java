@@ -29,6 +29,9 @@ final class DistHeader {
     int longHalf = half(flags, n);
     boolean longAtoms = (longHalf & 1) != 0;
     Atom[] refs = new Atom[n];
+    // A bad entry fails only this message: the header is read to its end first, so every new
+    // entry it defines still enters the cache, as the sender believes it did.
+    EtfException bad = null;
     for (int i = 0; i < n; i++) {
       int h = half(flags, i);
       int segment = h & 0x07;
@@ -37,16 +40,24 @@ final class DistHeader {
       if ((h & 0x08) != 0) {
         int len = longAtoms ? (b.getShort() & 0xFFFF) : (b.get() & 0xFF);
         if (len > b.remaining()) {
-          throw new EtfException("atom cache entry length: " + len + " (expected: <= "
-              + b.remaining() + ", the bytes present)");
+          // Cannot be framed: the caller closes the connection.
+          throw new java.nio.BufferUnderflowException();
         }
         byte[] text = new byte[len];
         b.get(text);
-        cache[slot] = EtfDecoder.atomFromUtf8(text);
-      } else if (cache[slot] == null) {
-        throw new EtfException("atom cache reference to empty entry " + slot);
+        try {
+          cache[slot] = EtfDecoder.atomFromUtf8(text);
+        } catch (EtfException e) {
+          cache[slot] = null;
+          bad = bad != null ? bad : new EtfException("entry " + slot + ": " + e.getMessage());
+        }
+      } else if (cache[slot] == null && bad == null) {
+        bad = new EtfException("reference to empty entry " + slot);
       }
       refs[i] = cache[slot];
+    }
+    if (bad != null) {
+      throw bad;
     }
     return refs;
   }

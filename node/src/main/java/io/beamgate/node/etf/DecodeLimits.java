@@ -11,8 +11,22 @@ package io.beamgate.node.etf;
  */
 public record DecodeLimits(
     int maxDepth, long maxTermBytes, long maxDecompressedBytes, int maxBignumBytes) {
+  /**
+   * For terms from untrusted parties (internet clients, peer gateways): shallow terms and small
+   * bignums only.
+   */
   public static final DecodeLimits DEFAULTS =
       new DecodeLimits(1_000, 128L << 20, 64L << 20, 1_024);
+
+  /**
+   * For distribution connections with nodes of the trusted cluster: any term OTP produces
+   * passes. Depth and bignum size are bounded only by the bytes present (each level and each
+   * digit byte takes at least one byte of the frame, which the frame cap bounds); the decoder,
+   * encoder, equality, hashing, ordering and printing of terms are all iterative, so depth
+   * cannot overflow the stack.
+   */
+  public static final DecodeLimits DISTRIBUTION =
+      new DecodeLimits(Integer.MAX_VALUE, 128L << 20, 64L << 20, Integer.MAX_VALUE);
 
   public DecodeLimits {
     if (maxDepth < 1) {

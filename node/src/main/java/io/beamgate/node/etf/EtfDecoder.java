@@ -192,6 +192,7 @@ public final class EtfDecoder {
   private static final int K_TUPLE = 0;
   private static final int K_LIST = 1;
   private static final int K_MAP = 2;
+  private static final int K_FUN = 3;
 
   /** A container being filled: its elements so far, and how many it needs. */
   private static final class Frame {
@@ -205,6 +206,18 @@ public final class EtfDecoder {
       this.items = new Term[needed];
       this.needed = needed;
     }
+
+    // NEW_FUN only: where it starts and ends, and the header fields read so far. Its pid and
+    // free variables fill items, decoded by the main loop like a container's elements, so
+    // funs nested in funs cost no Java stack either.
+    int funAt;
+    int funEnd;
+    int funArity;
+    int funUniqAt;
+    Atom funModule;
+    long funOldIndex;
+    long funOldUniq;
+    Atom[] atomRefs;
 
     /** A list whose tail is another list: the tail's elements join this one (no new depth). */
     void extendList(int more, long room) {
@@ -376,9 +389,13 @@ public final class EtfDecoder {
           leaf = new ExternalFun(m, f, u8(buf));
           break;
         }
-        case NEW_FUN:
-          leaf = newFun(buf, start, refs, baseDepth + stack.size() + 1);
-          break;
+        case NEW_FUN: {
+          Frame f = funHeader(buf, start, refs);
+          claim(buf, owed, f.needed);
+          push(stack, baseDepth, f);
+          owed += f.needed;
+          continue;
+        }
         case SMALL_TUPLE:
         case LARGE_TUPLE: {
           long n = tag == SMALL_TUPLE ? u8(buf) : u32(buf);
@@ -440,7 +457,7 @@ public final class EtfDecoder {
           break;
         }
         stack.pop();
-        done = f.build();
+        done = f.kind == K_FUN ? buildFun(f, buf) : f.build();
       }
     }
   }
@@ -648,12 +665,10 @@ public final class EtfDecoder {
    * NEW_FUN_EXT: kept opaque (its exact bytes, so it re-encodes byte-exactly), with module,
    * arity, old index and old uniq read for printing. Its pid and free variables are decoded
    * too, under the same limits (the fun counts as one level of depth), so garbage inside is
-   * refused. After a distribution header, atom cache references inside would be meaningless
-   * elsewhere, so there the bytes are rebuilt with plain atoms. Size counts itself and
-   * everything after the tag.
+   * refused: this reads the fields before them and returns the frame they fill; {@link
+   * #buildFun} finishes. Size counts itself and everything after the tag.
    */
-  private Term newFun(ByteBuffer buf, int start, Atom[] refs, int depth) throws EtfException {
-    checkDepth(depth);
+  private Frame funHeader(ByteBuffer buf, int start, Atom[] refs) throws EtfException {
     int at = buf.position() - 1;
     long size = u32(buf);
     if (size < 4 + 1 + 16 + 4 + 4) {
@@ -671,47 +686,58 @@ public final class EtfDecoder {
     Atom module = atom(inner, refs);
     long oldIndex = smallInt(inner);
     long oldUniq = smallInt(inner);
-    if (numFree > inner.remaining()) {
-      throw new EtfException("fun free variables: " + numFree + " (expected: <= "
-          + inner.remaining() + ", the bytes present)");
+    if (numFree >= inner.remaining()) {
+      throw new EtfException("fun free variables: " + numFree + " (expected: < "
+          + inner.remaining() + ", the bytes present after its pid)");
     }
-    Term pid = decodeBody(inner, start, refs, depth);
-    if (!(pid instanceof Pid)) {
+    buf.position(inner.position());
+    Frame f = new Frame(K_FUN, (int) numFree + 1);
+    f.funAt = at;
+    f.funEnd = end;
+    f.funArity = arity;
+    f.funUniqAt = uniqAt;
+    f.funModule = module;
+    f.funOldIndex = oldIndex;
+    f.funOldUniq = oldUniq;
+    f.atomRefs = refs;
+    return f;
+  }
+
+  /**
+   * The fun whose pid and free variables are now decoded: they must end exactly where its size
+   * said. After a distribution header, atom cache references inside would be meaningless
+   * elsewhere, so there the bytes are rebuilt with plain atoms.
+   */
+  private static Term buildFun(Frame f, ByteBuffer buf) throws EtfException {
+    if (buf.position() != f.funEnd) {
+      throw new EtfException("fun size: " + (f.funEnd - f.funAt - 1) + " (expected: "
+          + (buf.position() - f.funAt - 1) + ", what its fields take)");
+    }
+    if (!(f.items[0] instanceof Pid)) {
       throw new EtfException("fun pid: not a pid");
     }
-    Term[] free = new Term[(int) numFree];
-    for (int i = 0; i < free.length; i++) {
-      free[i] = decodeBody(inner, start, refs, depth);
-    }
-    if (inner.hasRemaining()) {
-      throw new EtfException("fun size: " + size + " (expected: " + (size - inner.remaining())
-          + ", what its fields take)");
-    }
     byte[] raw;
-    if (refs == null) {
-      raw = new byte[end - at];
-      buf.position(at);
-      buf.get(raw);
+    if (f.atomRefs == null) {
+      raw = new byte[f.funEnd - f.funAt];
+      buf.get(f.funAt, raw);
     } else {
-      ByteArraySink out = new ByteArraySink((int) size + 64);
+      ByteArraySink out = new ByteArraySink(f.funEnd - f.funAt + 64);
       out.writeByte(NEW_FUN);
       out.writeInt(0); // size, patched below
-      out.writeByte(arity);
+      out.writeByte(f.funArity);
       byte[] fixed = new byte[16 + 4 + 4]; // uniq, index, num free
-      buf.get(uniqAt, fixed);
+      buf.get(f.funUniqAt, fixed);
       out.writeBytes(fixed);
-      EtfEncoder.encodeBody(module, out);
-      EtfEncoder.encodeBody(Term.integer(oldIndex), out);
-      EtfEncoder.encodeBody(Term.integer(oldUniq), out);
-      EtfEncoder.encodeBody(pid, out);
-      for (Term t : free) {
+      EtfEncoder.encodeBody(f.funModule, out);
+      EtfEncoder.encodeBody(Term.integer(f.funOldIndex), out);
+      EtfEncoder.encodeBody(Term.integer(f.funOldUniq), out);
+      for (Term t : f.items) {
         EtfEncoder.encodeBody(t, out);
       }
       raw = out.toByteArray();
       ByteBuffer.wrap(raw, 1, 4).putInt(raw.length - 1);
     }
-    buf.position(end);
-    return new Fun(raw, module, arity, oldIndex, oldUniq);
+    return new Fun(raw, f.funModule, f.funArity, f.funOldIndex, f.funOldUniq);
   }
 
   private static long smallInt(ByteBuffer buf) throws EtfException {

@@ -21,9 +21,9 @@ public final class Echo implements MessageHandler {
       return;
     }
     // {'$gen_call', {From, Tag}, Request}: Tag may be a ref or OTP 25's [alias | Ref].
-    if (t.isTagged("$gen_call", 3) && t.get(1) instanceof Tuple from && from.arity() == 2
-        && from.get(0) instanceof Pid caller) {
-      self.send(caller, Tuple.of(from.get(1), t.get(2)));
+    // The reply goes to the alias when the tag has one, so a caller that timed out never gets it.
+    if (t.isTagged("$gen_call", 3)) {
+      self.reply(t.get(1), t.get(2));
     } else if (t.arity() == 3 && t.get(0) instanceof Pid caller) {
       self.send(caller, Tuple.of(t.get(1), t.get(2)));
     }

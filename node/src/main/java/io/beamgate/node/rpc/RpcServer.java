@@ -19,18 +19,23 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Serves {@code rpc:call/4,5} from other nodes through a {@code rex} mailbox: each
- * {@code {call, M, F, Args, GroupLeader}} request runs the Java handler registered for
- * {@code M:F/length(Args)} on an executor (never on an I/O thread) and answers as OTP's rex
- * does. Nothing but registered handlers ever runs.
+ * {@code {call, M, F, Args, GroupLeader}} request (as a gen_server call, or erl_call's plain
+ * {@code {From, Request}}) runs the Java handler registered for {@code M:F/length(Args)} on an
+ * executor (never on an I/O thread) and answers as OTP's rex does; a function with no handler
+ * is answered as rex answers for an undefined one. It also answers {@code rpc:sbcast} and
+ * {@code rpc:multi_server_call} for the names registered on the node. Nothing but registered
+ * handlers ever runs.
  */
 public final class RpcServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RpcServer.class);
   private final Map<String, RpcHandler> handlers = new ConcurrentHashMap<>();
   private final Executor executor;
+  private final LocalNode node;
   private final Mailbox rex;
 
   private RpcServer(LocalNode node, Executor executor) {
     this.executor = executor;
+    this.node = node;
     this.rex = node.createMailbox("rex", this::onMessage);
     node.spawnHandler(this::onSpawnRequest);
   }
@@ -73,21 +78,65 @@ public final class RpcServer implements AutoCloseable {
       });
       return;
     }
+    // The plain {From, Request} messages of rpc.erl's handle_info: erl_call and C nodes, sbcast.
+    if (msg instanceof Tuple t && t.arity() == 2 && t.get(0) instanceof Pid from) {
+      onPlainRequest(self, from, t.get(1));
+      return;
+    }
     // {'$gen_call', {From, Tag}, {call, M, F, Args, GL}}
     if (!(msg instanceof Tuple t) || !t.isTagged("$gen_call", 3)
         || !(t.get(1) instanceof Tuple from) || from.arity() != 2
-        || !(from.get(0) instanceof Pid caller)) {
+        || !(from.get(0) instanceof Pid)) {
       log.debug("rex: ignoring {}", msg);
       return;
     }
-    Term tag = from.get(1);
     Term req = t.get(2);
     if (!(req instanceof Tuple call) || call.arity() < 4 || !call.isTagged("call", call.arity())
         || !(call.get(1) instanceof Atom m) || !(call.get(2) instanceof Atom f)
         || !(call.get(3) instanceof ErlList args) || !args.isProper()) {
-      self.send(caller, Tuple.of(tag, badrpc(Tuple.of(Atom.of("unsupported_request"), req))));
+      // OTP's rex ignores requests it does not know (the caller times out); answering with an
+      // error is kinder and cannot be mistaken for a result.
+      self.reply(from, badrpc(Tuple.of(Atom.of("unsupported_request"), req)));
       return;
     }
+    // Replies go through gen:reply's rules: to the alias when the tag has one.
+    call(m, f, args, result -> self.reply(from, result));
+  }
+
+  /**
+   * {@code {From, Request}} sent straight to rex (rpc.erl's handle_info): erl_call's and C
+   * nodes' {@code {call, M, F, A, GL}} (answered {@code From ! {rex, Result}}), sbcast's
+   * {@code {sbcast, Name, Msg}}, multi_server_call's {@code {send, Name, Msg}} and
+   * {@code features_request}. Each is answered at once; nothing here blocks.
+   */
+  private void onPlainRequest(Mailbox self, Pid from, Term req) {
+    Atom rexName = Atom.of("rex");
+    Atom here = node.nameAtom();
+    if (req instanceof Tuple call && call.isTagged("call", 5)
+        && call.get(1) instanceof Atom m && call.get(2) instanceof Atom f
+        && call.get(3) instanceof ErlList args && args.isProper()) {
+      call(m, f, args, result -> self.send(from, Tuple.of(rexName, result)));
+    } else if (req instanceof Tuple b && (b.isTagged("sbcast", 3) || b.isTagged("send", 3))
+        && b.get(1) instanceof Atom name) {
+      boolean sbcast = b.isTagged("sbcast", 3);
+      if (node.whereis(name.name()) == null) {
+        self.send(from, Tuple.of(rexName, here, Tuple.of(Atom.of("nonexisting_name"), name)));
+        return;
+      }
+      self.send(name.name(), here.name(), sbcast ? b.get(2) : Tuple.of(from, b.get(2)));
+      if (sbcast) {
+        self.send(from, Tuple.of(rexName, here, here));
+      }
+    } else if (req.equals(Atom.of("features_request"))) {
+      self.send(from, Tuple.of(Atom.of("features_reply"), here, ErlList.of(Atom.of("erpc"))));
+    } else {
+      log.debug("rex: ignoring {}", req);
+    }
+  }
+
+  /** Runs M:F(Args) on the executor and hands the result (or rex's badrpc) to {@code reply}. */
+  private void call(Atom m, Atom f, ErlList args,
+      java.util.function.Consumer<Term> reply) {
     List<Term> argv = args.elements();
     RpcHandler h = handlers.get(key(m.name(), f.name(), argv.size()));
     executor.execute(() -> {
@@ -105,7 +154,7 @@ public final class RpcServer implements AutoCloseable {
               Term.binary(String.valueOf(e))), ErlList.of(Tuple.of(m, f, args, ErlList.NIL)))));
         }
       }
-      self.send(caller, Tuple.of(tag, result));
+      reply.accept(result);
     });
   }
 

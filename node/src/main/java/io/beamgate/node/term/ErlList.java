@@ -77,6 +77,17 @@ public record ErlList(List<Term> elements, Term tail) implements Term {
     return true;
   }
 
+  /** Structural, without recursion (see {@link TermEquality}). */
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof ErlList other && TermEquality.equal(this, other);
+  }
+
+  @Override
+  public int hashCode() {
+    return TermEquality.hash(this);
+  }
+
   @Override
   public String toString() {
     return TermText.format(this);

@@ -27,6 +27,17 @@ public record ErlMap(Map<Term, Term> entries) implements Term {
     return entries.size();
   }
 
+  /** Structural, without recursion (see {@link TermEquality}). */
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof ErlMap other && TermEquality.equal(this, other);
+  }
+
+  @Override
+  public int hashCode() {
+    return TermEquality.hash(this);
+  }
+
   @Override
   public String toString() {
     return TermText.format(this);

@@ -30,6 +30,17 @@ public record Tuple(List<Term> elements) implements Term {
         && a.name().equals(tag);
   }
 
+  /** Structural, without recursion (see {@link TermEquality}). */
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof Tuple other && TermEquality.equal(this, other);
+  }
+
+  @Override
+  public int hashCode() {
+    return TermEquality.hash(this);
+  }
+
   @Override
   public String toString() {
     return TermText.format(this);
