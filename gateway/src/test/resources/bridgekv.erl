@@ -1,7 +1,7 @@
 %% A small service for the bridge tests: it runs on the nodes of "cluster A".
 -module(bridgekv).
 -behaviour(gen_server).
--export([big/1, start/0, echo/1, whoami/0, worker/0, watch/1, last_down/0, slow/1, probe/1]).
+-export([big/1, deep/1, start/0, echo/1, whoami/0, worker/0, watch/1, last_down/0, slow/1, probe/1]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2]).
 
 start() ->
@@ -11,6 +11,9 @@ start() ->
 echo(X) -> X.
 
 big(N) -> binary:copy(<<1>>, N).
+
+%% An iolist N levels deep, as Erlang code builds them every day.
+deep(N) -> lists:foldl(fun(_, A) -> [A] end, [], lists:seq(1, N)).
 
 whoami() -> node().
 

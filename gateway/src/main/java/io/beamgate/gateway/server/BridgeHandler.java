@@ -59,8 +59,10 @@ final class BridgeHandler extends ChannelInboundHandlerAdapter {
     this.label = label;
     this.name = name;
     int max = gw.bridgeSettings().maxFrameBytes();
-    this.decoder = new EtfDecoder(DecodeLimits.DEFAULTS.withMaxTermBytes(max)
-        .withMaxDecompressedBytes(max).withMaxDepth(128));
+    // Any shape of term a distribution connection carries crosses (a deep iolist, a large
+    // bignum): the frame's size bounds it, and everything that walks it is iterative.
+    this.decoder = new EtfDecoder(DecodeLimits.DISTRIBUTION.withMaxTermBytes(max)
+        .withMaxDecompressedBytes(max));
   }
 
   /** Adds the link's framing, keepalive and this handler after the TLS handler. */

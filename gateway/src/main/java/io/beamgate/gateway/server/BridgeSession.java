@@ -73,7 +73,7 @@ final class BridgeSession {
 
   /** What a message or exit reason crossing a link may contain: no funs, no ports. */
   static final GuardRule MESSAGE_GUARD = GuardRule.DEFAULTS.withPids(true).withRefs(true)
-      .withMaxDepth(64).withMaxBytes(64L << 20);
+      .withMaxDepth(Integer.MAX_VALUE).withMaxBytes(64L << 20);
 
   private record LinkPair(Pid local, Pid proxy) {}
 
@@ -482,6 +482,16 @@ final class BridgeSession {
     }
   }
 
+  private Pid rexSender;
+
+  /** The pid rex's replies come from on this link's node (made once). */
+  private synchronized Pid rexSender() {
+    if (rexSender == null) {
+      rexSender = tr.newLocalPid();
+    }
+    return rexSender;
+  }
+
   /** rex's reply for erpc's exit reason {@code reason}, as rpc:call would return it. */
   private static Term rexReply(Ref res, Term reason) {
     if (reason instanceof Tuple r && r.arity() >= 3 && res.equals(r.get(0))) {
@@ -509,8 +519,13 @@ final class BridgeSession {
 
   private void exitCallProxy(Pending p, Term reason) {
     if (p.rexTag() != null) {
-      node.sendControl(p.caller().node().name(), new ControlMessage.Send(p.caller()),
-          Tuple.of(p.rexTag(), rexReply(p.res(), reason)));
+      // as gen:reply: to the alias when the caller's tag holds one (OTP 24+), so a caller
+      // that gave up never finds the late reply in its mailbox
+      Term msg = Tuple.of(p.rexTag(), rexReply(p.res(), reason));
+      java.util.Optional<Ref> alias = Mailbox.replyAlias(p.rexTag());
+      node.sendControl(p.caller().node().name(), alias.isPresent()
+          ? new ControlMessage.AliasSend(rexSender(), alias.get())
+          : new ControlMessage.Send(p.caller()), msg);
       return;
     }
     String to = p.caller().node().name();

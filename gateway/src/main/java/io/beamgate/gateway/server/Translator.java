@@ -145,52 +145,102 @@ final class Translator {
 
   /**
    * {@code t} with every pid and reference translated (in or out); the same object when none
-   * changes, so terms without pids or references cost a walk and no copy.
+   * changes, so terms without pids or references cost a walk and no copy. Iterative (a
+   * container is rebuilt after its children, from an explicit stack): terms of any depth that
+   * a distribution connection carries cross without overflowing the stack.
    */
-  private Term map(Term t, boolean in) {
+  private Term map(Term root, boolean in) {
+    java.util.ArrayDeque<Frame> stack = new java.util.ArrayDeque<>();
+    Term result = leafOrPush(root, in, stack);
+    while (!stack.isEmpty()) {
+      Frame f = stack.peek();
+      if (f.next < f.children.size()) {
+        Term child = f.children.get(f.next);
+        Term mapped = leafOrPush(child, in, stack);
+        if (mapped != null) {
+          f.done(mapped);
+        }
+        continue;
+      }
+      stack.pop();
+      Term built = f.build();
+      if (stack.isEmpty()) {
+        result = built;
+      } else {
+        stack.peek().done(built);
+      }
+    }
+    return result;
+  }
+
+  /** A leaf's translation, or null after pushing a container to be done child by child. */
+  private Term leafOrPush(Term t, boolean in, java.util.ArrayDeque<Frame> stack) {
     if (t instanceof Pid p) {
       return in ? inPid(p) : outPid(p);
     } else if (t instanceof Ref r) {
       return in ? inRef(r) : outRef(r);
-    } else if (t instanceof Tuple tu) {
-      List<Term> out = mapAll(tu.elements(), in);
-      return out == null ? t : new Tuple(out);
-    } else if (t instanceof ErlList l) {
-      List<Term> out = mapAll(l.elements(), in);
-      Term tail = l.isProper() ? null : map(l.tail(), in);
-      if (out == null && (l.isProper() || tail == l.tail())) {
-        return t;
-      }
-      List<Term> els = out == null ? l.elements() : out;
-      return l.isProper() ? ErlList.of(els) : ErlList.improper(els, tail);
-    } else if (t instanceof ErlMap m) {
-      boolean changed = false;
-      Map<Term, Term> out = new LinkedHashMap<>();
-      for (Map.Entry<Term, Term> e : m.entries().entrySet()) {
-        Term k = map(e.getKey(), in);
-        Term v = map(e.getValue(), in);
-        changed |= k != e.getKey() || v != e.getValue();
-        out.put(k, v);
-      }
-      return changed ? ErlMap.of(out) : t;
+    } else if (t instanceof Tuple || t instanceof ErlList || t instanceof ErlMap) {
+      stack.push(new Frame(t));
+      return null;
     }
     return t;
   }
 
-  /** The elements translated, or null when none changes. */
-  private List<Term> mapAll(List<Term> elements, boolean in) {
-    List<Term> out = null;
-    for (int i = 0; i < elements.size(); i++) {
-      Term e = elements.get(i);
-      Term x = map(e, in);
-      if (x != e && out == null) {
-        out = new ArrayList<>(elements);
+  /** A container being translated: its children in order, and their translations so far. */
+  private static final class Frame {
+    final Term original;
+    final List<Term> children;
+    final Term[] mapped;
+    int next;
+    boolean changed;
+
+    Frame(Term t) {
+      original = t;
+      if (t instanceof Tuple tu) {
+        children = tu.elements();
+      } else if (t instanceof ErlList l) {
+        if (l.isProper()) {
+          children = l.elements();
+        } else {
+          List<Term> c = new ArrayList<>(l.elements());
+          c.add(l.tail()); // the tail last
+          children = c;
+        }
+      } else {
+        List<Term> c = new ArrayList<>();
+        for (Map.Entry<Term, Term> e : ((ErlMap) t).entries().entrySet()) {
+          c.add(e.getKey());
+          c.add(e.getValue());
+        }
+        children = c;
       }
-      if (out != null) {
-        out.set(i, x);
-      }
+      mapped = new Term[children.size()];
     }
-    return out;
+
+    void done(Term m) {
+      changed |= m != children.get(next);
+      mapped[next++] = m;
+    }
+
+    Term build() {
+      if (!changed) {
+        return original;
+      }
+      if (original instanceof Tuple) {
+        return new Tuple(List.of(mapped));
+      } else if (original instanceof ErlList l) {
+        if (l.isProper()) {
+          return ErlList.of(List.of(mapped));
+        }
+        List<Term> els = new ArrayList<>(List.of(mapped).subList(0, mapped.length - 1));
+        return ErlList.improper(els, mapped[mapped.length - 1]);
+      }
+      Map<Term, Term> out = new LinkedHashMap<>();
+      for (int i = 0; i < mapped.length; i += 2) {
+        out.put(mapped[i], mapped[i + 1]);
+      }
+      return ErlMap.of(out);
+    }
   }
 
   /** A bounded set; the least recently used member goes first. */

@@ -31,7 +31,7 @@ class BridgeErlTest {
         - id: cluster-b
           principals: ["dns:gw-b.test"]
           calls: ["bridgekv:echo/1", "bridgekv:whoami/0", "bridgekv:worker/0",
-                  "bridgekv:watch/1", "bridgekv:slow/1"]
+                  "bridgekv:watch/1", "bridgekv:slow/1", "bridgekv:deep/1"]
           sends: [kv_server]
           limits: {rate_per_second: 100000, concurrency: 1000, timeout_ms: 10000}
       """;
@@ -291,6 +291,32 @@ class BridgeErlTest {
     // rpc:sbcast answers at once, and the message reaches kv_server in cluster A
     assertEquals("{true,pong}", onB("R = rpc:sbcast([CA], kv_server, {ping, self()}),"
         + " P = receive {pong, _} -> pong after 5000 -> timeout end, {R =:= {[CA], []}, P}."));
+  }
+
+  @Test
+  void deepTermsAndBigBignumsCrossBothWays() throws Exception {
+    // a million-deep term takes the gateways' I/O threads a while (decode, translate, guard,
+    // encode): with this class's 300 ms keepalive the link would be judged dead meanwhile
+    gwB.close();
+    gwB = GatewayServer.start(bedB.writeConfig(List.of(b2.name()), epmdB.port(), "round_robin",
+        "bridges:\n"
+            + "  - name: a\n"
+            + "    connect: {host: 127.0.0.1, port: " + gwA.listenAddress().getPort() + "}\n"
+            + "    expect: \"dns:gw-a.test\"\n"
+            + "    node_name: " + ca + "\n"), GatewayServer.Options.DEFAULTS);
+    awaitBridge(true);
+    long t0 = System.nanoTime();
+    assertEquals("{ok,{true,true,true}}", b1.eval("CA = '" + ca + "',"
+        + " L = lists:foldl(fun(_, A) -> [A] end, [], lists:seq(1, 1000000)),"
+        + " W = erpc:call(CA, bridgekv, worker, []), W ! {self(), L},"
+        + " R = receive {worker, X} -> X =:= L after 30000 -> timeout end,"
+        + " B = 1 bsl 100000, E = erpc:call(CA, bridgekv, echo, [B], 30000) =:= B,"
+        + " D = erpc:call(CA, bridgekv, deep, [1000000], 30000) =:= L, {R, E, D}.",
+        Duration.ofSeconds(60)));
+    System.out.println("deep terms over the bridge: " + (System.nanoTime() - t0) / 1_000_000
+        + " ms for a million-deep iolist each way, a 100,000-bit bignum and a deep result");
+    // the link is still up: nothing was cut
+    assertEquals("x", onB("erpc:call(CA, bridgekv, echo, [x])."));
   }
 
   /** The erl_call binary of the installed OTP. */
