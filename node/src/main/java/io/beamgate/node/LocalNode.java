@@ -254,6 +254,19 @@ public final class LocalNode implements AutoCloseable {
   }
 
   /** A new reference, unique on this node. */
+  /**
+   * Caps the payload of the DOWN that monitor {@code ref} brings (an erpc call's answer) at
+   * {@code maxBytes}: a larger one is not decoded, and arrives as
+   * {@code {'$beamgate_payload_too_large', Bytes}}. Undone by {@link #clearPayloadLimit}.
+   */
+  public void limitPayload(Ref ref, long maxBytes) {
+    connections.limitPayload(ref, maxBytes);
+  }
+
+  public void clearPayloadLimit(Ref ref) {
+    connections.clearPayloadLimit(ref);
+  }
+
   public Ref makeRef() {
     long n = refCounter.incrementAndGet();
     return new Ref(nodeAtom, creation, new int[] {(int) (n & 0x3FFFF), (int) (n >>> 18),

@@ -77,6 +77,7 @@ final class BackendPool implements NodeListener, AutoCloseable {
       }
       switch (r.kind()) {
         case BADRPC:
+        case TOO_LARGE:
           return ANSWERED;
         case TIMEOUT:
           return TIMEOUT;
@@ -328,8 +329,16 @@ final class BackendPool implements NodeListener, AutoCloseable {
    */
   CompletableFuture<Term> callAsync(RpcClient rpc, Backend first, String module,
       String function, List<Term> args, Duration timeout, Consumer<Backend> rerouted) {
+    return callAsync(rpc, first, module, function, args, timeout, 0, rerouted);
+  }
+
+  /** As above, with a cap on the answer's encoded size, checked before it is decoded. */
+  CompletableFuture<Term> callAsync(RpcClient rpc, Backend first, String module,
+      String function, List<Term> args, Duration timeout, long maxAnswerBytes,
+      Consumer<Backend> rerouted) {
     long deadline = System.nanoTime() + timeout.toNanos();
-    return attempt(rpc, first, module, function, args, timeout).exceptionallyCompose(e -> {
+    return attempt(rpc, first, module, function, args, timeout, maxAnswerBytes)
+        .exceptionallyCompose(e -> {
       RpcException r = rpcCause(e);
       if (r == null || r.kind() != RpcException.Kind.NOT_CONNECTED) {
         return CompletableFuture.failedFuture(e);
@@ -342,12 +351,13 @@ final class BackendPool implements NodeListener, AutoCloseable {
       log.info("a call to {} was never sent ({}); sending it to {} instead", first.node,
           r.getMessage(), other.node);
       rerouted.accept(other);
-      return attempt(rpc, other, module, function, args, Duration.ofNanos(left));
+      return attempt(rpc, other, module, function, args, Duration.ofNanos(left),
+          maxAnswerBytes);
     });
   }
 
   private CompletableFuture<Term> attempt(RpcClient rpc, Backend b, String module,
-      String function, List<Term> args, Duration timeout) {
+      String function, List<Term> args, Duration timeout, long maxAnswerBytes) {
     Consumer<Backend> hook = beforeSend;
     if (hook != null) {
       hook.accept(b);
@@ -360,7 +370,7 @@ final class BackendPool implements NodeListener, AutoCloseable {
               + b.lastError + ")"));
     } else {
       b.inFlight.incrementAndGet();
-      f = rpc.callAsync(b.node, module, function, args, timeout);
+      f = rpc.callAsync(b.node, module, function, args, timeout, maxAnswerBytes);
       f.whenComplete((v, e) -> b.inFlight.decrementAndGet());
     }
     return f.whenComplete((v, e) -> completed(b, Outcome.of(e)));

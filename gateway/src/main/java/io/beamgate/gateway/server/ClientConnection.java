@@ -326,7 +326,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     inFlight.put(id, req);
     CompletableFuture<Term> f = server.backends().callAsync(server.rpc(), b, c.getModule(),
         c.getFunction(), a.args, Duration.ofMillis(a.timeoutMillis(c.getTimeoutMs())),
-        other -> {
+        a.rule.limits().maxResultBytes(), other -> {
           req.backend = other;
           a.backend = other;
         });
@@ -377,6 +377,13 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
           answer(id, error(Error.Code.TIMEOUT, r.getMessage()
               + "; the call may still have run"));
           return;
+        case TOO_LARGE: {
+          String why = "result of " + r.reason() + " bytes (encoded, not decoded) is over rule "
+              + a.rule.id() + "'s max_result_bytes (" + a.rule.limits().maxResultBytes() + ")";
+          a.finish("result_too_large", why);
+          answer(id, error(Error.Code.RESOURCE_EXHAUSTED, why).setReason(why));
+          return;
+        }
         case NODEDOWN:
           a.finish("outcome_unknown", r.getMessage());
           answer(id, error(Error.Code.OUTCOME_UNKNOWN, "backend " + req.backend.node

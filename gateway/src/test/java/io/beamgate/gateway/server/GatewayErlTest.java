@@ -41,7 +41,7 @@ class GatewayErlTest {
           calls: ["lists:reverse/1", "lists:seq/2", "maps:from_list/1",
                   "erlang:list_to_tuple/1", "lists:nth/2", "string:uppercase/1",
                   "unicode:characters_to_binary/1", "lists:sum/1", "math:sqrt/1",
-                  "timer:sleep/1", "erlang:node/0"]
+                  "timer:sleep/1", "erlang:node/0", "binary:copy/2"]
           atoms: [three, a, c, x]
           limits: {rate_per_second: 1000000, concurrency: 2000, timeout_ms: 8000}
       """;
@@ -160,6 +160,25 @@ class GatewayErlTest {
         + "0\">>, utf8)).", Duration.ofSeconds(5)));
     assertTrue(e1.eval("catch binary_to_existing_atom(<<\"" + base + "x\">>, utf8).",
         Duration.ofSeconds(5)).contains("badarg"), "the refused atom exists on the backend");
+  }
+
+  @Test
+  void aResultOverMaxResultBytesIsRefusedBeforeItIsDecoded() throws Exception {
+    start(e1);
+    BeamgateClient c = client();
+    // at the limit (1 MiB by default): served
+    Term ok = c.blocking().call("binary", "copy", List.of(Term.binary("a"),
+        io.beamgate.node.term.Int.of(1_048_000)));
+    assertEquals(1_048_000, ((io.beamgate.node.term.Binary) ok).size());
+    // past it: refused from the answer's encoded size, before any decoding
+    GatewayException e = assertThrows(GatewayException.class, () -> c.blocking().call(
+        "binary", "copy", List.of(Term.binary("a"), io.beamgate.node.term.Int.of(8_000_000))));
+    assertEquals(GatewayException.Code.RESOURCE_EXHAUSTED, e.code());
+    assertTrue(e.getMessage().contains("not decoded") && e.getMessage().contains(
+        "max_result_bytes"), e.getMessage());
+    // the connection to the backend is fine
+    assertEquals(io.beamgate.node.term.Int.of(6), c.blocking().call("lists", "sum",
+        List.of(TermText.parse("[1, 2, 3]"))));
   }
 
   @Test

@@ -5,6 +5,7 @@ import io.beamgate.node.etf.EtfDecoder;
 import io.beamgate.node.etf.EtfException;
 import io.beamgate.node.term.Atom;
 import io.beamgate.node.term.Term;
+import io.beamgate.node.term.Tuple;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
@@ -367,6 +368,12 @@ final class DistChannelHandler extends ChannelInboundHandlerAdapter {
    * A control message and its payload. After a distribution header ({@code refs} not null) the
    * terms have no version byte and may refer to the header's atoms.
    */
+  /**
+   * What stands for a DOWN's payload that was over the cap its monitor set:
+   * {@code {'$beamgate_payload_too_large', Bytes}}.
+   */
+  static final Atom TOO_LARGE = Atom.of(DistConnections.PAYLOAD_TOO_LARGE);
+
   private void message(ByteBuffer nio, Atom[] refs) throws EtfException, DistProtocolException {
     Term controlTerm;
     try {
@@ -384,11 +391,20 @@ final class DistChannelHandler extends ChannelInboundHandlerAdapter {
         throw new DistProtocolException("control message " + control.getClass().getSimpleName()
             + " without its payload");
       }
-      try {
-        payload = refs == null ? etf.decode(nio) : etf.decodeAfterHeader(nio, refs);
-      } catch (EtfException e) {
-        dropped("payload: " + e.getMessage(), control);
-        return;
+      Long cap = control instanceof ControlMessage.PayloadMonitorPExit m
+          ? connections.payloadLimit(m.ref()) : null;
+      if (cap != null && nio.remaining() > cap) {
+        // A DOWN whose reason (an erpc answer) is larger than its receiver will take: not
+        // decoded at all; the receiver learns its size instead.
+        payload = Tuple.of(TOO_LARGE, io.beamgate.node.term.Int.of(nio.remaining()));
+        nio.position(nio.limit());
+      } else {
+        try {
+          payload = refs == null ? etf.decode(nio) : etf.decodeAfterHeader(nio, refs);
+        } catch (EtfException e) {
+          dropped("payload: " + e.getMessage(), control);
+          return;
+        }
       }
     }
     if (nio.hasRemaining()) {

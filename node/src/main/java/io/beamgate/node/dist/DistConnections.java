@@ -76,6 +76,30 @@ public final class DistConnections {
     this.dispatcher = dispatcher;
   }
 
+  /**
+   * Byte caps on the payload of the exit or DOWN signal a monitor reference will bring (an
+   * erpc call's answer, say): a larger payload is not decoded (see {@link #payloadLimit}).
+   */
+  private final Map<io.beamgate.node.term.Ref, Long> payloadLimits =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** The tag of what stands for a payload over its cap: {@code {Tag, Bytes}}. */
+  public static final String PAYLOAD_TOO_LARGE = "$beamgate_payload_too_large";
+
+  /** Caps the payload of the DOWN that {@code ref} brings at {@code maxBytes}. */
+  public void limitPayload(io.beamgate.node.term.Ref ref, long maxBytes) {
+    payloadLimits.put(ref, maxBytes);
+  }
+
+  public void clearPayloadLimit(io.beamgate.node.term.Ref ref) {
+    payloadLimits.remove(ref);
+  }
+
+  /** The cap on the payload of a DOWN for {@code ref}, or null. */
+  Long payloadLimit(io.beamgate.node.term.Ref ref) {
+    return payloadLimits.get(ref);
+  }
+
   private final java.util.concurrent.atomic.AtomicLong droppedInbound =
       new java.util.concurrent.atomic.AtomicLong();
 

@@ -36,6 +36,9 @@ public final class RpcClient {
 
   private record Pending(CompletableFuture<Term> future, String node, Ref res, boolean erpc) {}
 
+  /** What {Res, return, Value} adds to Value's encoding: a reference and two atoms. */
+  static final long ANSWER_OVERHEAD = 128;
+
   public RpcClient(LocalNode self) {
     this.self = self;
     this.replies = self.createMailbox(null, (mb, msg) -> onMessage(msg));
@@ -44,14 +47,24 @@ public final class RpcClient {
   /** Calls {@code module:function(args)} on {@code node}; the future fails with RpcException. */
   public CompletableFuture<Term> callAsync(String node, String module, String function,
       List<? extends Term> args, Duration timeout) {
+    return callAsync(node, module, function, args, timeout, 0);
+  }
+
+  /**
+   * As above, with a cap on the answer's encoded size (0: none): a larger answer is never
+   * decoded (it may be huge), and the call fails with {@link RpcException.Kind#TOO_LARGE}.
+   * Applies to erpc calls (every OTP since 23).
+   */
+  public CompletableFuture<Term> callAsync(String node, String module, String function,
+      List<? extends Term> args, Duration timeout, long maxAnswerBytes) {
     CompletableFuture<Term> f = new CompletableFuture<>();
     if (self.isConnected(node)) {
-      send(f, node, module, function, args);
+      send(f, node, module, function, args, maxAnswerBytes);
     } else {
       CompletableFuture.runAsync(() -> {
         try {
           self.connect(node, timeout);
-          send(f, node, module, function, args);
+          send(f, node, module, function, args, maxAnswerBytes);
         } catch (Exception e) {
           f.completeExceptionally(new RpcException(RpcException.Kind.NOT_CONNECTED, NODEDOWN,
               "cannot connect to " + node + ": " + e.getMessage()));
@@ -90,7 +103,7 @@ public final class RpcClient {
   }
 
   private void send(CompletableFuture<Term> f, String node, String module, String function,
-      List<? extends Term> args) {
+      List<? extends Term> args, long maxAnswerBytes) {
     if (watched.add(node)) {
       replies.monitorNode(node);
     }
@@ -99,7 +112,14 @@ public final class RpcClient {
       // Registered before the request goes out: the answer may come back at once.
       Ref reqId = self.makeRef();
       pending.put(reqId, new Pending(f, node, res, true));
+      if (maxAnswerBytes > 0) {
+        // the DOWN's reason is {Res, return, Value}: a little more than the value itself
+        self.limitPayload(reqId, maxAnswerBytes + ANSWER_OVERHEAD);
+      }
       f.whenComplete((v, e) -> {
+        if (maxAnswerBytes > 0) {
+          self.clearPayloadLimit(reqId);
+        }
         if (pending.remove(reqId) != null) {
           replies.demonitor(reqId); // timed out: no DOWN is wanted any more
         }
@@ -122,7 +142,12 @@ public final class RpcClient {
     }
     if (t.isTagged("DOWN", 5) && t.get(1) instanceof Ref reqId) {
       Pending p = pending.remove(reqId);
-      if (p != null) {
+      if (p != null && t.get(4) instanceof Tuple big && big.arity() == 2
+          && Atom.of(io.beamgate.node.dist.DistConnections.PAYLOAD_TOO_LARGE).equals(big.get(0))) {
+        p.future().completeExceptionally(new RpcException(RpcException.Kind.TOO_LARGE,
+            big.get(1), "the answer from " + p.node() + " is " + big.get(1) + " bytes, over the"
+                + " cap on it; it was not decoded (the call ran)"));
+      } else if (p != null) {
         complete(p, () -> Rpc.erpcResult(p.node(), p.res(), t.get(4)));
       }
     } else if (t.isTagged("spawn_reply", 4) && t.get(1) instanceof Ref reqId) {

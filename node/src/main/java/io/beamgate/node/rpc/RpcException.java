@@ -17,7 +17,12 @@ public class RpcException extends Exception {
     /** The connection went down during the call: its outcome is unknown. */
     NODEDOWN,
     /** No connection could be made (EPMD, refused, cookie): the call was not sent. */
-    NOT_CONNECTED
+    NOT_CONNECTED,
+    /**
+     * The answer was larger than the caller's cap on it and was never decoded (the call ran;
+     * its result is not known here).
+     */
+    TOO_LARGE
   }
 
   private final Kind kind;
