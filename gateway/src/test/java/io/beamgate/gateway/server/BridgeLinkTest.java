@@ -285,7 +285,7 @@ class BridgeLinkTest {
       // that reaches the backend after the exit)
       kv.exit(Atom.of("bye"));
       int downs = 0;
-      for (Term t; (t = b.nextNonPing(Duration.ofSeconds(2))) != null; ) {
+      for (Term t; (t = b.nextNonPing(WAIT)) != null; ) { // a loaded machine is slow
         // MONITOR_P_EXIT, or PAYLOAD_MONITOR_P_EXIT (28) with the reason as its payload
         Term reason = t instanceof Tuple c && c.get(1) instanceof Tuple ctl
             ? ctl.get(0).equals(Int.of(21)) ? ctl.get(4)
