@@ -37,7 +37,12 @@ public final class ConfigCheck {
     GatewayConfig cfg;
     try {
       cfg = GatewayConfigFile.load(configFile);
-    } catch (ConfigException | IOException e) {
+    } catch (ConfigException e) {
+      for (String p : e.problems()) {
+        err.println("error: " + p);
+      }
+      return 1;
+    } catch (IOException e) {
       err.println("error: " + e.getMessage());
       return 1;
     }

@@ -107,163 +107,210 @@ public final class GatewayConfigFile {
     Path dir = file.toAbsolutePath().getParent();
     Node root = y.root(text, "configuration");
     Map<String, Node> top = y.mapping(root, "configuration", TOP);
-    int version = y.integer(top, "version", root, 1, 1, true);
-    if (version != 1) {
-      throw y.err(top.get("version"), "version", version + " (expected: 1)");
-    }
-    Map<String, Node> l = y.mapping(y.required(top, "listen", root, "configuration"), "listen",
-        LISTEN);
-    GatewayConfig.Listen listen = new GatewayConfig.Listen(
-        y.string(l, "address", root, true), y.integer(l, "port", root, 0, 1, true));
-    if (listen.port() > 65535) {
-      throw y.err(l.get("port"), "port", listen.port() + " (expected: 1..65535)");
-    }
-    Map<String, Node> t = y.mapping(y.required(top, "tls", root, "configuration"), "tls", TLS);
-    Node tlsNode = top.get("tls");
-    GatewayConfig.Tls tls = new GatewayConfig.Tls(
-        path(dir, y.string(t, "certificate", tlsNode, true)),
-        path(dir, y.string(t, "key", tlsNode, true)),
-        path(dir, y.string(t, "client_cas", tlsNode, true)),
-        path(dir, y.string(t, "crl", tlsNode, false)),
-        y.bool(t, "allow_tls12", false),
-        y.integer(t, "handshake_timeout_ms", tlsNode, 10_000, 1, false));
-    Node clusterNode = y.required(top, "cluster", root, "configuration");
-    Map<String, Node> c = y.mapping(clusterNode, "cluster", CLUSTER);
+    // Each section is read on its own: a problem in one does not hide those of the others
+    // (gateway check reports them all in one run).
+    List<String> errors = new ArrayList<>();
+    part(errors, () -> {
+      int version = y.integer(top, "version", root, 1, 1, true);
+      if (version != 1) {
+        throw y.err(top.get("version"), "version", version + " (expected: 1)");
+      }
+      return version;
+    });
+    GatewayConfig.Listen listen = part(errors, () -> {
+      Map<String, Node> l = y.mapping(y.required(top, "listen", root, "configuration"),
+          "listen", LISTEN);
+      GatewayConfig.Listen li = new GatewayConfig.Listen(
+          y.string(l, "address", root, true), y.integer(l, "port", root, 0, 1, true));
+      if (li.port() > 65535) {
+        throw y.err(l.get("port"), "port", li.port() + " (expected: 1..65535)");
+      }
+      return li;
+    });
+    GatewayConfig.Tls tls = part(errors, () -> {
+      Map<String, Node> t = y.mapping(y.required(top, "tls", root, "configuration"), "tls",
+          TLS);
+      Node tlsNode = top.get("tls");
+      return new GatewayConfig.Tls(
+          path(dir, y.string(t, "certificate", tlsNode, true)),
+          path(dir, y.string(t, "key", tlsNode, true)),
+          path(dir, y.string(t, "client_cas", tlsNode, true)),
+          path(dir, y.string(t, "crl", tlsNode, false)),
+          y.bool(t, "allow_tls12", false),
+          y.integer(t, "handshake_timeout_ms", tlsNode, 10_000, 1, false));
+    });
     List<GatewayConfig.Backend> backends = new ArrayList<>();
-    Node bn = y.required(c, "backends", clusterNode, "cluster");
-    java.util.Set<String> seen = new java.util.HashSet<>();
-    for (Node b : y.sequence(bn, "backends")) {
-      String name;
-      int port = 0;
-      if (b instanceof org.snakeyaml.engine.v2.nodes.MappingNode) {
-        Map<String, Node> bm = y.mapping(b, "backends", BACKEND);
-        name = y.string(bm, "node", b, true);
-        port = y.integer(bm, "port", b, 0, 1, true);
-        if (port > 65535) {
-          throw y.err(bm.get("port"), "port", port + " (expected: 1..65535)");
+    GatewayConfig.Cluster cluster = part(errors, () -> {
+      Node clusterNode = y.required(top, "cluster", root, "configuration");
+      Map<String, Node> c = y.mapping(clusterNode, "cluster", CLUSTER);
+      Node bn = y.required(c, "backends", clusterNode, "cluster");
+      java.util.Set<String> seen = new java.util.HashSet<>();
+      for (Node b : y.sequence(bn, "backends")) {
+        String name;
+        int port = 0;
+        if (b instanceof org.snakeyaml.engine.v2.nodes.MappingNode) {
+          Map<String, Node> bm = y.mapping(b, "backends", BACKEND);
+          name = y.string(bm, "node", b, true);
+          port = y.integer(bm, "port", b, 0, 1, true);
+          if (port > 65535) {
+            throw y.err(bm.get("port"), "port", port + " (expected: 1..65535)");
+          }
+        } else {
+          name = y.scalar(b, "backends");
         }
-      } else {
-        name = y.scalar(b, "backends");
+        if (name.indexOf('@') <= 0 || name.endsWith("@")) {
+          throw y.err(b, "backends", "'" + name + "' (expected: a node name, alive@host)");
+        }
+        if (!seen.add(name)) {
+          throw y.err(b, "backends", "'" + name + "' is listed twice");
+        }
+        backends.add(new GatewayConfig.Backend(name, port));
       }
-      if (name.indexOf('@') <= 0 || name.endsWith("@")) {
-        throw y.err(b, "backends", "'" + name + "' (expected: a node name, alive@host)");
+      if (backends.isEmpty()) {
+        throw y.err(bn, "backends", "empty: the gateway would have nowhere to send calls");
       }
-      if (!seen.add(name)) {
-        throw y.err(b, "backends", "'" + name + "' is listed twice");
+      String routing = c.containsKey("routing") ? y.scalar(c.get("routing"), "routing")
+          : "round_robin";
+      if (!ROUTING.contains(routing)) {
+        throw y.err(c.get("routing"), "routing", "'" + routing + "' (expected one of "
+            + new java.util.TreeSet<>(ROUTING) + ")");
       }
-      backends.add(new GatewayConfig.Backend(name, port));
-    }
-    if (backends.isEmpty()) {
-      throw y.err(bn, "backends", "empty: the gateway would have nowhere to send calls");
-    }
-    String routing = c.containsKey("routing") ? y.scalar(c.get("routing"), "routing")
-        : "round_robin";
-    if (!ROUTING.contains(routing)) {
-      throw y.err(c.get("routing"), "routing", "'" + routing + "' (expected one of "
-          + new java.util.TreeSet<>(ROUTING) + ")");
-    }
-    String nodeName = y.string(c, "node_name", clusterNode, true);
-    if (nodeName.indexOf('@') <= 0) {
-      throw y.err(c.get("node_name"), "node_name", "'" + nodeName + "' (expected: alive@host)");
-    }
-    int reconnectMin = y.integer(c, "reconnect_min_ms", clusterNode, 200, 1, false);
-    int reconnectMax = y.integer(c, "reconnect_max_ms", clusterNode, 30_000, 1, false);
-    if (reconnectMax < reconnectMin) {
-      throw y.err(c.get("reconnect_max_ms"), "reconnect_max_ms", reconnectMax
-          + " (expected: >= reconnect_min_ms, " + reconnectMin + ")");
-    }
-    GatewayConfig.Cluster cluster = new GatewayConfig.Cluster(nodeName,
-        path(dir, y.string(c, "cookie_file", clusterNode, true)),
-        y.string(c, "listen_address", clusterNode, true),
-        y.integer(c, "epmd_port", clusterNode, 4369, 1, false), List.copyOf(backends), routing,
-        y.integer(c, "hash_argument", clusterNode, 0, 0, false), reconnectMin, reconnectMax,
-        ioThreads(y, c, clusterNode), netTicktime(y, c, clusterNode),
-        outlier(y, c));
-    GatewayConfig.Limits limits = DEFAULT_LIMITS;
-    if (top.containsKey("limits")) {
-      Map<String, Node> m = y.mapping(top.get("limits"), "limits", LIMITS);
-      Node ln = top.get("limits");
-      limits = new GatewayConfig.Limits(
-          y.integer(m, "max_connections", ln, limits.maxConnections(), 1, false),
-          y.integer(m, "max_in_flight", ln, limits.maxInFlight(), 1, false),
-          y.integer(m, "max_in_flight_per_connection", ln, limits.maxInFlightPerConnection(),
-              1, false),
-          y.integer(m, "max_frame_bytes", ln, limits.maxFrameBytes(), 64, false),
-          y.integer(m, "idle_timeout_ms", ln, limits.idleTimeoutMillis(), 1, false),
-          y.integer(m, "control_per_second", ln, limits.controlPerSecond(), 1, false),
-          y.integer(m, "max_output_bytes", ln, limits.maxOutputBytes(), 4096, false));
-    }
-    GatewayConfig.Reload reload = new GatewayConfig.Reload(2_000,
-        dir.resolve("beamgate-admin.sock"));
-    if (top.containsKey("reload")) {
-      Map<String, Node> m = y.mapping(top.get("reload"), "reload", RELOAD);
-      Node rn = top.get("reload");
-      String sock = y.string(m, "admin_socket", rn, false);
-      reload = new GatewayConfig.Reload(
-          y.integer(m, "watch_interval_ms", rn, reload.watchIntervalMillis(), 0, false),
-          sock == null ? reload.adminSocket() : path(dir, sock));
-    }
-    GatewayConfig.BridgeSettings bridge = DEFAULT_BRIDGE;
-    if (top.containsKey("bridge")) {
-      Map<String, Node> m = y.mapping(top.get("bridge"), "bridge", BRIDGE);
-      Node bn2 = top.get("bridge");
-      bridge = new GatewayConfig.BridgeSettings(
-          y.integer(m, "max_proxies", bn2, bridge.maxProxies(), 16, false),
-          y.integer(m, "keepalive_ms", bn2, bridge.keepaliveMillis(), 10, false),
-          y.integer(m, "max_queue_bytes", bn2, bridge.maxQueueBytes(), 4096, false),
-          y.integer(m, "max_frame_bytes", bn2, bridge.maxFrameBytes(), 1024, false),
-          y.integer(m, "call_timeout_ms", bn2, bridge.callTimeoutMillis(), 1, false),
-          names(y, m, backends));
-    }
+      String nodeName = y.string(c, "node_name", clusterNode, true);
+      if (nodeName.indexOf('@') <= 0) {
+        throw y.err(c.get("node_name"), "node_name", "'" + nodeName + "' (expected: alive@host)");
+      }
+      int reconnectMin = y.integer(c, "reconnect_min_ms", clusterNode, 200, 1, false);
+      int reconnectMax = y.integer(c, "reconnect_max_ms", clusterNode, 30_000, 1, false);
+      if (reconnectMax < reconnectMin) {
+        throw y.err(c.get("reconnect_max_ms"), "reconnect_max_ms", reconnectMax
+            + " (expected: >= reconnect_min_ms, " + reconnectMin + ")");
+      }
+      return new GatewayConfig.Cluster(nodeName,
+          path(dir, y.string(c, "cookie_file", clusterNode, true)),
+          y.string(c, "listen_address", clusterNode, true),
+          y.integer(c, "epmd_port", clusterNode, 4369, 1, false), List.copyOf(backends), routing,
+          y.integer(c, "hash_argument", clusterNode, 0, 0, false), reconnectMin, reconnectMax,
+          ioThreads(y, c, clusterNode), netTicktime(y, c, clusterNode),
+          outlier(y, c));
+    });
+    String nodeName = cluster == null ? null : cluster.nodeName();
+    GatewayConfig.Limits limits = part(errors, () -> {
+      GatewayConfig.Limits limits0 = DEFAULT_LIMITS;
+      if (top.containsKey("limits")) {
+        Map<String, Node> m = y.mapping(top.get("limits"), "limits", LIMITS);
+        Node ln = top.get("limits");
+        GatewayConfig.Limits d = limits0;
+        limits0 = new GatewayConfig.Limits(
+            y.integer(m, "max_connections", ln, d.maxConnections(), 1, false),
+            y.integer(m, "max_in_flight", ln, d.maxInFlight(), 1, false),
+            y.integer(m, "max_in_flight_per_connection", ln, d.maxInFlightPerConnection(),
+                1, false),
+            y.integer(m, "max_frame_bytes", ln, d.maxFrameBytes(), 64, false),
+            y.integer(m, "idle_timeout_ms", ln, d.idleTimeoutMillis(), 1, false),
+            y.integer(m, "control_per_second", ln, d.controlPerSecond(), 1, false),
+            y.integer(m, "max_output_bytes", ln, d.maxOutputBytes(), 4096, false));
+      }
+      return limits0;
+    });
+    GatewayConfig.Reload reload = part(errors, () -> {
+      GatewayConfig.Reload reload0 = new GatewayConfig.Reload(2_000,
+          dir.resolve("beamgate-admin.sock"));
+      if (top.containsKey("reload")) {
+        Map<String, Node> m = y.mapping(top.get("reload"), "reload", RELOAD);
+        Node rn = top.get("reload");
+        String sock = y.string(m, "admin_socket", rn, false);
+        reload0 = new GatewayConfig.Reload(
+            y.integer(m, "watch_interval_ms", rn, reload0.watchIntervalMillis(), 0, false),
+            sock == null ? reload0.adminSocket() : path(dir, sock));
+      }
+      return reload0;
+    });
+    GatewayConfig.BridgeSettings bridge = part(errors, () -> {
+      GatewayConfig.BridgeSettings bridge0 = DEFAULT_BRIDGE;
+      if (top.containsKey("bridge")) {
+        Map<String, Node> m = y.mapping(top.get("bridge"), "bridge", BRIDGE);
+        Node bn2 = top.get("bridge");
+        GatewayConfig.BridgeSettings d = bridge0;
+        bridge0 = new GatewayConfig.BridgeSettings(
+            y.integer(m, "max_proxies", bn2, d.maxProxies(), 16, false),
+            y.integer(m, "keepalive_ms", bn2, d.keepaliveMillis(), 10, false),
+            y.integer(m, "max_queue_bytes", bn2, d.maxQueueBytes(), 4096, false),
+            y.integer(m, "max_frame_bytes", bn2, d.maxFrameBytes(), 1024, false),
+            y.integer(m, "call_timeout_ms", bn2, d.callTimeoutMillis(), 1, false),
+            names(y, m, backends));
+      }
+      return bridge0;
+    });
     List<GatewayConfig.Bridge> bridges = new ArrayList<>();
-    if (top.containsKey("bridges")) {
-      java.util.Set<String> names = new java.util.HashSet<>();
-      for (Node b : y.sequence(top.get("bridges"), "bridges")) {
-        Map<String, Node> m = y.mapping(b, "bridges", BRIDGES);
-        String name = y.string(m, "name", b, true);
-        if (!names.add(name)) {
-          throw y.err(b, "bridges", "'" + name + "' is listed twice");
+    part(errors, () -> {
+      if (top.containsKey("bridges")) {
+        java.util.Set<String> names = new java.util.HashSet<>();
+        for (Node b : y.sequence(top.get("bridges"), "bridges")) {
+          Map<String, Node> m = y.mapping(b, "bridges", BRIDGES);
+          String name = y.string(m, "name", b, true);
+          if (!names.add(name)) {
+            throw y.err(b, "bridges", "'" + name + "' is listed twice");
+          }
+          Node cn = y.required(m, "connect", b, "bridges");
+          Map<String, Node> cm = y.mapping(cn, "connect", CONNECT);
+          int port = y.integer(cm, "port", cn, 0, 1, true);
+          if (port > 65535) {
+            throw y.err(cm.get("port"), "port", port + " (expected: 1..65535)");
+          }
+          String expect = y.string(m, "expect", b, true);
+          try {
+            io.beamgate.security.identity.PrincipalMatcher.parse(expect);
+          } catch (IllegalArgumentException e) {
+            throw y.err(m.get("expect"), "expect", e.getMessage());
+          }
+          String node = y.string(m, "node_name", b, true);
+          if (node.indexOf('@') <= 0 || node.endsWith("@")) {
+            throw y.err(m.get("node_name"), "node_name", "'" + node
+                + "' (expected: alive@host, the name the other cluster takes here)");
+          }
+          if (node.equals(nodeName)) { // (null when the cluster section is broken)
+            throw y.err(m.get("node_name"), "node_name", "'" + node
+                + "' is cluster.node_name already");
+          }
+          int lp = y.integer(m, "listen_port", b, 0, 0, false);
+          if (lp > 65535) {
+            throw y.err(m.get("listen_port"), "listen_port", lp + " (expected: 0..65535)");
+          }
+          int rmin = y.integer(m, "reconnect_min_ms", b, 200, 1, false);
+          int rmax = y.integer(m, "reconnect_max_ms", b, 30_000, 1, false);
+          if (rmax < rmin) {
+            throw y.err(m.get("reconnect_max_ms"), "reconnect_max_ms", rmax
+                + " (expected: >= reconnect_min_ms, " + rmin + ")");
+          }
+          bridges.add(new GatewayConfig.Bridge(name, y.string(cm, "host", cn, true), port, expect,
+              node, lp, rmin, rmax, y.bool(m, "visible", false)));
         }
-        Node cn = y.required(m, "connect", b, "bridges");
-        Map<String, Node> cm = y.mapping(cn, "connect", CONNECT);
-        int port = y.integer(cm, "port", cn, 0, 1, true);
-        if (port > 65535) {
-          throw y.err(cm.get("port"), "port", port + " (expected: 1..65535)");
-        }
-        String expect = y.string(m, "expect", b, true);
-        try {
-          io.beamgate.security.identity.PrincipalMatcher.parse(expect);
-        } catch (IllegalArgumentException e) {
-          throw y.err(m.get("expect"), "expect", e.getMessage());
-        }
-        String node = y.string(m, "node_name", b, true);
-        if (node.indexOf('@') <= 0 || node.endsWith("@")) {
-          throw y.err(m.get("node_name"), "node_name", "'" + node
-              + "' (expected: alive@host, the name the other cluster takes here)");
-        }
-        if (node.equals(nodeName)) {
-          throw y.err(m.get("node_name"), "node_name", "'" + node
-              + "' is cluster.node_name already");
-        }
-        int lp = y.integer(m, "listen_port", b, 0, 0, false);
-        if (lp > 65535) {
-          throw y.err(m.get("listen_port"), "listen_port", lp + " (expected: 0..65535)");
-        }
-        int rmin = y.integer(m, "reconnect_min_ms", b, 200, 1, false);
-        int rmax = y.integer(m, "reconnect_max_ms", b, 30_000, 1, false);
-        if (rmax < rmin) {
-          throw y.err(m.get("reconnect_max_ms"), "reconnect_max_ms", rmax
-              + " (expected: >= reconnect_min_ms, " + rmin + ")");
-        }
-        bridges.add(new GatewayConfig.Bridge(name, y.string(cm, "host", cn, true), port, expect,
-            node, lp, rmin, rmax, y.bool(m, "visible", false)));
       }
+      return bridges;
+    });
+    Path policy = part(errors, () -> path(dir, y.string(top, "policy", root, true)));
+    GatewayConfig.Audit audit = part(errors, () -> audit(y, top, root, dir));
+    Path atomState = part(errors, () -> dir.resolve(Optional.ofNullable(
+        y.string(top, "atom_state", root, false)).orElse("beamgate-atoms.state")));
+    if (!errors.isEmpty()) {
+      throw new ConfigException(file.toString(), errors);
     }
-    return new GatewayConfig(file, listen, tls, cluster, limits,
-        path(dir, y.string(top, "policy", root, true)),
-        audit(y, top, root, dir), reload, bridge, List.copyOf(bridges),
-        dir.resolve(Optional.ofNullable(y.string(top, "atom_state", root, false))
-            .orElse("beamgate-atoms.state")));
+    return new GatewayConfig(file, listen, tls, cluster, limits, policy, audit, reload, bridge,
+        List.copyOf(bridges), atomState);
+  }
+
+  private interface Part<T> {
+    T read() throws ConfigException;
+  }
+
+  /** Reads one part of the file; its problem, if any, is recorded and null returned. */
+  private static <T> T part(List<String> errors, Part<T> p) {
+    try {
+      return p.read();
+    } catch (ConfigException e) {
+      errors.add(e.getMessage());
+      return null;
+    }
   }
 
   /**

@@ -86,6 +86,17 @@ class ConfigCheckTest {
   }
 
   @Test
+  void everyProblemOfTheConfigurationFileIsOnItsOwnLine() throws Exception {
+    Files.writeString(config, CONFIG.replace("backends: [app@127.0.0.1]",
+        "backends: [app@127.0.0.1]\n  routing: random") + "limits: {max_frame_bytes: 1}\n");
+    String[] r = run();
+    assertEquals("1", r[0]);
+    long errors = r[2].lines().filter(l -> l.startsWith("error: ")).count();
+    assertEquals(2, errors, r[2]);
+    assertTrue(r[2].contains("routing") && r[2].contains("max_frame_bytes"), r[2]);
+  }
+
+  @Test
   void bridgesAreListed() throws Exception {
     Files.writeString(config, CONFIG + "bridges:\n  - name: to-a\n"
         + "    connect: {host: gw-a.example, port: 9443}\n    expect: dns:gw-a.example\n"

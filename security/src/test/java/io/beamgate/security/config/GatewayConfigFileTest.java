@@ -180,4 +180,19 @@ class GatewayConfigFileTest {
           e.getMessage());
     }
   }
+
+  @Test
+  void everyBrokenSectionIsReportedInOneRead() {
+    ConfigException e = assertThrows(ConfigException.class, () -> parse(BASE
+        .replace("port: 9443", "port: 70000").replace("  backends:", "  routing: random\n"
+            + "  backends:") + "limits: {max_frame_bytes: 10}\nbridge: {keepalive_ms: 1}\n"));
+    assertEquals(4, e.problems().size(), e.getMessage());
+    assertTrue(e.problems().get(0).contains(":2:") && e.problems().get(0).contains("70000"),
+        e.problems().get(0));
+    assertTrue(e.problems().get(1).contains("random"), e.problems().get(1));
+    assertTrue(e.problems().get(2).contains("max_frame_bytes: 10"), e.problems().get(2));
+    assertTrue(e.problems().get(3).contains("keepalive_ms: 1"), e.problems().get(3));
+    assertTrue(e.getMessage().startsWith("/etc/beamgate/gateway.yaml: 4 problems:"),
+        e.getMessage());
+  }
 }
