@@ -6,7 +6,7 @@ import io.beamgate.node.NodeConfig;
 import io.beamgate.security.config.GatewayConfig;
 import io.beamgate.security.identity.Principal;
 import io.beamgate.security.identity.PrincipalMatcher;
-import io.beamgate.security.tls.TlsContexts;
+import io.beamgate.gateway.transport.TlsContexts;
 import io.beamgate.security.tls.TlsException;
 import io.beamgate.security.tls.TlsSettings;
 import io.netty.bootstrap.Bootstrap;

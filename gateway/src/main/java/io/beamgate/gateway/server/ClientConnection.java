@@ -115,7 +115,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         String why = rootMessage(e.cause());
         // The certificate the trust manager refused (expired, revoked, unknown CA), when the
         // handshake got that far: the operator learns which one it was.
-        X509Certificate refused = io.beamgate.security.tls.TlsContexts.takeRefusedClient();
+        X509Certificate refused = io.beamgate.gateway.transport.TlsContexts.takeRefusedClient();
         String fingerprint = refused == null ? null : sha256(refused);
         String serial = refused == null ? null : refused.getSerialNumber().toString(16);
         log.info("TLS handshake from {} failed: {}{}", peer, why, refused == null ? ""

@@ -3,7 +3,7 @@ package io.beamgate.gateway.server;
 import io.beamgate.gateway.proto.Error;
 import io.beamgate.gateway.proto.ServerFrame;
 import io.beamgate.gateway.protocol.FrameEncoder;
-import io.beamgate.security.tls.TlsContexts;
+import io.beamgate.gateway.transport.TlsContexts;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.SocketChannel;

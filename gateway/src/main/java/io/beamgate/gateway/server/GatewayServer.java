@@ -16,7 +16,7 @@ import io.beamgate.security.config.ConfigException;
 import io.beamgate.security.config.GatewayConfig;
 import io.beamgate.security.guard.AtomBudget;
 import io.beamgate.security.guard.TermGuard;
-import io.beamgate.security.tls.TlsContexts;
+import io.beamgate.gateway.transport.TlsContexts;
 import io.beamgate.security.tls.TlsException;
 import io.beamgate.security.tls.TlsSettings;
 import io.netty.bootstrap.ServerBootstrap;

@@ -5,7 +5,7 @@ import io.beamgate.security.config.GatewayConfig;
 import io.beamgate.security.policy.Policy;
 import io.beamgate.security.policy.PolicyFile;
 import io.beamgate.security.policy.Rule;
-import io.beamgate.security.tls.TlsContexts;
+import io.beamgate.gateway.transport.TlsContexts;
 import io.beamgate.security.tls.TlsException;
 import io.beamgate.security.tls.TlsSettings;
 import io.netty.handler.ssl.SslContext;

@@ -3,7 +3,7 @@ package io.beamgate.gateway.server;
 import io.beamgate.node.etf.EtfDecoder;
 import io.beamgate.node.etf.EtfEncoder;
 import io.beamgate.node.term.Term;
-import io.beamgate.security.tls.TlsContexts;
+import io.beamgate.gateway.transport.TlsContexts;
 import io.beamgate.security.tls.TlsSettings;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;

@@ -3,8 +3,9 @@ package io.beamgate.security.config;
 import io.beamgate.security.policy.PolicyException;
 import io.beamgate.security.policy.PolicyFile;
 import io.beamgate.security.policy.Rule;
-import io.beamgate.security.tls.TlsContexts;
+import io.beamgate.security.tls.TlsMaterial;
 import io.beamgate.security.tls.TlsSettings;
+import io.beamgate.security.tls.TrustManagers;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -93,7 +94,7 @@ public final class ConfigCheck {
         TlsSettings.Provider.AUTO);
     if (files.clientCas(t.clientCas())) {
       try {
-        TlsContexts.clientValidator(settings); // the CA bundle and the CRL, as at run time
+        TrustManagers.clientValidator(settings); // the CA bundle and the CRL, as at run time
       } catch (IOException e) {
         problems.add("tls: " + e.getMessage());
       }
@@ -104,7 +105,7 @@ public final class ConfigCheck {
       return;
     }
     try {
-      TlsContexts.server(settings);
+      TlsMaterial.load(settings); // key, chain and trust, as the server's context reads them
       out.println("tls: ok (" + (t.allowTls12() ? "TLS 1.3 and 1.2 (ECDHE, AEAD)"
           : "TLS 1.3 only") + ", client certificates required"
           + (t.crl() != null ? ", CRL checked" : ", no CRL") + ")");

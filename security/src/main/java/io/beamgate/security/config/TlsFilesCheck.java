@@ -28,7 +28,7 @@ import org.bouncycastle.pkcs.PKCS8EncryptedPrivateKeyInfo;
  * The listener's TLS files, checked one by one as the TLS stacks will judge them at run time,
  * so that {@code gateway check} reports each problem with what to do: the server certificate's
  * dates and extended key usage, whether the key is the certificate's, and whether the client
- * CA file holds CAs. What these checks pass, {@code TlsContexts} still builds afterwards.
+ * CA file holds CAs. What these checks pass, {@code TlsMaterial} still loads afterwards.
  */
 final class TlsFilesCheck {
   /** A server certificate closer than this to its end is a warning. */

@@ -7,9 +7,7 @@ import io.beamgate.gateway.proto.ServerFrame;
 import io.beamgate.gateway.protocol.FrameDecoder;
 import io.beamgate.gateway.protocol.FrameEncoder;
 import io.beamgate.gateway.protocol.FrameException;
-import io.beamgate.security.tls.TlsContexts;
-import io.beamgate.security.tls.TlsException;
-import io.beamgate.security.tls.TlsSettings;
+import io.beamgate.gateway.protocol.TlsProfile;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -121,14 +119,7 @@ final class Transport {
     this.config = config;
     this.address = config.host().contains(":") ? "[" + config.host() + "]:" + config.port()
         : config.host() + ":" + config.port();
-    TlsSettings settings = TlsSettings.of(config.certificateChain(), config.privateKey(),
-        config.trustedCas()).withHandshakeTimeout(config.connectTimeout())
-        .withProvider(provider(config.tlsProvider()));
-    try {
-      this.sslContext = TlsContexts.client(settings);
-    } catch (TlsException e) {
-      throw GatewayException.local(Code.TLS, e.getMessage(), e);
-    }
+    this.sslContext = ClientTls.context(config);
     this.backoff = new Backoff(config.reconnectMin(), config.reconnectMax(),
         () -> ThreadLocalRandom.current().nextDouble());
     this.group = new MultiThreadIoEventLoopGroup(1,
@@ -138,18 +129,6 @@ final class Transport {
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS,
             (int) Math.min(Integer.MAX_VALUE, config.connectTimeout().toMillis()))
         .option(ChannelOption.TCP_NODELAY, true);
-  }
-
-  private static TlsSettings.Provider provider(ClientConfig.TlsProvider p) {
-    switch (p) {
-      case JDK:
-        return TlsSettings.Provider.JDK;
-      case OPENSSL:
-        return TlsSettings.Provider.OPENSSL;
-      case AUTO:
-      default:
-        return TlsSettings.Provider.AUTO;
-    }
   }
 
   String address() {
@@ -274,9 +253,9 @@ final class Transport {
       return;
     }
     String alpn = tls.applicationProtocol();
-    if (!TlsSettings.ALPN.equals(alpn)) {
+    if (!TlsProfile.ALPN.equals(alpn)) {
       attemptFailed(ch, GatewayException.local(Code.TLS, "the server at " + address
-          + " does not speak " + TlsSettings.ALPN + " (ALPN: " + alpn + ")"));
+          + " does not speak " + TlsProfile.ALPN + " (ALPN: " + alpn + ")"));
       ch.close();
       return;
     }

@@ -1,4 +1,4 @@
-package io.beamgate.security.tls;
+package io.beamgate.gateway.transport;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.beamgate.certs.DevCa;
 import io.beamgate.certs.HeldCertificate;
 import io.beamgate.security.identity.Principal;
+import io.beamgate.security.tls.TlsException;
+import io.beamgate.security.tls.TlsSettings;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;

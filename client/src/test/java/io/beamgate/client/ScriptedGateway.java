@@ -9,9 +9,9 @@ import io.beamgate.gateway.protocol.FrameDecoder;
 import io.beamgate.gateway.protocol.FrameEncoder;
 import io.beamgate.gateway.protocol.TermProto;
 import io.beamgate.node.term.Term;
-import io.beamgate.security.identity.Principal;
-import io.beamgate.security.tls.TlsContexts;
-import io.beamgate.security.tls.TlsSettings;
+import io.beamgate.gateway.protocol.TlsProfile;
+import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -28,7 +28,6 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
 import java.net.InetSocketAddress;
 import java.security.cert.X509Certificate;
-import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -57,20 +56,20 @@ final class ScriptedGateway implements AutoCloseable {
   final AtomicInteger connections = new AtomicInteger();
   final List<Peer> peers = new CopyOnWriteArrayList<>();
 
-  private ScriptedGateway(TlsSettings settings, int port, Script script) throws Exception {
+  private ScriptedGateway(SslContext ctx, int port, Script script) throws Exception {
     this.script = script;
-    SslContext ctx = TlsContexts.server(settings);
     server = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
         .option(ChannelOption.SO_REUSEADDR, true)
         .childHandler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel ch) {
-            SslHandler tls = TlsContexts.handler(ctx, ch.alloc(), settings);
+            SslHandler tls = ctx.newHandler(ch.alloc());
+            tls.setHandshakeTimeoutMillis(5000);
             Peer peer = new Peer(ch);
             tls.handshakeFuture().addListener(f -> {
               if (f.isSuccess()) {
-                peer.principal = Principal.of((X509Certificate)
-                    tls.engine().getSession().getPeerCertificates()[0]).name();
+                peer.principal = uriSan((X509Certificate)
+                    tls.engine().getSession().getPeerCertificates()[0]);
                 peers.add(peer);
                 connections.incrementAndGet();
               }
@@ -101,9 +100,24 @@ final class ScriptedGateway implements AutoCloseable {
 
   static ScriptedGateway start(java.nio.file.Path cert, java.nio.file.Path key, TestPki pki,
       int port, Script script) throws Exception {
-    TlsSettings s = TlsSettings.of(cert, key, pki.ca)
-        .withHandshakeTimeout(Duration.ofSeconds(5)).withProvider(TlsSettings.Provider.JDK);
-    return new ScriptedGateway(s, port, script);
+    // The gateway's own TLS (security, gateway.transport) is not a dependency of the client:
+    // a plain Netty server context with the shared profile, requiring a client certificate.
+    SslContext ctx = TlsProfile.apply(SslContextBuilder.forServer(cert.toFile(), key.toFile())
+        .trustManager(pki.ca.toFile()).clientAuth(ClientAuth.REQUIRE),
+        TlsProfile.Provider.JDK, false, TlsProfile.ALPN).build();
+    return new ScriptedGateway(ctx, port, script);
+  }
+
+  /** The certificate's first URI SAN (the principal the test PKI's clients have), or "". */
+  private static String uriSan(X509Certificate c) throws java.security.cert.CertificateParsingException {
+    if (c.getSubjectAlternativeNames() != null) {
+      for (java.util.List<?> san : c.getSubjectAlternativeNames()) {
+        if (((Integer) san.get(0)) == 6) {
+          return (String) san.get(1);
+        }
+      }
+    }
+    return "";
   }
 
   int port() {

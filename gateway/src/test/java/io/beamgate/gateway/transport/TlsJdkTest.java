@@ -1,4 +1,7 @@
-package io.beamgate.security.tls;
+package io.beamgate.gateway.transport;
+
+import io.beamgate.security.tls.TlsException;
+import io.beamgate.security.tls.TlsSettings;
 
 /** The TLS conformance suite on the JDK's provider. */
 class TlsJdkTest extends TlsContextsTest {
