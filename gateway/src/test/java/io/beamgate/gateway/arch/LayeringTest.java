@@ -11,7 +11,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Predicate;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -113,14 +112,24 @@ class LayeringTest {
     return out;
   }
 
+  /**
+   * The bridge classes that still reach into GatewayServer (its accessors, as a service
+   * locator). The goal is none (issue 12: the bridge in its own package behind narrow
+   * interfaces); until then this list may only shrink: a new bridge class, or one that stopped,
+   * fails the test (remove it from here when it no longer does).
+   */
+  static final java.util.Set<String> STILL_REACHING = java.util.Set.of("BridgeHandler.java",
+      "BridgeLink.java", "BridgeSession.java");
+
   @Test
-  @Disabled("fails today: BridgeSession, BridgeHandler and BridgeLink reach into GatewayServer"
-      + " (its accessors, as a service locator). Enable when the bridge moves to its own"
-      + " package behind narrow interfaces (issue 12); that split waits until the branches"
-      + " editing GatewayServer and the bridge classes are merged.")
-  void theBridgeDoesNotReachIntoGatewayServer() {
+  void noMoreBridgeClassesReachIntoGatewayServerThanToday() {
     assertFalse(bridgeFiles(repo()).isEmpty());
-    assertEquals(List.of(), bridgeReachesGatewayServer(repo()));
+    java.util.Set<String> reaching = new java.util.TreeSet<>();
+    for (Reference r : bridgeReachesGatewayServer(repo())) {
+      reaching.add(r.file().getFileName().toString());
+    }
+    assertEquals(new java.util.TreeSet<>(STILL_REACHING), reaching,
+        "bridge classes that reach into GatewayServer (the list may only shrink)");
   }
 
   @Test
