@@ -155,7 +155,7 @@ public final class ConfigCheck {
           + " sends); the gateway refuses to run with it");
     }
     for (Rule r : loaded.policy().rules()) {
-      out.println("  rule " + r.id() + (r.shadow() ? " (shadow)" : "")
+      out.println("  rule " + r.id() + (r.permissive() ? " (permissive)" : "")
           + (r.unsafe() ? " (UNSAFE)" : ""));
       out.println("    principals: " + r.principals());
       List<String> calls = new ArrayList<>();

@@ -6,8 +6,8 @@ import java.util.List;
 /**
  * What each principal may do: default deny; a request is allowed when a rule naming the
  * principal allows it; functions the capability table denies ({@link Capabilities}) only by
- * an exact {@code unsafe} entry, never by a wildcard. When a principal has a rule in shadow
- * mode, what would be denied is allowed and reported as shadow-denied (for rolling out a
+ * an exact {@code unsafe} entry, never by a wildcard. When a principal has a permissive
+ * rule, what would be denied is allowed and reported as shadow_denied (for rolling out a
  * stricter policy); denied functions stay denied.
  */
 public record Policy(List<Rule> rules, int atomBudget, int atomBudgetPerPrincipal) {
@@ -43,7 +43,7 @@ public record Policy(List<Rule> rules, int atomBudget, int atomBudgetPerPrincipa
       }
     }
     if (denied != null) {
-      return Decision.deny(null, denied); // never softened by shadow mode
+      return Decision.deny(null, denied); // never softened by a permissive rule
     }
     String reason = matchedPrincipal == null ? "no rule names principal " + p.name()
         : "no rule allows " + module + ":" + function + "/" + arity + " for " + p.name();
@@ -72,10 +72,10 @@ public record Policy(List<Rule> rules, int atomBudget, int atomBudgetPerPrincipa
     return shadowed(p, "no rule allows sends to " + name + " for " + p.name());
   }
 
-  /** A denial, unless a shadow rule for the principal turns it into a logged allow. */
+  /** A denial, unless a permissive rule for the principal turns it into a logged allow. */
   private Decision shadowed(Principal p, String reason) {
     for (Rule r : rules) {
-      if (r.shadow() && names(r, p)) {
+      if (r.permissive() && names(r, p)) {
         return new Decision(true, r, reason, true);
       }
     }

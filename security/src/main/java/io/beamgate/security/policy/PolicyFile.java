@@ -36,7 +36,7 @@ import org.snakeyaml.engine.v2.nodes.Node;
  *     limits: {rate_per_second: 100, concurrency: 16, timeout_ms: 5000,
  *              max_arg_bytes: 65536, max_result_bytes: 1048576, max_depth: 32}
  *     allow_pids: false
- *     shadow: false
+ *     permissive: false
  *     unsafe: false
  * </pre>
  */
@@ -44,7 +44,8 @@ public final class PolicyFile {
   private static final Set<String> TOP = Set.of("version", "atom_budget",
       "atom_budget_per_principal", "groups", "rules");
   private static final Set<String> RULE = Set.of("id", "principals", "calls", "sends", "atoms",
-      "limits", "allow_pids", "allow_refs", "shadow", "unsafe");
+      "limits", "allow_pids", "allow_refs", "permissive", "unsafe",
+      "shadow"); // shadow: the old name of permissive, refused with a hint
   private static final Set<String> LIMITS = Set.of("rate_per_second", "concurrency",
       "timeout_ms", "max_arg_bytes", "max_result_bytes", "max_depth");
 
@@ -274,11 +275,18 @@ public final class PolicyFile {
       guard = guard.withMaxBytes(yaml.integer(l, "max_arg_bytes", n, (int) guard.maxBytes(), 1,
           false)).withMaxDepth(yaml.integer(l, "max_depth", n, guard.maxDepth(), 1, false));
     }
-    boolean shadow = yaml.bool(m, "shadow", false);
+    if (m.containsKey("shadow")) {
+      // Envoy's shadow rules never change a decision; ours allowed what it would deny, so an
+      // operator reading "shadow" would expect the opposite of what it does.
+      throw yaml.err(m.get("shadow"), "shadow", "renamed permissive (write permissive: true):"
+          + " such a rule allows what it would deny and records it, unlike Envoy's shadow"
+          + " rules, which never change a decision");
+    }
+    boolean permissive = yaml.bool(m, "permissive", false);
     if (errors.size() > errorsBefore || brokenGroup[0]) {
       return null; // its principals' errors are recorded
     }
-    return new Rule(id, principals, calls, sends, limits, guard, shadow, unsafe);
+    return new Rule(id, principals, calls, sends, limits, guard, permissive, unsafe);
   }
 
   /** One principal rule; a very broad prefix is a warning at its line. */

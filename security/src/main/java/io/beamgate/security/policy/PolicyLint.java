@@ -48,7 +48,7 @@ final class PolicyLint {
   /**
    * A warning for every rule that names the same principals and allows the same calls and
    * sends as an earlier one: the first decides every request, so the second only misleads.
-   * A shadow rule and a plain one are not the same (the shadow one decides denials).
+   * A permissive rule and a plain one are not the same (the permissive one decides denials).
    */
   static List<String> sameRules(String file, List<Rule> rules, List<Integer> lines) {
     Map<List<Set<?>>, Integer> seen = new HashMap<>();
@@ -56,7 +56,7 @@ final class PolicyLint {
     for (int i = 0; i < rules.size(); i++) {
       Rule r = rules.get(i);
       List<Set<?>> key = List.of(new HashSet<>(r.principals()), new HashSet<>(r.calls()),
-          new HashSet<>(r.sends()), Set.of(r.shadow()));
+          new HashSet<>(r.sends()), Set.of(r.permissive()));
       Integer first = seen.putIfAbsent(key, i);
       if (first != null) {
         Rule f = rules.get(first);

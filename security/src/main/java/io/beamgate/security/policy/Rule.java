@@ -7,10 +7,10 @@ import java.util.Set;
 
 /**
  * One policy rule: who ({@code principals}), what ({@code calls}, {@code sends}), within which
- * limits, and whether it only logs what it would deny ({@code shadow}).
+ * limits, and whether it allows what it would deny, recording it ({@code permissive}).
  */
 public record Rule(String id, List<PrincipalMatcher> principals, List<CallPattern> calls,
-    Set<String> sends, Limits limits, GuardRule guard, boolean shadow, boolean unsafe) {
+    Set<String> sends, Limits limits, GuardRule guard, boolean permissive, boolean unsafe) {
 
   /**
    * Per-rule limits.

@@ -127,7 +127,7 @@ class PolicyCallsTest {
 
   @Test
   void shadowModeNeverSoftensADeniedFunction() throws Exception {
-    Policy p = PolicyFile.parse("p.yaml", policy("[erlang:*]", true) + "    shadow: true\n")
+    Policy p = PolicyFile.parse("p.yaml", policy("[erlang:*]", true) + "    permissive: true\n")
         .policy();
     Decision d = p.call(ops, "erlang", "get_cookie", 0);
     assertFalse(d.allowed() || d.shadowDenied(), d.toString());

@@ -101,7 +101,7 @@ class PolicyFileTest {
   @Test
   void shadowModeAllowsButSaysItWouldDenyAndNeverForDeniedFunctions() throws Exception {
     Policy p = PolicyFile.parse("p.yaml", GOOD.replace("max_depth: 16}",
-        "max_depth: 16}\n    shadow: true")).policy();
+        "max_depth: 16}\n    permissive: true")).policy();
     Principal ops = principal("spiffe://example.org/ops/alice");
     Decision d = p.call(ops, "kv", "delete", 1);
     assertTrue(d.allowed() && d.shadowDenied(), d.toString());
@@ -112,7 +112,7 @@ class PolicyFileTest {
   @Test
   void eachKindOfFileErrorNamesTheLineAndKey() {
     assertEquals("p.yaml:9: colour: unknown key in rule (expected one of [allow_pids,"
-        + " allow_refs, atoms, calls, id, limits, principals, sends, shadow, unsafe])",
+        + " allow_refs, atoms, calls, id, limits, permissive, principals, sends, shadow, unsafe])",
         error(GOOD.replace("    sends: [kv_server]", "    colour: blue\n    sends: [kv_server]")));
     assertTrue(error(GOOD.replace("atom_budget: 500", "atom_budget: lots"))
         .startsWith("p.yaml:2: atom_budget: 'lots' (expected: a whole number)"));
@@ -124,8 +124,8 @@ class PolicyFileTest {
     assertTrue(error(GOOD.replace("version: 1", "version: 2")).contains("(expected: 1)"));
     assertTrue(error(GOOD.replace("\"kv:get/1\"", "\"kv-get\"")).contains("calls:"));
     assertTrue(error(GOOD.replace("group:ops", "group:nobody")).contains("unknown group"));
-    assertTrue(error(GOOD.replace("shadow", "x").replace("sends: [kv_server]",
-        "shadow: maybe")).contains("(expected: true or false)"));
+    assertTrue(error(GOOD.replace("permissive", "x").replace("sends: [kv_server]",
+        "permissive: maybe")).contains("(expected: true or false)"));
     assertTrue(error(GOOD.replace("    calls: [\"kv:get/1\", \"kv:put/2\", \"kv_stats:*\","
         + " \"math:*\"]\n", "").replace("    sends: [kv_server]\n", ""))
         .contains("allows nothing"));
@@ -233,7 +233,7 @@ class PolicyFileTest {
             principals: ["group:everyone", "dns:ops-*"]
             calls: ["kv:get/1"]
             sends: [kv_server]
-            shadow: true
+            permissive: true
           - id: starters
             principals: ["cn:ops"]
             sends: [init, my_app_sup, "Elixir.MyApp.DynamicSupervisor",
@@ -267,7 +267,7 @@ class PolicyFileTest {
   void theOneNameDecidesSendsAndShadowAndPolicyNames() throws Exception {
     Policy p = PolicyFile.parse("p.yaml", GOOD.replace("max_depth: 16}",
         "max_depth: 16}\n  - id: watch\n    principals: [\"dns:watch.example\"]\n"
-        + "    sends: [kv_server]\n    shadow: true")).policy();
+        + "    sends: [kv_server]\n    permissive: true")).policy();
     Principal both = Principal.of(HeldCertificate.builder().dns("other.example")
         .dns("client.example.org").build().certificate());
     assertFalse(p.names(both), "only its first DNS SAN is its name");
