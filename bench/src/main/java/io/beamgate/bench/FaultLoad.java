@@ -20,7 +20,7 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class FaultLoad implements AutoCloseable {
   /** How one call ended, and in which phase it started. */
-  record Outcome(String phase, String result, long micros) {}
+  record Outcome(String phase, String result, long micros, long doneNanos) {}
 
   static final Duration CALL_TIMEOUT = Duration.ofSeconds(5);
 
@@ -30,6 +30,8 @@ final class FaultLoad implements AutoCloseable {
   private final Semaphore slots = new Semaphore(32);
   final Map<Long, Outcome> outcomes = new ConcurrentHashMap<>();
   final Map<Long, Long> pending = new ConcurrentHashMap<>();
+  /** The first error message seen per phase and code, as examples for the report. */
+  final Map<String, String> firstMessage = new ConcurrentHashMap<>();
   private final Map<Long, String> phaseOf = new ConcurrentHashMap<>();
   private volatile String phase = "warm-up";
   private volatile boolean running = true;
@@ -87,8 +89,10 @@ final class FaultLoad implements AutoCloseable {
                   ? e.getCause() : e;
               result = c instanceof GatewayException g ? g.code().name()
                   : c.getClass().getSimpleName();
+              firstMessage.putIfAbsent(p + " " + result, String.valueOf(c.getMessage()));
             }
-            outcomes.put(id, new Outcome(p, result, (System.nanoTime() - start) / 1000));
+            long done = System.nanoTime();
+            outcomes.put(id, new Outcome(p, result, (done - start) / 1000, done));
             pending.remove(id);
             slots.release();
           });
