@@ -55,6 +55,8 @@ final class FaultCluster implements AutoCloseable {
   final int gatewayPort;
   final String host = NodeName.shortHostName();
   final String standIn;
+  /** Gateway B reaches gateway A only through this relay (for the bridge's silent partition). */
+  final FaultRelay bridgeRelay;
   Process holder;
   Process gateway;
   Process bridge;
@@ -67,6 +69,7 @@ final class FaultCluster implements AutoCloseable {
     this.auditDir = dir.resolve("gw/auditfs");
     this.gatewayPort = freePort();
     this.standIn = "fr_ca_" + pid + "@" + host;
+    this.bridgeRelay = new FaultRelay(gatewayPort);
     Path pki = dir.resolve("pki");
     DevCa ca = DevCa.init(pki.resolve("ca"), "beamgate faults CA", Duration.ofDays(2), false);
     Path caFile = ca.dir().resolve(DevCa.CERT);
@@ -251,8 +254,9 @@ final class FaultCluster implements AutoCloseable {
 
   void startGateway() throws Exception {
     Path cfg = gatewayConfig();
-    gateway = java(List.of("nsenter", "-t", Long.toString(holder.pid()), "-m", "--"), cfg,
-        dir.resolve("gw/gateway.log"), "beamgate gateway listening on", List.of());
+    gateway = java(List.of("nsenter", "-t", Long.toString(holder.pid()), "-m", "--"),
+        List.of("-XX:NativeMemoryTracking=summary"), cfg, dir.resolve("gw/gateway.log"),
+        "beamgate gateway listening on", List.of());
   }
 
   void startBridge() throws Exception {
@@ -289,17 +293,19 @@ final class FaultCluster implements AutoCloseable {
               expect: "dns:%s"
               node_name: %s
           """.formatted(freePort(), client.cert(), client.key(), client.ca(), pid, host,
-          epmdPort, pid, host, gatewayPort, host, standIn));
+          epmdPort, pid, host, bridgeRelay.port(), host, standIn));
     }
-    bridge = java(List.of(), cfg, d.resolve("gateway.log"), "bridge a: up to",
+    bridge = java(List.of(), List.of(), cfg, d.resolve("gateway.log"), "bridge a: up to",
         List.of("--backend-wait", "1"));
   }
 
-  private Process java(List<String> prefix, Path cfg, Path log, String ready, List<String> extra)
-      throws Exception {
+  private Process java(List<String> prefix, List<String> jvmArgs, Path cfg, Path log,
+      String ready, List<String> extra) throws Exception {
     String java = ProcessHandle.current().info().command().orElse("java");
     List<String> cmd = new ArrayList<>(prefix);
-    cmd.addAll(List.of(java, "-Xmx512m", "-jar", jar.toString(), "gateway", "run", "--config",
+    cmd.add(java);
+    cmd.addAll(jvmArgs);
+    cmd.addAll(List.of("-Xmx512m", "-jar", jar.toString(), "gateway", "run", "--config",
         cfg.toString()));
     cmd.addAll(extra);
     long offset = Files.exists(log) ? Files.size(log) : 0;
@@ -356,5 +362,6 @@ final class FaultCluster implements AutoCloseable {
       b.relay.close();
     }
     kill(holder);
+    bridgeRelay.close();
   }
 }

@@ -114,6 +114,40 @@ public final class FaultRun {
     }
   }
 
+  /**
+   * After a full GC: the gateway's committed Java heap, the native memory NMT calls "Other"
+   * (direct buffers: Netty's) and NMT's committed total, in MiB; memory the process keeps that
+   * NMT does not see (malloc by the TLS library) is the RSS minus that total.
+   */
+  static String memory(Process p) {
+    try {
+      run("jcmd", Long.toString(p.pid()), "GC.run");
+      String nmt = run("jcmd", Long.toString(p.pid()), "VM.native_memory", "summary");
+      String heapUsed = run("jcmd", Long.toString(p.pid()), "GC.heap_info")
+          .replaceAll("(?s).*?total (\\d+)K, used (\\d+)K.*", "$2");
+      return String.format("after a full GC: heap used %d MiB, NMT committed: heap %s MiB,"
+          + " other (direct buffers) %s MiB, total %s MiB; RSS %.1f MiB",
+          Long.parseLong(heapUsed.strip()) / 1024, nmtCommitted(nmt, "Java Heap"),
+          nmtCommitted(nmt, "Other"), nmtCommitted(nmt, "Total"), usage(p).rssKb() / 1024.0);
+    } catch (Exception e) {
+      return "memory: " + e;
+    }
+  }
+
+  private static String nmtCommitted(String nmt, String what) {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile(
+        java.util.regex.Pattern.quote(what) + "[ :(]+reserved=\\d+KB, committed=(\\d+)KB")
+        .matcher(nmt);
+    return m.find() ? Long.toString(Long.parseLong(m.group(1)) / 1024) : "?";
+  }
+
+  private static String run(String... cmd) throws Exception {
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes());
+    p.waitFor();
+    return out;
+  }
+
   /** Sleeps {@code seconds} while watching the gateway's RSS. */
   private void hold(double seconds) throws InterruptedException {
     long end = System.nanoTime() + (long) (seconds * 1e9);
@@ -143,7 +177,7 @@ public final class FaultRun {
     phase("warm-up");
     hold(8);
     Usage start = usage(c.gateway);
-    event("gateway A at start: " + start);
+    event("gateway A at start: " + start + "; " + memory(c.gateway));
 
     phase("backend-kill");
     FaultCluster.Backend b1 = c.backends.get(0);
@@ -219,6 +253,7 @@ public final class FaultRun {
       event("round " + (round + 1) + ": non-readers closed: " + usage(c.gateway));
     }
     event("gateway A before the non-readers: " + beforeNr);
+    event("gateway A after the non-readers: " + memory(c.gateway));
     nonReaderRan = countRan(10_000_000L, 20_000_000L);
     event("non-readers' calls that ran: " + nonReaderRan + " of 12000 sent");
 
@@ -235,6 +270,20 @@ public final class FaultRun {
     event("restarted gateway B, link up, pid " + c.bridge.pid());
     bc.waitFor();
     event("bridge client done (exit " + bc.exitValue() + ")");
+
+    phase("partition-bridge");
+    Path bridgeOut2 = c.dir.resolve("bridge-calls-partition.txt");
+    Process bc2 = c.erl(FaultCluster.COOKIE_B, c.dir.resolve("bridge-client.log"), List.of(
+        "-sname", "fr_bc2_" + c.pid, "-eval", "fr_backend:bridge_client('" + c.standIn + "', "
+            + 30_000_000L + ", 24000, \"" + bridgeOut2 + "\")"));
+    hold(4);
+    c.bridgeRelay.partition(true);
+    event("gateway B<->gateway A relay: silent partition");
+    hold(12);
+    c.bridgeRelay.partition(false);
+    event("gateway B<->gateway A relay: healed");
+    bc2.waitFor();
+    event("bridge client done (exit " + bc2.exitValue() + ")");
 
     phase("partition-client");
     clientRelay.partition(true);
@@ -263,8 +312,8 @@ public final class FaultRun {
     }
     hold(2);
     Usage end = usage(c.gateway);
-    event("gateway A at end: " + end);
-    report(start, afterRestart, end, bridgeOut);
+    event("gateway A at end: " + end + "; " + memory(c.gateway));
+    report(start, afterRestart, end, List.of(bridgeOut, bridgeOut2));
     for (FaultLoad l : loads) {
       l.close();
     }
@@ -308,7 +357,7 @@ public final class FaultRun {
     }
   }
 
-  private void report(Usage start, Usage afterRestart, Usage end, Path bridgeOut)
+  private void report(Usage start, Usage afterRestart, Usage end, List<Path> bridgeOuts)
       throws Exception {
     System.out.println("\n=== results ===");
     // ids that ran, and how often
@@ -381,7 +430,7 @@ public final class FaultRun {
     examples.forEach(x -> System.out.println("  " + x));
 
     // bridge client
-    if (Files.exists(bridgeOut)) {
+    for (Path bridgeOut : bridgeOuts) {
       Map<String, Integer> br = new TreeMap<>();
       int failedRan = 0;
       for (String line : Files.readAllLines(bridgeOut)) {
@@ -395,7 +444,8 @@ public final class FaultRun {
           failedRan++;
         }
       }
-      System.out.println("bridge client (erl, cluster B): " + br + "; failed but ran: "
+      System.out.println("bridge client (erl, cluster B) " + bridgeOut.getFileName() + ": " + br
+          + "; failed but ran: "
           + failedRan);
     }
 
