@@ -78,7 +78,16 @@ public final class FaultRun {
     System.out.println(line);
   }
 
-  private void phase(String p) {
+  private void phase(String p) throws Exception {
+    // A backend that died without the harness killing it is reported (its exit status says
+    // which signal) and restarted, so that each phase starts with both.
+    for (FaultCluster.Backend b : c.backends) {
+      if (b.process != null && !b.process.isAlive()) {
+        event("UNEXPECTED: " + b.node + " died (exit status " + b.process.exitValue()
+            + "); restarting it");
+        c.startBackend(b);
+      }
+    }
     event("phase " + p);
     for (FaultLoad l : loads) {
       l.phase(p);
