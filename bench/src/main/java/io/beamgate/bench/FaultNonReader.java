@@ -4,7 +4,7 @@ import io.beamgate.gateway.proto.Call;
 import io.beamgate.gateway.proto.ClientFrame;
 import io.beamgate.gateway.proto.Term;
 import io.beamgate.gateway.protocol.FrameEncoder;
-import io.beamgate.security.tls.TlsContexts;
+import io.beamgate.gateway.transport.TlsContexts;
 import io.beamgate.security.tls.TlsSettings;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;

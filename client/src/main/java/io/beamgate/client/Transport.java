@@ -280,7 +280,9 @@ final class Transport {
           cause);
     }
     if (cause instanceof ClosedChannelException) {
-      return GatewayException.local(Code.TLS, "the gateway " + address
+      // A connection cut before the handshake ends is the network's or a restarting
+      // gateway's doing (a refused certificate comes as an alert): worth a retry, not TLS.
+      return GatewayException.local(Code.CONNECTION, "the gateway " + address
           + " closed the connection during the TLS handshake", cause);
     }
     SSLException ssl = sslCause(cause);

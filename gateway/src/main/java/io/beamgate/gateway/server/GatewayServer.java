@@ -332,8 +332,8 @@ public final class GatewayServer implements AutoCloseable {
       log.info("bridge from {} ({}) up: serving this cluster under the policy", peer.name(),
           ctx.channel().remoteAddress());
       audit(new AuditRecord(java.time.Instant.now(), peer.name(), peer.fingerprintSha256(),
-          peer.serialHex(), String.valueOf(ctx.channel().remoteAddress()), null, "bridge",
-          AuditRecord.Decision.ALLOWED, null, null, 0, "link up"));
+          peer.serialHex(), String.valueOf(ctx.channel().remoteAddress()).replaceFirst("^/", ""),
+          null, "bridge", AuditRecord.Decision.ALLOWED, null, null, 0, "link up"));
       if (closed) {
         ctx.close();
       }

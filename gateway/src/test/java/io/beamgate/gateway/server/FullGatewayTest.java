@@ -122,7 +122,7 @@ class FullGatewayTest {
       });
       GatewayException e = assertThrows(GatewayException.class,
           () -> BeamgateClient.connect(config()).close());
-      assertEquals(GatewayException.Code.TLS, e.code(), e::getMessage);
+      assertEquals(GatewayException.Code.CONNECTION, e.code(), e::getMessage);
       assertTrue(e.getMessage().contains("closed the connection during the TLS handshake"),
           e.getMessage());
       silent.close();
