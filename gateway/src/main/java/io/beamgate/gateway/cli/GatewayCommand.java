@@ -21,7 +21,7 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "gateway", mixinStandardHelpOptions = true,
     description = "The mTLS gateway in front of an Erlang cluster.",
     subcommands = {GatewayCommand.Run.class, GatewayCommand.Check.class,
-        GatewayCommand.Reload.class})
+        GatewayCommand.Reload.class, GatewayStatusCommand.class})
 public final class GatewayCommand implements Runnable {
   @Spec CommandSpec spec;
 
@@ -120,7 +120,8 @@ public final class GatewayCommand implements Runnable {
         description = "The running gateway's configuration (names the admin socket).")
     Path config;
 
-    @Option(names = "--status", description = "Print the gateway's status instead.")
+    @Option(names = "--status", description = "Print the gateway's status (JSON) instead;"
+        + " `beamgate gateway status` prints it readably.")
     boolean status;
 
     @Override
