@@ -50,16 +50,14 @@ public final class Main implements Runnable {
 
   public static void main(String[] args) {
     // One-shot commands print their own results: log warnings only. Long-running ones log what
-    // they do. -Dorg.slf4j.simpleLogger.defaultLogLevel=... overrides.
+    // they do. -Dbeamgate.log.level=... overrides; gateway run also takes --log-level.
     String level = "warn";
     if (args.length > 0 && (args[0].equals("epmd")
         || (args[0].equals("node") && args.length > 1 && args[1].equals("serve"))
         || (args[0].equals("gateway") && args.length > 1 && args[1].equals("run")))) {
       level = "info";
     }
-    if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
-      System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", level);
-    }
+    LogSetup.level(System.getProperty("beamgate.log.level", level));
     System.exit(commandLine().execute(args));
   }
 }
