@@ -57,6 +57,10 @@ final class LogSetup {
       j.setWithContext(false);
       j.setWithSequenceNumber(false);
       j.setWithNanoseconds(false);
+      // The message as people read it, not its template and arguments apart.
+      j.setWithFormattedMessage(true);
+      j.setWithMessage(false);
+      j.setWithArguments(false);
       j.start();
       encoder = j;
     } else {

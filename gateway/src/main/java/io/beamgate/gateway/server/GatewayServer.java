@@ -619,7 +619,8 @@ public final class GatewayServer implements AutoCloseable {
     Map<String, Object> m = new java.util.LinkedHashMap<>();
     m.put("version", version());
     m.put("node", config.cluster().nodeName());
-    m.put("listen", listener == null ? null : String.valueOf(listener.localAddress()));
+    m.put("listen", listener == null ? null : listenAddress().getAddress().getHostAddress()
+        + ":" + listenAddress().getPort());
     m.put("ready", io.beamgate.gateway.ops.Health.ready(readiness(), java.time.Instant.now())
         .ready());
     m.put("connections", connections.size());
@@ -649,8 +650,8 @@ public final class GatewayServer implements AutoCloseable {
     }
     return new io.beamgate.gateway.ops.Health.Facts(
         !closed && listener != null && listener.isActive(), inRotation,
-        backends.backends().size(), st != null && st.policy() != null, certificates.certificateNotAfter(),
-        certificates.crlNextUpdate(), auditRefusal());
+        backends.backends().size(), st != null && st.policy() != null,
+        certificates.certificateNotAfter(), certificates.crlNextUpdate(), auditRefusal());
   }
 
   private volatile io.beamgate.gateway.ops.CertificateDates certificates =

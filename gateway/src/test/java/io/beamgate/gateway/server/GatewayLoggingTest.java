@@ -69,11 +69,14 @@ class GatewayLoggingTest {
     boolean debug = false;
     for (String l : lines) {
       Map<?, ?> m = (Map<?, ?>) Json.parse(l);
-      assertTrue(m.get("message") instanceof String && m.get("level") instanceof String
+      assertTrue(m.get("formattedMessage") instanceof String && !m.containsKey("arguments")
+          && m.get("level") instanceof String
           && m.get("loggerName") instanceof String && m.get("timestamp") instanceof Long, l);
       debug |= m.get("level").equals("DEBUG");
     }
     assertTrue(debug, "--log-level debug lets debug lines through");
+    assertTrue(lines.stream().anyMatch(l -> l.contains("\"formattedMessage\":\"backend "
+        + t.backends.get(0).name() + " is up\"")), String.join("\n", lines));
   }
 
   @Test
