@@ -682,6 +682,11 @@ public final class GatewayServer implements AutoCloseable {
     metrics.gauge("beamgate.bridge.links.up", "Bridge links up, opened or accepted",
         () -> (int) bridgeLinks.stream().filter(BridgeLink::up).count()
             + (clusterHub == null ? 0 : clusterHub.sessions().size()));
+    metrics.flag("beamgate.audit.writable", "1 while audit records can be written",
+        () -> Boolean.TRUE.equals(audit.status().get("writable")));
+    metrics.gauge("beamgate.audit.lost", "Audit records not written since the start",
+        () -> (int) Math.min(Integer.MAX_VALUE,
+            ((Number) audit.status().getOrDefault("lost", 0)).longValue()));
     metrics.gauge("beamgate.atom.budget.used", "Atoms forwarded to the cluster so far",
         () -> (int) Math.min(Integer.MAX_VALUE, guard.budget().used()));
     metrics.gauge("beamgate.atom.budget.limit", "The policy's atom budget",

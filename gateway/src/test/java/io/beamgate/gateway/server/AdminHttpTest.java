@@ -142,6 +142,8 @@ class AdminHttpTest {
     assertTrue(sample(text, "beamgate_crl_next_update_seconds")
         > System.currentTimeMillis() / 1000.0, text);
     assertTrue(sample(text, "jvm_memory_used_bytes") > 0, text);
+    assertEquals(1, sample(text, "beamgate_audit_writable"), text);
+    assertEquals(0, sample(text, "beamgate_audit_lost"), text);
     assertTrue(gw.reload().ok());
     t.bed.writePolicy("version: 1\nrules: []\n");
     assertTrue(!gw.reload().ok());
