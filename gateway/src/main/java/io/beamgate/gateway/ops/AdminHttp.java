@@ -30,6 +30,18 @@ public final class AdminHttp implements AutoCloseable {
   private final HttpServer server;
   private final ExecutorService executor;
 
+  static {
+    // The JDK server reads a request's head on an executor thread with no time limit: a
+    // client that sends half a request would hold one of the THREADS for good. These (read
+    // once per JVM, in seconds) close such a connection; set on the command line, they win.
+    if (System.getProperty("sun.net.httpserver.maxReqTime") == null) {
+      System.setProperty("sun.net.httpserver.maxReqTime", "10");
+    }
+    if (System.getProperty("sun.net.httpserver.maxRspTime") == null) {
+      System.setProperty("sun.net.httpserver.maxRspTime", "30");
+    }
+  }
+
   private AdminHttp(HttpServer server, ExecutorService executor) {
     this.server = server;
     this.executor = executor;
