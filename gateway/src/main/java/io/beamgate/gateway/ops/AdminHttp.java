@@ -9,7 +9,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
@@ -25,8 +24,11 @@ import org.slf4j.LoggerFactory;
  */
 public final class AdminHttp implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AdminHttp.class);
-  /** Threads answering requests: scrapes and probes are short. */
-  static final int THREADS = 4;
+  /**
+   * Threads answering requests, started as needed and ended when idle: scrapes and probes are
+   * short, but a client that sends half a request holds one until the time limit below.
+   */
+  static final int THREADS = 16;
   private final HttpServer server;
   private final ExecutorService executor;
 
@@ -59,11 +61,14 @@ public final class AdminHttp implements AutoCloseable {
           + e.getMessage() + "; expected: a free port, or no admin section)", e);
     }
     AtomicInteger n = new AtomicInteger();
-    ExecutorService ex = Executors.newFixedThreadPool(THREADS, r -> {
-      Thread t = new Thread(r, "beamgate-admin-http-" + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    });
+    java.util.concurrent.ThreadPoolExecutor ex = new java.util.concurrent.ThreadPoolExecutor(
+        THREADS, THREADS, 30, TimeUnit.SECONDS, new java.util.concurrent.LinkedBlockingQueue<>(),
+        r -> {
+          Thread t = new Thread(r, "beamgate-admin-http-" + n.incrementAndGet());
+          t.setDaemon(true);
+          return t;
+        });
+    ex.allowCoreThreadTimeOut(true);
     s.setExecutor(ex);
     s.createContext("/", x -> {
       try (x) {

@@ -184,6 +184,30 @@ class AdminHttpTest {
   }
 
   @Test
+  void clientsThatSendHalfARequestDoNotStopProbes() throws Exception {
+    backend("kv1");
+    startWithAdmin();
+    List<java.net.Socket> half = new java.util.ArrayList<>();
+    try {
+      for (int i = 0; i < 8; i++) {
+        java.net.Socket s = new java.net.Socket("127.0.0.1", gw.adminAddress().getPort());
+        s.getOutputStream().write("GET /live HTTP/1.1\r\nHost: x\r\n".getBytes(
+            java.nio.charset.StandardCharsets.US_ASCII));
+        half.add(s);
+      }
+      Thread.sleep(200);
+      long t0 = System.nanoTime();
+      assertEquals(200, get("/live").statusCode());
+      long ms = (System.nanoTime() - t0) / 1_000_000;
+      assertTrue(ms < 5000, ms + " ms");
+    } finally {
+      for (java.net.Socket s : half) {
+        s.close();
+      }
+    }
+  }
+
+  @Test
   void statusIsJsonAndOtherPathsAndMethodsAreRefused() throws Exception {
     backend("kv1");
     startWithAdmin();
