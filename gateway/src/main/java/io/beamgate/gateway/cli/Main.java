@@ -16,6 +16,9 @@ import picocli.CommandLine.Command;
       EpmdCommand.class,
       GatewayCommand.class,
       NodeCommand.class,
+      // `beamgate generate-completion > /etc/bash_completion.d/beamgate`: bash and zsh
+      // completion written by picocli from this very model, so it never goes stale.
+      picocli.AutoComplete.GenerateCompletion.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {
