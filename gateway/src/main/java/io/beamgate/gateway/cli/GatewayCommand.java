@@ -21,7 +21,7 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "gateway", mixinStandardHelpOptions = true,
     description = "The mTLS gateway in front of an Erlang cluster.",
     subcommands = {GatewayCommand.Run.class, GatewayCommand.Check.class,
-        GatewayCommand.Reload.class})
+        GatewayCommand.Reload.class, GatewayStatusCommand.class})
 public final class GatewayCommand implements Runnable {
   @Spec CommandSpec spec;
 
@@ -74,8 +74,32 @@ public final class GatewayCommand implements Runnable {
             + " Default: ${DEFAULT-VALUE}.")
     long backendWaitMillis;
 
+    @Option(names = "--log-level", paramLabel = "LEVEL", defaultValue = "info",
+        description = "error, warn, info, debug or trace. Default: ${DEFAULT-VALUE}.")
+    String logLevel;
+
+    @Option(names = "--log-format", paramLabel = "FORMAT", defaultValue = "TEXT",
+        description = "text (lines for people) or json (one JSON object a line, for log"
+            + " shippers). Default: text.")
+    String logFormat;
+
     @Override
     public Integer call() throws Exception {
+      String bad = LogSetup.levelProblem(logLevel);
+      LogSetup.Format format = null;
+      for (LogSetup.Format f : LogSetup.Format.values()) {
+        if (f.name().equalsIgnoreCase(logFormat)) {
+          format = f;
+        }
+      }
+      if (bad == null && format == null) {
+        bad = "--log-format: '" + logFormat + "' (expected: text or json)";
+      }
+      if (bad != null) {
+        System.err.println("beamgate gateway run: " + bad);
+        return Main.EXIT_USAGE;
+      }
+      LogSetup.configure(logLevel, format);
       GatewayConfig cfg;
       GatewayServer server;
       try {
@@ -101,8 +125,16 @@ public final class GatewayCommand implements Runnable {
       } catch (IllegalArgumentException e) {
         // no SIGHUP on this platform: the admin socket and file watching remain
       }
-      System.err.println("beamgate gateway listening on " + server.listenAddress()
-          + " (admin socket " + cfg.reload().adminSocket() + ")");
+      String ready = "beamgate gateway listening on " + server.listenAddress()
+          + " (admin socket " + cfg.reload().adminSocket()
+          + (server.adminAddress() == null ? "" : ", admin HTTP " + server.adminAddress())
+          + ")";
+      if (format == LogSetup.Format.JSON) {
+        // stderr stays all JSON lines
+        org.slf4j.LoggerFactory.getLogger(GatewayCommand.class).info(ready);
+      } else {
+        System.err.println(ready);
+      }
       stopped.await();
       return 0;
     }
@@ -120,7 +152,8 @@ public final class GatewayCommand implements Runnable {
         description = "The running gateway's configuration (names the admin socket).")
     Path config;
 
-    @Option(names = "--status", description = "Print the gateway's status instead.")
+    @Option(names = "--status", description = "Print the gateway's status (JSON) instead;"
+        + " `beamgate gateway status` prints it readably.")
     boolean status;
 
     @Override

@@ -16,6 +16,9 @@ import picocli.CommandLine.Command;
       EpmdCommand.class,
       GatewayCommand.class,
       NodeCommand.class,
+      // `beamgate generate-completion > /etc/bash_completion.d/beamgate`: bash and zsh
+      // completion written by picocli from this very model, so it never goes stale.
+      picocli.AutoComplete.GenerateCompletion.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {
@@ -50,16 +53,14 @@ public final class Main implements Runnable {
 
   public static void main(String[] args) {
     // One-shot commands print their own results: log warnings only. Long-running ones log what
-    // they do. -Dorg.slf4j.simpleLogger.defaultLogLevel=... overrides.
+    // they do. -Dbeamgate.log.level=... overrides; gateway run also takes --log-level.
     String level = "warn";
     if (args.length > 0 && (args[0].equals("epmd")
         || (args[0].equals("node") && args.length > 1 && args[1].equals("serve"))
         || (args[0].equals("gateway") && args.length > 1 && args[1].equals("run")))) {
       level = "info";
     }
-    if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
-      System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", level);
-    }
+    LogSetup.level(System.getProperty("beamgate.log.level", level));
     System.exit(commandLine().execute(args));
   }
 }

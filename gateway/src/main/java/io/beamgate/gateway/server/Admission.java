@@ -154,9 +154,40 @@ final class Admission {
     return globalInFlight.get();
   }
 
+  private volatile io.beamgate.gateway.ops.GatewayMetrics metrics;
+
+  /** Counts every request's end in {@code m}: refusals here, the rest in Admitted.finish. */
+  void observe(io.beamgate.gateway.ops.GatewayMetrics m) {
+    this.metrics = m;
+  }
+
+  private void count(Kind kind, AuditRecord.Decision d, String outcome, String rule,
+      long nanos) {
+    count(kind.name(), d, outcome, rule, nanos);
+  }
+
+  private void count(String kind, AuditRecord.Decision d, String outcome, String rule,
+      long nanos) {
+    io.beamgate.gateway.ops.GatewayMetrics m = metrics;
+    if (m != null) {
+      m.request(kind, d.name().toLowerCase(java.util.Locale.ROOT), outcome, rule, nanos);
+    }
+  }
+
   /** Takes {@code r} from {@code c} through the whole path. */
   Result admit(Caller c, Request r, Args args) {
     long start = System.nanoTime();
+    Result res = decide(c, r, args, start);
+    if (res instanceof Refused f) {
+      count(r.kind(), f.code() == Code.UNAVAILABLE && f.rule() != null
+          ? AuditRecord.Decision.FAILED : AuditRecord.Decision.DENIED,
+          f.code().name().toLowerCase(java.util.Locale.ROOT), f.rule(),
+          System.nanoTime() - start);
+    }
+    return res;
+  }
+
+  private Result decide(Caller c, Request r, Args args, long start) {
     String what = r.what();
     String blocked = auditRefusal.get();
     if (blocked != null) {
@@ -301,6 +332,11 @@ final class Admission {
   /** Audits what a door refused on its own (a malformed request, a duplicate id). */
   void refusedByDoor(Caller c, String what, String reason, String outcome) {
     audit.accept(record(c, null, what, AuditRecord.Decision.DENIED, null, reason, 0, outcome));
+    // Kinds of the doors' own refusals: a bounded set, whatever the request named.
+    String kind = what == null ? "other" : what.startsWith("send:") ? "send"
+        : what.startsWith("monitor:") ? "monitor" : what.startsWith("spawn") ? "spawn"
+        : what.contains("/") ? "call" : "control";
+    count(kind, AuditRecord.Decision.DENIED, outcome, null, 0);
   }
 
   static AuditRecord record(Caller c, String target, String what, AuditRecord.Decision d,
@@ -370,8 +406,10 @@ final class Admission {
           : AuditRecord.Decision.ALLOWED;
       String why = decision.shadowDenied() ? decision.reason()
           + (reason == null ? "" : "; " + reason) : reason;
+      long took = System.nanoTime() - start;
       admission.audit.accept(record(caller, backend.node, request.what(), dec, rule.id(), why,
-          (System.nanoTime() - start) / 1000, outcome));
+          took / 1000, outcome));
+      admission.count(request.kind(), dec, outcome, rule.id(), took);
     }
 
     /** Gives the permit back without an audit record (the door audits on its own). */

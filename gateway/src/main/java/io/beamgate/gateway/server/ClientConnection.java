@@ -122,6 +122,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
             : " (certificate serial " + serial + ", sha256 " + fingerprint + ")");
         server.audit(new AuditRecord(Instant.now(), null, fingerprint, serial, peer, null, null,
             AuditRecord.Decision.DENIED, null, "tls handshake: " + why, 0, "closed"));
+        server.metrics().handshake("failed");
         ctx.close();
         return;
       }
@@ -138,9 +139,11 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         log.info("client {} refused: {}", peer, ex.getMessage());
         server.audit(new AuditRecord(Instant.now(), null, null, null, peer, null, null,
             AuditRecord.Decision.DENIED, null, "identity: " + ex.getMessage(), 0, "closed"));
+        server.metrics().handshake("identity_refused");
         ctx.close();
         return;
       }
+      server.metrics().handshake("ok");
       server.connected(this);
       log.debug("client {} connected from {}", principal.name(), peer);
       return;

@@ -93,6 +93,10 @@ public final class GatewayServer implements AutoCloseable {
   private boolean sharedWorkers;
   private Channel listener;
   private AdminSocket admin;
+  private final io.beamgate.gateway.ops.GatewayMetrics metrics =
+      new io.beamgate.gateway.ops.GatewayMetrics();
+  private io.beamgate.gateway.ops.AdminHttp adminHttp;
+  private volatile String lastReloadError;
   private BridgeHub clusterHub;
   private final java.util.List<BridgeLink> bridgeLinks =
       new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -169,6 +173,8 @@ public final class GatewayServer implements AutoCloseable {
     admission = new Admission(() -> state.get().policy(), guard, limiter,
         () -> config.limits().maxInFlight(), backends, () -> config.bridge().names(),
         this::audit, this::auditRefusal);
+    admission.observe(metrics);
+    registerGauges();
     try {
       if (!backends.awaitAny(options.backendWait())) {
         log.warn("no backend is up yet ({}); serving anyway: calls fail with UNAVAILABLE"
@@ -183,6 +189,10 @@ public final class GatewayServer implements AutoCloseable {
       bridgeLinks.add(BridgeLink.start(this, b, config.cluster(), cookie, st.tls()));
     }
     startReloads();
+    if (config.admin() != null) {
+      adminHttp = io.beamgate.gateway.ops.AdminHttp.start(config.admin().address(),
+          config.admin().port(), metrics, this::readiness, this::status);
+    }
     log.info("gateway {} listening on {} for {} (policy {}: {} rules; backends: {})",
         version(), listenAddress(), config.cluster().nodeName(), config.policy(),
         st.policy().rules().size(), backendSummary());
@@ -247,6 +257,7 @@ public final class GatewayServer implements AutoCloseable {
           protected void initChannel(SocketChannel ch) {
             if (open.incrementAndGet() > lim.maxConnections()) {
               open.decrementAndGet();
+              metrics.connection(false);
               String why = "the gateway is full: " + lim.maxConnections()
                   + " connections are open (limits.max_connections); try again later";
               boolean told = FullRefusal.install(ch, state.get(), telling,
@@ -259,6 +270,7 @@ public final class GatewayServer implements AutoCloseable {
                   null, "limits.max_connections reached", 0, "closed"));
               return;
             }
+            metrics.connection(true);
             ch.closeFuture().addListener(f -> open.decrementAndGet());
             GatewayState st = state.get();
             ch.pipeline()
@@ -425,6 +437,8 @@ public final class GatewayServer implements AutoCloseable {
       refusedWhy = why;
       refusalLoggedAt = System.nanoTime();
       refusedStamps = GatewayState.stamps(config);
+      lastReloadError = why;
+      metrics.reload(false);
       return new ReloadResult(false, why);
     }
     for (String w : fresh.warnings()) {
@@ -435,6 +449,9 @@ public final class GatewayServer implements AutoCloseable {
           + " {})", fresh.policy().atomBudget(), guard.budget().limit());
     }
     state.set(fresh);
+    lastReloadError = null;
+    metrics.reload(true);
+    certificateDates(fresh);
     int closedCount = 0;
     for (ClientConnection c : connections) {
       String why = lostAccess(c, fresh);
@@ -573,7 +590,11 @@ public final class GatewayServer implements AutoCloseable {
     return node;
   }
 
-  /** Counters for status output. */
+  /**
+   * The gateway's status as data (the admin socket's and {@code /status}'s JSON): counters,
+   * each backend, bridges, the audit log, whether the files on disk differ from those in force
+   * and the last reload error.
+   */
   public Map<String, Object> status() {
     java.util.List<Object> bridges = new java.util.ArrayList<>();
     for (BridgeLink l : bridgeLinks) {
@@ -584,10 +605,101 @@ public final class GatewayServer implements AutoCloseable {
         bridges.add(s.status());
       }
     }
-    return Map.of("connections", connections.size(), "in_flight", admission.inFlight(),
-        "backends_up", backends.upCount(), "backends", backendSummary(),
-        "generation", state.get().generation(), "atoms_used", guard.budget().used(),
-        "bridges", bridges, "audit", audit.status());
+    java.util.List<Object> each = new java.util.ArrayList<>();
+    for (BackendPool.Backend b : backends.backends()) {
+      Map<String, Object> m = new java.util.LinkedHashMap<>();
+      m.put("node", b.node);
+      m.put("up", b.up);
+      m.put("ejected", b.ejected);
+      m.put("in_flight", b.inFlight.get());
+      m.put("state", b.describe());
+      each.add(m);
+    }
+    GatewayState st = state.get();
+    Map<String, Object> m = new java.util.LinkedHashMap<>();
+    m.put("version", version());
+    m.put("node", config.cluster().nodeName());
+    m.put("listen", listener == null ? null : listenAddress().getAddress().getHostAddress()
+        + ":" + listenAddress().getPort());
+    m.put("ready", io.beamgate.gateway.ops.Health.ready(readiness(), java.time.Instant.now())
+        .ready());
+    m.put("connections", connections.size());
+    m.put("in_flight", admission.inFlight());
+    m.put("backends_up", backends.upCount());
+    m.put("backends", backendSummary());
+    m.put("backend_list", each);
+    m.put("generation", st.generation());
+    m.put("policy_rules", st.policy().rules().size());
+    m.put("files_changed", !GatewayState.stamps(config).equals(st.stamps()));
+    m.put("last_reload_error", lastReloadError);
+    m.put("atoms_used", guard.budget().used());
+    m.put("atom_budget", guard.budget().limit());
+    m.put("bridges", bridges);
+    m.put("audit", audit.status());
+    return m;
+  }
+
+  /** What {@code /ready} decides from. */
+  io.beamgate.gateway.ops.Health.Facts readiness() {
+    GatewayState st = state.get();
+    int inRotation = 0;
+    for (BackendPool.Backend b : backends.backends()) {
+      if (b.up && !b.ejected) {
+        inRotation++;
+      }
+    }
+    return new io.beamgate.gateway.ops.Health.Facts(
+        !closed && listener != null && listener.isActive(), inRotation,
+        backends.backends().size(), st != null && st.policy() != null,
+        certificates.certificateNotAfter(), certificates.crlNextUpdate(), auditRefusal());
+  }
+
+  private volatile io.beamgate.gateway.ops.CertificateDates certificates =
+      new io.beamgate.gateway.ops.CertificateDates(null, null, null);
+
+  private void certificateDates(GatewayState st) {
+    certificates = io.beamgate.gateway.ops.CertificateDates.read(config.tls().certificate(),
+        config.tls().clientCas(), config.tls().crl());
+    metrics.certificates(certificates.certificateNotAfter(), certificates.clientCasNotAfter(),
+        certificates.crlNextUpdate());
+  }
+
+  /** Gauges read at each scrape. */
+  private void registerGauges() {
+    certificateDates(state.get());
+    metrics.gauge("beamgate.requests.in.flight", "Requests admitted and not finished",
+        admission::inFlight);
+    metrics.gauge("beamgate.connections.open", "Client connections open",
+        connections::size);
+    metrics.gauge("beamgate.backends.up", "Backends connected and in rotation",
+        () -> readiness().backendsUp());
+    for (BackendPool.Backend b : backends.backends()) {
+      metrics.flag("beamgate.backend.up", "1 when the backend is connected and in rotation",
+          () -> b.up && !b.ejected, "backend", b.node);
+      metrics.gauge("beamgate.backend.in.flight", "Calls in flight to the backend",
+          b.inFlight::get, "backend", b.node);
+    }
+    metrics.gauge("beamgate.bridge.links.up", "Bridge links up, opened or accepted",
+        () -> (int) bridgeLinks.stream().filter(BridgeLink::up).count()
+            + (clusterHub == null ? 0 : clusterHub.sessions().size()));
+    metrics.flag("beamgate.audit.writable", "1 while audit records can be written",
+        () -> Boolean.TRUE.equals(audit.status().get("writable")));
+    metrics.gauge("beamgate.audit.lost", "Audit records not written since the start",
+        () -> (int) Math.min(Integer.MAX_VALUE,
+            ((Number) audit.status().getOrDefault("lost", 0)).longValue()));
+    metrics.gauge("beamgate.atom.budget.used", "Atoms forwarded to the cluster so far",
+        () -> (int) Math.min(Integer.MAX_VALUE, guard.budget().used()));
+    metrics.gauge("beamgate.atom.budget.limit", "The policy's atom budget",
+        () -> (int) Math.min(Integer.MAX_VALUE, guard.budget().limit()));
+  }
+
+  io.beamgate.gateway.ops.GatewayMetrics metrics() {
+    return metrics;
+  }
+
+  /** The admin HTTP listener's address, or null when none is configured. */
+  public InetSocketAddress adminAddress() {
+    return adminHttp == null ? null : adminHttp.address();
   }
 
   public static String version() {
@@ -622,6 +734,9 @@ public final class GatewayServer implements AutoCloseable {
   @Override
   public void close() {
     closed = true;
+    if (adminHttp != null) {
+      adminHttp.close();
+    }
     if (admin != null) {
       admin.close();
     }
@@ -658,5 +773,6 @@ public final class GatewayServer implements AutoCloseable {
         log.warn("closing the audit log: {}", e.getMessage());
       }
     }
+    metrics.close();
   }
 }

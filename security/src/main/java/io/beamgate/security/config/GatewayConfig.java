@@ -18,7 +18,16 @@ public record GatewayConfig(
     Reload reload,
     BridgeSettings bridge,
     List<Bridge> bridges,
-    Path atomState) {
+    Path atomState,
+    Admin admin) {
+
+  /** As below, with no admin HTTP listener (tests, tools). */
+  public GatewayConfig(Path file, Listen listen, Tls tls, Cluster cluster, Limits limits,
+      Path policy, Audit audit, Reload reload, BridgeSettings bridge, List<Bridge> bridges,
+      Path atomState) {
+    this(file, listen, tls, cluster, limits, policy, audit, reload, bridge, bridges, atomState,
+        null);
+  }
 
   /** As above, with the atom budget's state file in its default place (tests, tools). */
   public GatewayConfig(Path file, Listen listen, Tls tls, Cluster cluster, Limits limits,
@@ -67,6 +76,18 @@ public record GatewayConfig(
    */
   public record Bridge(String name, String host, int port, String expect, String nodeName,
       int listenPort, int reconnectMinMillis, int reconnectMaxMillis, boolean visible) {}
+
+  /**
+   * The admin HTTP listener: metrics, health and status for operators' tools (null: none, the
+   * default). Plain HTTP without authentication, so it listens on loopback unless
+   * {@code allowRemote} says otherwise.
+   *
+   * @param address where it listens (default 127.0.0.1)
+   * @param port its port
+   * @param allowRemote whether a non-loopback address is accepted: whoever reaches it reads
+   *     the gateway's backends, principals' rule ids and counters
+   */
+  public record Admin(String address, int port, boolean allowRemote) {}
 
   /** The public mTLS listener. */
   public record Listen(String address, int port) {}

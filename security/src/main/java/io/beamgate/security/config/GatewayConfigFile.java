@@ -50,6 +50,9 @@ import org.snakeyaml.engine.v2.nodes.Node;
  * bridge: {max_proxies: 100000, keepalive_ms: 5000, max_queue_bytes: 16777216,
  *          max_frame_bytes: 16777216, call_timeout_ms: 30000,
  *          names: {kv_server: app@10.0.0.11}}   # where a registered name from a bridge goes
+ * admin: {listen: 127.0.0.1:9464}   # metrics, health, status over HTTP (default: off);
+ *                                   # a port alone means loopback; another address needs
+ *                                   # allow_remote: true (no authentication on it)
  * bridges:                          # links to other clusters' gateways
  *   - name: cluster-a
  *     connect: {host: gw-a.example.org, port: 9443}
@@ -61,7 +64,8 @@ import org.snakeyaml.engine.v2.nodes.Node;
  */
 public final class GatewayConfigFile {
   private static final Set<String> TOP = Set.of("version", "listen", "tls", "cluster", "limits",
-      "policy", "audit", "reload", "bridge", "bridges", "atom_state");
+      "policy", "audit", "reload", "bridge", "bridges", "atom_state", "admin");
+  private static final Set<String> ADMIN = Set.of("listen", "allow_remote");
   private static final Set<String> BRIDGE = Set.of("max_proxies", "keepalive_ms",
       "max_queue_bytes", "max_frame_bytes", "call_timeout_ms", "names");
   private static final Set<String> BRIDGES = Set.of("name", "connect", "expect", "node_name",
@@ -292,11 +296,12 @@ public final class GatewayConfigFile {
     GatewayConfig.Audit audit = part(errors, () -> audit(y, top, root, dir));
     Path atomState = part(errors, () -> dir.resolve(Optional.ofNullable(
         y.string(top, "atom_state", root, false)).orElse("beamgate-atoms.state")));
+    GatewayConfig.Admin admin = part(errors, () -> admin(y, top));
     if (!errors.isEmpty()) {
       throw new ConfigException(file.toString(), errors);
     }
     return new GatewayConfig(file, listen, tls, cluster, limits, policy, audit, reload, bridge,
-        List.copyOf(bridges), atomState);
+        List.copyOf(bridges), atomState, admin);
   }
 
   private interface Part<T> {
@@ -310,6 +315,62 @@ public final class GatewayConfigFile {
     } catch (ConfigException e) {
       errors.add(e.getMessage());
       return null;
+    }
+  /**
+   * admin: {listen: [ADDRESS:]PORT, allow_remote: false}. The listener serves plain HTTP with
+   * no authentication: loopback unless the file says, in so many words, that others may
+   * reach it.
+   */
+  private static GatewayConfig.Admin admin(StrictYaml y, Map<String, Node> top)
+      throws ConfigException {
+    Node n = top.get("admin");
+    if (n == null) {
+      return null;
+    }
+    Map<String, Node> m = y.mapping(n, "admin", ADMIN);
+    Node ln = y.required(m, "listen", n, "admin");
+    String listen = y.scalar(ln, "listen");
+    String host = "127.0.0.1";
+    String portText = listen;
+    int colon = listen.lastIndexOf(':');
+    if (colon >= 0) {
+      host = listen.substring(0, colon);
+      portText = listen.substring(colon + 1);
+      if (host.startsWith("[") && host.endsWith("]")) {
+        host = host.substring(1, host.length() - 1);
+      }
+    }
+    int port;
+    try {
+      port = Integer.parseInt(portText);
+    } catch (NumberFormatException e) {
+      port = -1;
+    }
+    if (host.isEmpty() || port < 1 || port > 65535) {
+      throw y.err(ln, "listen", "'" + listen + "' (expected: PORT or ADDRESS:PORT, port"
+          + " 1..65535, e.g. 127.0.0.1:9464)");
+    }
+    boolean remote = y.bool(m, "allow_remote", false);
+    if (!remote && !isLoopback(host)) {
+      throw y.err(ln, "listen", "'" + listen + "' is not a loopback address (expected:"
+          + " 127.0.0.1, ::1 or localhost; the admin listener has no authentication, so set"
+          + " allow_remote: true only behind a firewall that lets the monitoring in alone)");
+    }
+    return new GatewayConfig.Admin(host, port, remote);
+  }
+
+  /** Loopback by its literal form only: a host name is not resolved while reading a file. */
+  static boolean isLoopback(String host) {
+    if (host.equals("localhost")) {
+      return true;
+    }
+    if (!host.matches("[0-9.]+") && !host.contains(":")) {
+      return false;
+    }
+    try {
+      return java.net.InetAddress.getByName(host).isLoopbackAddress();
+    } catch (java.net.UnknownHostException e) {
+      return false;
     }
   }
 
