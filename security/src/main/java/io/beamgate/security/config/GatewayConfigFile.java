@@ -316,6 +316,8 @@ public final class GatewayConfigFile {
       errors.add(e.getMessage());
       return null;
     }
+  }
+
   /**
    * admin: {listen: [ADDRESS:]PORT, allow_remote: false}. The listener serves plain HTTP with
    * no authentication: loopback unless the file says, in so many words, that others may
