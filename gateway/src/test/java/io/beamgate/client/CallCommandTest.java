@@ -80,6 +80,27 @@ class CallCommandTest {
   }
 
   @Test
+  void elixirSyntaxInAndOut() {
+    // an Elixir alias as MODULE turns Elixir syntax on: "text" is a binary, 'cl' a charlist
+    Run r = call("--syntax", "elixir", ":test", ":echo",
+        "[%{\"greeting\" => [a: 1, b: 'cl', c: :d, e: MyApp.KV, f: nil]}]");
+    assertEquals(0, r.exit(), r.toString());
+    assertEquals("%{\"greeting\" => [a: 1, b: 'cl', c: :d, e: MyApp.KV, f: nil]}\n", r.out());
+    // the same term in Erlang syntax
+    Run e = call("test", "echo", "[#{<<\"greeting\">> => [{a, 1}]}]");
+    assertEquals("#{<<\"greeting\">> => [{a, 1}]}\n", e.out());
+    // an alias as MODULE names 'Elixir.MyApp.KV' (the scripted gateway answers badrpc undef)
+    Run alias = call("MyApp.KV", "get", "[\"k\"]");
+    assertTrue(alias.out().contains("Elixir.MyApp.KV"), alias.toString());
+    Run interp = call("--syntax", "elixir", ":test", ":echo", "[\"#{x}\"]");
+    assertEquals(Main.EXIT_USAGE, interp.exit(), interp.toString());
+    assertTrue(interp.err().contains("interpolation"), interp.err());
+    Run bad = call("--syntax", "cobol", "test", "echo");
+    assertEquals(Main.EXIT_USAGE, bad.exit(), bad.toString());
+    assertTrue(bad.err().contains("--syntax cobol"), bad.err());
+  }
+
+  @Test
   void ping() {
     Run r = call("--ping");
     assertEquals(0, r.exit(), r.toString());

@@ -6,6 +6,8 @@ import io.beamgate.client.GatewayException;
 import io.beamgate.client.Pong;
 import io.beamgate.node.term.ErlList;
 import io.beamgate.node.term.Term;
+import io.beamgate.node.term.Atom;
+import io.beamgate.node.term.ElixirText;
 import io.beamgate.node.term.TermText;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -89,6 +91,13 @@ public final class CallCommand implements Callable<Integer> {
       + " protocol version, the gateway's version and your identity as it sees it.")
   boolean ping;
 
+  @Option(names = "--syntax", paramLabel = "S", defaultValue = "auto",
+      description = "Term syntax of ARGS and of the result: erlang, elixir, or auto (the"
+      + " default: elixir when MODULE is an Elixir alias such as MyApp.KV, else erlang)."
+      + " In Elixir syntax \"text\" is a binary, 'text' a charlist, :a an atom, MyApp.KV"
+      + " the module 'Elixir.MyApp.KV'.")
+  String syntax;
+
   @Parameters(index = "0", arity = "0..1", paramLabel = "MODULE")
   String module;
 
@@ -121,11 +130,27 @@ public final class CallCommand implements Callable<Integer> {
     if (timeoutMs < 1 || connectTimeoutMs < 1) {
       return usage(err, "--timeout and --connect-timeout must be at least 1 ms");
     }
+    boolean elixir;
+    switch (syntax) {
+      case "erlang" -> elixir = false;
+      case "elixir" -> elixir = true;
+      case "auto" -> elixir = module != null && ElixirText.isAlias(module);
+      default -> {
+        return usage(err, "--syntax " + syntax + " (expected: erlang, elixir or auto)");
+      }
+    }
     ErlList list = null;
+    String mod = module;
+    String fun = function;
     if (!ping) {
       Term parsed;
       try {
-        parsed = TermText.parse(args);
+        if (elixir) {
+          mod = ElixirText.moduleName(module);
+          fun = function.startsWith(":") ? ((Atom) ElixirText.parse(function)).name()
+              : function;
+        }
+        parsed = elixir ? ElixirText.parse(args) : TermText.parse(args);
       } catch (RuntimeException e) {
         return usage(err, "ARGS: " + e.getMessage());
       }
@@ -151,11 +176,20 @@ public final class CallCommand implements Callable<Integer> {
             + p.principal());
         return 0;
       }
-      Term result = client.blocking().call(module, function, list.elements());
-      out.println(TermText.format(result));
+      Term result = client.blocking().call(mod, fun, list.elements());
+      out.println(elixir ? formatElixir(result) : TermText.format(result));
       return 0;
     } catch (GatewayException e) {
       return failed(out, err, e);
+    }
+  }
+
+  /** In Elixir syntax, or in Erlang's for what Elixir has no literal for (a pid, say). */
+  private static String formatElixir(Term t) {
+    try {
+      return ElixirText.format(t);
+    } catch (IllegalArgumentException e) {
+      return TermText.format(t);
     }
   }
 

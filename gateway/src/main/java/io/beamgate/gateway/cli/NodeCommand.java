@@ -95,11 +95,39 @@ public final class NodeCommand implements Runnable {
         description = "Call timeout in milliseconds (default: ${DEFAULT-VALUE}).")
     long timeoutMs;
 
+    @Option(names = "--syntax", paramLabel = "S", defaultValue = "auto",
+        description = "Term syntax of ARGS and of the result: erlang, elixir, or auto (elixir"
+        + " when MODULE is an Elixir alias such as MyApp.KV).")
+    String syntax;
+
+    /** In Elixir syntax, or Erlang's for what Elixir has no literal for (a pid, say). */
+    static String text(Term t) {
+      try {
+        return io.beamgate.node.term.ElixirText.format(t);
+      } catch (IllegalArgumentException e) {
+        return TermText.format(t);
+      }
+    }
+
     @Override
     public Integer call() {
+      boolean elixir = syntax.equals("elixir")
+          || syntax.equals("auto") && io.beamgate.node.term.ElixirText.isAlias(module);
+      if (!syntax.equals("elixir") && !syntax.equals("erlang") && !syntax.equals("auto")) {
+        System.err.println("beamgate node call: --syntax " + syntax
+            + " (expected: erlang, elixir or auto)");
+        return Main.EXIT_USAGE;
+      }
       Term parsed;
+      String mod = module;
+      String fun = function;
       try {
-        parsed = TermText.parse(args);
+        if (elixir) {
+          mod = io.beamgate.node.term.ElixirText.moduleName(module);
+          fun = function.startsWith(":") ? ((io.beamgate.node.term.Atom)
+              io.beamgate.node.term.ElixirText.parse(function)).name() : function;
+        }
+        parsed = elixir ? io.beamgate.node.term.ElixirText.parse(args) : TermText.parse(args);
       } catch (Exception e) {
         System.err.println("beamgate node call: ARGS: " + e.getMessage());
         return Main.EXIT_USAGE;
@@ -111,15 +139,15 @@ public final class NodeCommand implements Runnable {
       Duration timeout = Duration.ofMillis(timeoutMs);
       String node = options.target(target);
       try (LocalNode self = options.startClient(timeout)) {
-        Term result = Rpc.call(self, node, module, function, list.elements(), timeout);
-        System.out.println(TermText.format(result));
+        Term result = Rpc.call(self, node, mod, fun, list.elements(), timeout);
+        System.out.println(elixir ? text(result) : TermText.format(result));
         return 0;
       } catch (RpcException e) {
         if (e.kind() == RpcException.Kind.NOT_CONNECTED) {
           System.err.println("beamgate node call: " + e.getMessage());
           return 1;
         }
-        System.out.println(TermText.format(e.badrpc()));
+        System.out.println(elixir ? text(e.badrpc()) : TermText.format(e.badrpc()));
         if (e.kind() != RpcException.Kind.BADRPC) {
           System.err.println("beamgate node call: " + e.getMessage());
         }

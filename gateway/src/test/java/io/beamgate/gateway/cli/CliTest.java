@@ -116,6 +116,19 @@ class CliTest {
   }
 
   @Test
+  void nodeCallSpeaksElixirSyntax() {
+    Run r = run(node("node", "call", erl.name(), ":lists", ":reverse",
+        "[[\"abc\", 'de', :x, %{a: 1}]]", "--syntax", "elixir", "--cookie", COOKIE));
+    assertEquals(0, r.exit(), r.err());
+    assertEquals("[%{:a => 1}, :x, 'de', \"abc\"]", r.out().strip());
+    // an alias as MODULE switches Elixir syntax on by itself: MyApp.KV is 'Elixir.MyApp.KV'
+    Run alias = run(node("node", "call", erl.name(), "MyApp.KV", "get", "[\"k\"]",
+        "--cookie", COOKIE));
+    assertEquals(2, alias.exit(), alias.err());
+    assertTrue(alias.out().contains("{MyApp.KV, :get, [\"k\"]"), alias.out());
+  }
+
+  @Test
   void pingPongAndPang() {
     Run pong = run(node("node", "ping", erl.name(), "--cookie", COOKIE));
     assertEquals(0, pong.exit(), pong.err());
