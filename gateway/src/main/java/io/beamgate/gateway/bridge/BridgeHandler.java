@@ -1,4 +1,4 @@
-package io.beamgate.gateway.server;
+package io.beamgate.gateway.bridge;
 
 import io.beamgate.node.etf.DecodeLimits;
 import io.beamgate.node.etf.EtfDecoder;
@@ -28,11 +28,11 @@ import org.slf4j.LoggerFactory;
  * {@code {refused, Why}} back), then messages for a {@link BridgeSession}; keepalive pings when
  * idle, and the link closes when the other side is silent for three keepalive periods.
  */
-final class BridgeHandler extends ChannelInboundHandlerAdapter {
+public final class BridgeHandler extends ChannelInboundHandlerAdapter {
   private static final Logger log = LoggerFactory.getLogger(BridgeHandler.class);
 
   /** What each side does once the TLS handshake is done and when the greeting completes. */
-  interface Side {
+  public interface Side {
     /** Null to go on, or why the other gateway is refused. */
     String admit(Principal peer);
 
@@ -42,7 +42,7 @@ final class BridgeHandler extends ChannelInboundHandlerAdapter {
     void closed(BridgeSession s, String why);
   }
 
-  private final GatewayServer gw;
+  private final BridgeContext gw;
   private final Side side;
   private final boolean initiator;
   private final String label;
@@ -52,7 +52,12 @@ final class BridgeHandler extends ChannelInboundHandlerAdapter {
   private BridgeSession session;
   private String closeReason = "the connection closed";
 
-  BridgeHandler(GatewayServer gw, Side side, boolean initiator, String label, String name) {
+  /** The handler of a link another gateway opened to this one (after its TLS is up). */
+  public static BridgeHandler served(BridgeContext gw, Side side, String label) {
+    return new BridgeHandler(gw, side, false, label, null);
+  }
+
+  BridgeHandler(BridgeContext gw, Side side, boolean initiator, String label, String name) {
     this.gw = gw;
     this.side = side;
     this.initiator = initiator;
@@ -66,7 +71,7 @@ final class BridgeHandler extends ChannelInboundHandlerAdapter {
   }
 
   /** Adds the link's framing, keepalive and this handler after the TLS handler. */
-  static void install(io.netty.channel.ChannelPipeline p, GatewayServer gw, BridgeHandler h) {
+  public static void install(io.netty.channel.ChannelPipeline p, BridgeContext gw, BridgeHandler h) {
     int keepalive = gw.bridgeSettings().keepaliveMillis();
     p.addLast("bridge-idle", new IdleStateHandler(3L * keepalive, keepalive, 0,
             TimeUnit.MILLISECONDS))
@@ -76,7 +81,7 @@ final class BridgeHandler extends ChannelInboundHandlerAdapter {
   }
 
   /** The peer's certificate chain on a connection whose TLS handshake is done. */
-  static X509Certificate[] chainOf(ChannelHandlerContext ctx) {
+  public static X509Certificate[] chainOf(ChannelHandlerContext ctx) {
     try {
       java.security.cert.Certificate[] certs = ctx.pipeline().get(SslHandler.class).engine()
           .getSession().getPeerCertificates();
@@ -91,7 +96,7 @@ final class BridgeHandler extends ChannelInboundHandlerAdapter {
   }
 
   /** Called when TLS is up (the handshake completed successfully). */
-  void tlsUp(ChannelHandlerContext ctx) {
+  public void tlsUp(ChannelHandlerContext ctx) {
     try {
       X509Certificate cert = (X509Certificate) ctx.pipeline().get(SslHandler.class).engine()
           .getSession().getPeerCertificates()[0];

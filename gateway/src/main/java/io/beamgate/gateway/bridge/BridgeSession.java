@@ -1,5 +1,7 @@
-package io.beamgate.gateway.server;
+package io.beamgate.gateway.bridge;
 
+import io.beamgate.gateway.admission.Admission;
+import io.beamgate.gateway.admission.BackendPool;
 import io.beamgate.node.LocalNode;
 import io.beamgate.node.Mailbox;
 import io.beamgate.node.dist.ControlMessage;
@@ -46,7 +48,7 @@ import org.slf4j.LoggerFactory;
  * the sender's terms), {@code {call, Id, Res, M, F, Args}}, {@code {cast, M, F, Args}},
  * {@code {result, Id, Reason}}, {@code {abandon, Id}}, {@code ping} and {@code pong}.
  */
-final class BridgeSession {
+public final class BridgeSession {
   private static final Logger log = LoggerFactory.getLogger(BridgeSession.class);
 
   static final Atom CTL = Atom.of("ctl");
@@ -54,7 +56,7 @@ final class BridgeSession {
   static final Atom CAST = Atom.of("cast");
   static final Atom RESULT = Atom.of("result");
   static final Atom ABANDON = Atom.of("abandon");
-  static final Atom PING = Atom.of("ping");
+  public static final Atom PING = Atom.of("ping");
   static final Atom PONG = Atom.of("pong");
   static final Atom HELLO = Atom.of("hello");
   static final Atom WELCOME = Atom.of("welcome");
@@ -105,7 +107,7 @@ final class BridgeSession {
   final Principal peer;
   final String label;
   final Translator tr;
-  private final GatewayServer gw;
+  private final BridgeContext gw;
   private final Set<LinkPair> links = ConcurrentHashMap.newKeySet();
   /** Local processes watching stand-ins, by the monitor's reference (local terms). */
   private final Map<Ref, Watch> watching = new ConcurrentHashMap<>();
@@ -131,8 +133,32 @@ final class BridgeSession {
   private volatile boolean closed;
   private volatile java.security.cert.X509Certificate[] chain;
 
+  /**
+   * The session of a link another gateway opened to this one: this cluster, served to the
+   * other under the policy.
+   */
+  public static BridgeSession served(LocalNode node, Channel channel, Principal peer,
+      String label, int link, BridgeContext gw) {
+    return new BridgeSession(false, node, channel, peer, label, link, gw);
+  }
+
+  /** The other gateway's identity (from its certificate). */
+  public Principal peer() {
+    return peer;
+  }
+
+  /** How logs and audit records name the link. */
+  public String label() {
+    return label;
+  }
+
+  /** The TLS connection to the other gateway. */
+  public Channel channel() {
+    return channel;
+  }
+
   BridgeSession(boolean exposer, LocalNode node, Channel channel, Principal peer, String label,
-      int link, GatewayServer gw) {
+      int link, BridgeContext gw) {
     this.exposer = exposer;
     this.node = node;
     this.channel = channel;
@@ -158,15 +184,15 @@ final class BridgeSession {
   }
 
   /** The other gateway's certificate chain (re-checked at reloads). */
-  java.security.cert.X509Certificate[] chain() {
+  public java.security.cert.X509Certificate[] chain() {
     return chain;
   }
 
-  void chain(java.security.cert.X509Certificate[] c) {
+  public void chain(java.security.cert.X509Certificate[] c) {
     this.chain = c;
   }
 
-  Map<String, Object> status() {
+  public Map<String, Object> status() {
     Map<String, Object> m = new java.util.LinkedHashMap<>();
     m.put("link", label);
     m.put("peer", peer.name());
@@ -865,7 +891,7 @@ final class BridgeSession {
     }
     Admission.Admitted a = (Admission.Admitted) r;
     try {
-      gw.rpc().cast(a.backend.node, m.name(), f.name(), a.args,
+      gw.cast(a.backend.node, m.name(), f.name(), a.args,
           java.time.Duration.ofMillis(a.timeoutMillis(0)));
       a.finish("cast", null);
     } catch (io.beamgate.node.rpc.RpcException e) {
@@ -927,7 +953,7 @@ final class BridgeSession {
 
   private void finish(Serving s, String outcome, String reason) {
     s.backend().inFlight.decrementAndGet();
-    gw.backends().completed(s.backend(), BackendPool.Outcome.ofAudit(outcome));
+    gw.completed(s.backend(), BackendPool.Outcome.ofAudit(outcome));
     s.admitted().finish(outcome, reason);
   }
 
@@ -973,7 +999,7 @@ final class BridgeSession {
    * connection ends it: {@code noconnection} exits and DOWNs (the exposer instead disconnects
    * its node, which does the same); calls in progress are abandoned.
    */
-  void closed() {
+  public void closed() {
     if (closed) {
       return;
     }
