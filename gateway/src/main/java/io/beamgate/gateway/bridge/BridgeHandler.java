@@ -44,7 +44,7 @@ public final class BridgeHandler extends ChannelInboundHandlerAdapter {
 
   private final BridgeContext gw;
   private final Side side;
-  private final boolean initiator;
+  private final boolean exposer;
   private final String label;
   private final String name;
   private final EtfDecoder decoder;
@@ -53,14 +53,14 @@ public final class BridgeHandler extends ChannelInboundHandlerAdapter {
   private String closeReason = "the connection closed";
 
   /** The handler of a link another gateway opened to this one (after its TLS is up). */
-  public static BridgeHandler served(BridgeContext gw, Side side, String label) {
+  public static BridgeHandler forServer(BridgeContext gw, Side side, String label) {
     return new BridgeHandler(gw, side, false, label, null);
   }
 
-  BridgeHandler(BridgeContext gw, Side side, boolean initiator, String label, String name) {
+  BridgeHandler(BridgeContext gw, Side side, boolean exposer, String label, String name) {
     this.gw = gw;
     this.side = side;
-    this.initiator = initiator;
+    this.exposer = exposer;
     this.label = label;
     this.name = name;
     int max = gw.bridgeSettings().maxFrameBytes();
@@ -110,13 +110,13 @@ public final class BridgeHandler extends ChannelInboundHandlerAdapter {
       gw.audit(new AuditRecord(Instant.now(), peer.name(), peer.fingerprintSha256(),
           peer.serialHex(), label, null, "bridge", AuditRecord.Decision.DENIED, null, refusal,
           0, "closed"));
-      if (!initiator) {
+      if (!exposer) {
         write(ctx, Tuple.of(BridgeSession.REFUSED, Term.binary(refusal)));
       }
       fail(ctx, refusal);
       return;
     }
-    if (initiator) {
+    if (exposer) {
       write(ctx, Tuple.of(BridgeSession.HELLO, Int.of(BridgeSession.VERSION),
           Term.binary(name)));
     }
@@ -169,7 +169,7 @@ public final class BridgeHandler extends ChannelInboundHandlerAdapter {
     }
     if (peer == null) {
       fail(ctx, "a message before the TLS handshake completed");
-    } else if (!initiator && t instanceof Tuple h && h.isTagged("hello", 3)) {
+    } else if (!exposer && t instanceof Tuple h && h.isTagged("hello", 3)) {
       if (!Int.of(BridgeSession.VERSION).equals(h.get(1))) {
         write(ctx, Tuple.of(BridgeSession.REFUSED, Term.binary("bridge protocol version "
             + h.get(1) + " (this gateway speaks " + BridgeSession.VERSION + ")")));
@@ -178,9 +178,9 @@ public final class BridgeHandler extends ChannelInboundHandlerAdapter {
       }
       session = side.open(ctx, peer); // first: a reload after the welcome must see it
       write(ctx, Tuple.of(BridgeSession.WELCOME, Int.of(BridgeSession.VERSION)));
-    } else if (initiator && t instanceof Tuple w && w.isTagged("welcome", 2)) {
+    } else if (exposer && t instanceof Tuple w && w.isTagged("welcome", 2)) {
       session = side.open(ctx, peer);
-    } else if (initiator && t instanceof Tuple r && r.isTagged("refused", 2)) {
+    } else if (exposer && t instanceof Tuple r && r.isTagged("refused", 2)) {
       fail(ctx, who() + " refused this gateway: " + text(r.get(1)));
     } else {
       fail(ctx, "unexpected greeting from " + who() + ": " + t);

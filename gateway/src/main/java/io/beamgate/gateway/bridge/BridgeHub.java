@@ -32,18 +32,18 @@ public final class BridgeHub implements ControlInterceptor, NodeListener {
       "global_group_check");
 
   private final LocalNode node;
-  private final boolean exposing;
+  private final boolean exposer;
   private final Map<Integer, BridgeSession> sessions = new ConcurrentHashMap<>();
   private final AtomicInteger numbers = new AtomicInteger();
 
   /** The hub of the links other gateways opened to this one, on this cluster's node. */
-  public static BridgeHub served(LocalNode node) {
+  public static BridgeHub forServer(LocalNode node) {
     return new BridgeHub(node, false);
   }
 
-  BridgeHub(LocalNode node, boolean exposing) {
+  BridgeHub(LocalNode node, boolean exposer) {
     this.node = node;
-    this.exposing = exposing;
+    this.exposer = exposer;
     node.interceptor(this);
     node.addNodeListener(this);
   }
@@ -93,7 +93,7 @@ public final class BridgeHub implements ControlInterceptor, NodeListener {
         return false;
       }
       s = sessions.get(r.id(2) & 0xFFFF);
-    } else if (exposing && target instanceof Atom name) {
+    } else if (exposer && target instanceof Atom name) {
       if (NODE_OWN.contains(name.name())) {
         return false;
       }
@@ -101,7 +101,7 @@ public final class BridgeHub implements ControlInterceptor, NodeListener {
         return true;
       }
       s = only();
-    } else if (exposing && c instanceof ControlMessage.SpawnRequest) {
+    } else if (exposer && c instanceof ControlMessage.SpawnRequest) {
       s = only();
       if (s == null) {
         ControlMessage.SpawnRequest sr = (ControlMessage.SpawnRequest) c;

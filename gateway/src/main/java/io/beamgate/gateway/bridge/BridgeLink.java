@@ -197,7 +197,7 @@ public final class BridgeLink implements BridgeHandler.Side, AutoCloseable {
 
   @Override
   public BridgeSession open(ChannelHandlerContext ctx, Principal peer) {
-    BridgeSession s = new BridgeSession(true, exposed, ctx.channel(), peer, cfg.name(),
+    BridgeSession s = new ExposerSession(exposed, ctx.channel(), peer, cfg.name(),
         hub.nextNumber(), gw);
     hub.attach(s);
     synchronized (this) {

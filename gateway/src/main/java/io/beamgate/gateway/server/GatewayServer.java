@@ -8,6 +8,7 @@ import io.beamgate.gateway.bridge.BridgeHandler;
 import io.beamgate.gateway.bridge.BridgeHub;
 import io.beamgate.gateway.bridge.BridgeLink;
 import io.beamgate.gateway.bridge.BridgeSession;
+import io.beamgate.gateway.bridge.ServerSession;
 import io.beamgate.gateway.proto.ClientFrame;
 import io.beamgate.gateway.proto.Error;
 import io.beamgate.gateway.protocol.FrameDecoder;
@@ -173,7 +174,7 @@ public final class GatewayServer implements AutoCloseable {
     }
     NodeConfig nc = ncb.build();
     node = LocalNode.startClient(nc);
-    clusterHub = BridgeHub.served(node);
+    clusterHub = BridgeHub.forServer(node);
     rpc = node.rpc();
     sender = node.createMailbox();
     backends = new BackendPool(node, config.cluster(), timer);
@@ -321,7 +322,7 @@ public final class GatewayServer implements AutoCloseable {
         p.remove("frames");
         p.remove("encoder");
         p.remove("client");
-        BridgeHandler h = BridgeHandler.served(bridgeContext, new ServedSide(),
+        BridgeHandler h = BridgeHandler.forServer(bridgeContext, new ServerSide(),
             "bridge from " + ctx.channel().remoteAddress());
         BridgeHandler.install(p, bridgeContext, h);
         p.remove(this);
@@ -334,7 +335,7 @@ public final class GatewayServer implements AutoCloseable {
   }
 
   /** The accepting side of bridge links: this cluster, served to another under the policy. */
-  private final class ServedSide implements BridgeHandler.Side {
+  private final class ServerSide implements BridgeHandler.Side {
     @Override
     public String admit(io.beamgate.security.identity.Principal peer) {
       boolean named = state.get().policy().names(peer);
@@ -345,7 +346,7 @@ public final class GatewayServer implements AutoCloseable {
     @Override
     public BridgeSession open(io.netty.channel.ChannelHandlerContext ctx,
         io.beamgate.security.identity.Principal peer) {
-      BridgeSession s = BridgeSession.served(node, ctx.channel(), peer,
+      BridgeSession s = new ServerSession(node, ctx.channel(), peer,
           "bridge from " + peer.name(), clusterHub.nextNumber(), bridgeContext);
       s.chain(BridgeHandler.chainOf(ctx));
       clusterHub.attach(s);
