@@ -1,5 +1,7 @@
 package io.beamgate.gateway.server;
 
+import io.beamgate.gateway.admission.Admission;
+import io.beamgate.gateway.admission.BackendPool;
 import io.beamgate.gateway.proto.Call;
 import io.beamgate.gateway.proto.Cast;
 import io.beamgate.gateway.proto.ClientFrame;

@@ -1,5 +1,14 @@
 package io.beamgate.gateway.server;
 
+import io.beamgate.gateway.admission.Admission;
+import io.beamgate.gateway.admission.BackendPool;
+import io.beamgate.gateway.admission.Limiter;
+import io.beamgate.gateway.bridge.BridgeContext;
+import io.beamgate.gateway.bridge.BridgeHandler;
+import io.beamgate.gateway.bridge.BridgeHub;
+import io.beamgate.gateway.bridge.BridgeLink;
+import io.beamgate.gateway.bridge.BridgeSession;
+import io.beamgate.gateway.bridge.ServerSession;
 import io.beamgate.gateway.proto.ClientFrame;
 import io.beamgate.gateway.proto.Error;
 import io.beamgate.gateway.protocol.FrameDecoder;
@@ -165,7 +174,7 @@ public final class GatewayServer implements AutoCloseable {
     }
     NodeConfig nc = ncb.build();
     node = LocalNode.startClient(nc);
-    clusterHub = new BridgeHub(node, false);
+    clusterHub = BridgeHub.forServer(node);
     rpc = node.rpc();
     sender = node.createMailbox();
     backends = new BackendPool(node, config.cluster(), timer);
@@ -186,7 +195,7 @@ public final class GatewayServer implements AutoCloseable {
     }
     bind();
     for (GatewayConfig.Bridge b : config.bridges()) {
-      bridgeLinks.add(BridgeLink.start(this, b, config.cluster(), cookie, st.tls()));
+      bridgeLinks.add(BridgeLink.start(bridgeContext, b, config.cluster(), cookie, st.tls()));
     }
     startReloads();
     if (config.admin() != null) {
@@ -313,9 +322,9 @@ public final class GatewayServer implements AutoCloseable {
         p.remove("frames");
         p.remove("encoder");
         p.remove("client");
-        BridgeHandler h = new BridgeHandler(GatewayServer.this, new ServedSide(),
-            false, "bridge from " + ctx.channel().remoteAddress(), null);
-        BridgeHandler.install(p, GatewayServer.this, h);
+        BridgeHandler h = BridgeHandler.forServer(bridgeContext, new ServerSide(),
+            "bridge from " + ctx.channel().remoteAddress());
+        BridgeHandler.install(p, bridgeContext, h);
         p.remove(this);
         h.tlsUp(p.context(h));
         return;
@@ -326,7 +335,7 @@ public final class GatewayServer implements AutoCloseable {
   }
 
   /** The accepting side of bridge links: this cluster, served to another under the policy. */
-  private final class ServedSide implements BridgeHandler.Side {
+  private final class ServerSide implements BridgeHandler.Side {
     @Override
     public String admit(io.beamgate.security.identity.Principal peer) {
       boolean named = state.get().policy().names(peer);
@@ -337,8 +346,8 @@ public final class GatewayServer implements AutoCloseable {
     @Override
     public BridgeSession open(io.netty.channel.ChannelHandlerContext ctx,
         io.beamgate.security.identity.Principal peer) {
-      BridgeSession s = new BridgeSession(false, node, ctx.channel(), peer,
-          "bridge from " + peer.name(), clusterHub.nextNumber(), GatewayServer.this);
+      BridgeSession s = new ServerSession(node, ctx.channel(), peer,
+          "bridge from " + peer.name(), clusterHub.nextNumber(), bridgeContext);
       s.chain(BridgeHandler.chainOf(ctx));
       clusterHub.attach(s);
       log.info("bridge from {} ({}) up: serving this cluster under the policy", peer.name(),
@@ -357,24 +366,60 @@ public final class GatewayServer implements AutoCloseable {
       if (s != null) {
         clusterHub.detach(s);
         s.closed();
-        log.info("{} down: {}", s.label, why);
-        audit(new AuditRecord(java.time.Instant.now(), s.peer.name(),
-            s.peer.fingerprintSha256(), s.peer.serialHex(), s.label, null, "bridge",
+        log.info("{} down: {}", s.label(), why);
+        audit(new AuditRecord(java.time.Instant.now(), s.peer().name(),
+            s.peer().fingerprintSha256(), s.peer().serialHex(), s.label(), null, "bridge",
             AuditRecord.Decision.ALLOWED, null, why, 0, "link down"));
       }
     }
   }
 
-  GatewayConfig.BridgeSettings bridgeSettings() {
-    return config.bridge();
-  }
+  /** What the bridge may reach of this gateway (and nothing else of it). */
+  private final BridgeContext bridgeContext = new BridgeDoors();
 
-  ScheduledExecutorService timer() {
-    return timer;
-  }
+  private final class BridgeDoors implements BridgeContext {
+    @Override
+    public GatewayConfig.BridgeSettings bridgeSettings() {
+      return config.bridge();
+    }
 
-  EventLoopGroup workers() {
-    return workers;
+    @Override
+    public ScheduledExecutorService timer() {
+      return timer;
+    }
+
+    @Override
+    public void audit(AuditRecord r) {
+      GatewayServer.this.audit(r);
+    }
+
+    @Override
+    public Admission admission() {
+      return admission;
+    }
+
+    @Override
+    public TermGuard guard() {
+      return guard;
+    }
+
+    @Override
+    public TlsInForce tlsInForce() {
+      GatewayState st = state.get();
+      return new TlsInForce(st.generation(), st.tls());
+    }
+
+    @Override
+    public void completed(BackendPool.Backend backend, BackendPool.Outcome outcome) {
+      backends.completed(backend, outcome);
+    }
+
+    @Override
+    public void cast(String node, String module, String function,
+        java.util.List<? extends io.beamgate.node.term.Term> args, Duration timeout)
+        throws io.beamgate.node.rpc.RpcException {
+      rpc.cast(node, module, function, args, timeout);
+    }
   }
 
   /** The links this gateway opened, by name (for tests and status). */
@@ -466,14 +511,14 @@ public final class GatewayServer implements AutoCloseable {
       }
     }
     for (BridgeSession b : clusterHub.sessions()) {
-      String why = lostAccess(b.peer, b.chain(), fresh);
+      String why = lostAccess(b.peer(), b.chain(), fresh);
       if (why != null) {
         closedCount++;
-        log.info("closing {}: {}", b.label, why);
-        audit(new AuditRecord(java.time.Instant.now(), b.peer.name(),
-            b.peer.fingerprintSha256(), b.peer.serialHex(), b.label, null, "bridge",
+        log.info("closing {}: {}", b.label(), why);
+        audit(new AuditRecord(java.time.Instant.now(), b.peer().name(),
+            b.peer().fingerprintSha256(), b.peer().serialHex(), b.label(), null, "bridge",
             AuditRecord.Decision.DENIED, null, "reload: " + why, 0, "closed"));
-        b.channel.close();
+        b.channel().close();
       }
     }
     String msg = "reloaded (generation " + fresh.generation() + "): policy with "
@@ -516,20 +561,8 @@ public final class GatewayServer implements AutoCloseable {
 
   // ---- for connections -------------------------------------------------------------------
 
-  GatewayState state() {
-    return state.get();
-  }
-
   GatewayConfig.Limits limits() {
     return config.limits();
-  }
-
-  TermGuard guard() {
-    return guard;
-  }
-
-  Limiter limiter() {
-    return limiter;
   }
 
   RpcClient rpc() {

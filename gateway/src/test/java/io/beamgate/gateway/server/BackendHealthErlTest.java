@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import io.beamgate.client.BeamgateClient;
 import io.beamgate.client.ClientConfig;
 import io.beamgate.client.GatewayException;
+import io.beamgate.gateway.admission.BackendPool;
 import io.beamgate.node.NodeListener;
 import io.beamgate.node.term.Atom;
 import io.beamgate.node.term.Term;

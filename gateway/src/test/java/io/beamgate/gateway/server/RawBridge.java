@@ -1,5 +1,6 @@
 package io.beamgate.gateway.server;
 
+import io.beamgate.gateway.bridge.BridgeSession;
 import io.beamgate.node.etf.EtfDecoder;
 import io.beamgate.node.etf.EtfEncoder;
 import io.beamgate.node.term.Term;

@@ -1,11 +1,11 @@
-package io.beamgate.gateway.server;
+package io.beamgate.gateway.admission;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.beamgate.gateway.server.BackendPool.Backend;
-import io.beamgate.gateway.server.BackendPool.Outcome;
+import io.beamgate.gateway.admission.BackendPool.Backend;
+import io.beamgate.gateway.admission.BackendPool.Outcome;
 import io.beamgate.security.config.GatewayConfig;
 import java.util.ArrayList;
 import java.util.List;

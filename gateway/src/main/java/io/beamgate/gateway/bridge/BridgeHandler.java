@@ -1,4 +1,4 @@
-package io.beamgate.gateway.server;
+package io.beamgate.gateway.bridge;
 
 import io.beamgate.node.etf.DecodeLimits;
 import io.beamgate.node.etf.EtfDecoder;
@@ -28,11 +28,11 @@ import org.slf4j.LoggerFactory;
  * {@code {refused, Why}} back), then messages for a {@link BridgeSession}; keepalive pings when
  * idle, and the link closes when the other side is silent for three keepalive periods.
  */
-final class BridgeHandler extends ChannelInboundHandlerAdapter {
+public final class BridgeHandler extends ChannelInboundHandlerAdapter {
   private static final Logger log = LoggerFactory.getLogger(BridgeHandler.class);
 
   /** What each side does once the TLS handshake is done and when the greeting completes. */
-  interface Side {
+  public interface Side {
     /** Null to go on, or why the other gateway is refused. */
     String admit(Principal peer);
 
@@ -42,9 +42,9 @@ final class BridgeHandler extends ChannelInboundHandlerAdapter {
     void closed(BridgeSession s, String why);
   }
 
-  private final GatewayServer gw;
+  private final BridgeContext gw;
   private final Side side;
-  private final boolean initiator;
+  private final boolean exposer;
   private final String label;
   private final String name;
   private final EtfDecoder decoder;
@@ -52,10 +52,15 @@ final class BridgeHandler extends ChannelInboundHandlerAdapter {
   private BridgeSession session;
   private String closeReason = "the connection closed";
 
-  BridgeHandler(GatewayServer gw, Side side, boolean initiator, String label, String name) {
+  /** The handler of a link another gateway opened to this one (after its TLS is up). */
+  public static BridgeHandler forServer(BridgeContext gw, Side side, String label) {
+    return new BridgeHandler(gw, side, false, label, null);
+  }
+
+  BridgeHandler(BridgeContext gw, Side side, boolean exposer, String label, String name) {
     this.gw = gw;
     this.side = side;
-    this.initiator = initiator;
+    this.exposer = exposer;
     this.label = label;
     this.name = name;
     int max = gw.bridgeSettings().maxFrameBytes();
@@ -66,7 +71,7 @@ final class BridgeHandler extends ChannelInboundHandlerAdapter {
   }
 
   /** Adds the link's framing, keepalive and this handler after the TLS handler. */
-  static void install(io.netty.channel.ChannelPipeline p, GatewayServer gw, BridgeHandler h) {
+  public static void install(io.netty.channel.ChannelPipeline p, BridgeContext gw, BridgeHandler h) {
     int keepalive = gw.bridgeSettings().keepaliveMillis();
     p.addLast("bridge-idle", new IdleStateHandler(3L * keepalive, keepalive, 0,
             TimeUnit.MILLISECONDS))
@@ -76,7 +81,7 @@ final class BridgeHandler extends ChannelInboundHandlerAdapter {
   }
 
   /** The peer's certificate chain on a connection whose TLS handshake is done. */
-  static X509Certificate[] chainOf(ChannelHandlerContext ctx) {
+  public static X509Certificate[] chainOf(ChannelHandlerContext ctx) {
     try {
       java.security.cert.Certificate[] certs = ctx.pipeline().get(SslHandler.class).engine()
           .getSession().getPeerCertificates();
@@ -91,7 +96,7 @@ final class BridgeHandler extends ChannelInboundHandlerAdapter {
   }
 
   /** Called when TLS is up (the handshake completed successfully). */
-  void tlsUp(ChannelHandlerContext ctx) {
+  public void tlsUp(ChannelHandlerContext ctx) {
     try {
       X509Certificate cert = (X509Certificate) ctx.pipeline().get(SslHandler.class).engine()
           .getSession().getPeerCertificates()[0];
@@ -105,13 +110,13 @@ final class BridgeHandler extends ChannelInboundHandlerAdapter {
       gw.audit(new AuditRecord(Instant.now(), peer.name(), peer.fingerprintSha256(),
           peer.serialHex(), label, null, "bridge", AuditRecord.Decision.DENIED, null, refusal,
           0, "closed"));
-      if (!initiator) {
+      if (!exposer) {
         write(ctx, Tuple.of(BridgeSession.REFUSED, Term.binary(refusal)));
       }
       fail(ctx, refusal);
       return;
     }
-    if (initiator) {
+    if (exposer) {
       write(ctx, Tuple.of(BridgeSession.HELLO, Int.of(BridgeSession.VERSION),
           Term.binary(name)));
     }
@@ -164,7 +169,7 @@ final class BridgeHandler extends ChannelInboundHandlerAdapter {
     }
     if (peer == null) {
       fail(ctx, "a message before the TLS handshake completed");
-    } else if (!initiator && t instanceof Tuple h && h.isTagged("hello", 3)) {
+    } else if (!exposer && t instanceof Tuple h && h.isTagged("hello", 3)) {
       if (!Int.of(BridgeSession.VERSION).equals(h.get(1))) {
         write(ctx, Tuple.of(BridgeSession.REFUSED, Term.binary("bridge protocol version "
             + h.get(1) + " (this gateway speaks " + BridgeSession.VERSION + ")")));
@@ -173,9 +178,9 @@ final class BridgeHandler extends ChannelInboundHandlerAdapter {
       }
       session = side.open(ctx, peer); // first: a reload after the welcome must see it
       write(ctx, Tuple.of(BridgeSession.WELCOME, Int.of(BridgeSession.VERSION)));
-    } else if (initiator && t instanceof Tuple w && w.isTagged("welcome", 2)) {
+    } else if (exposer && t instanceof Tuple w && w.isTagged("welcome", 2)) {
       session = side.open(ctx, peer);
-    } else if (initiator && t instanceof Tuple r && r.isTagged("refused", 2)) {
+    } else if (exposer && t instanceof Tuple r && r.isTagged("refused", 2)) {
       fail(ctx, who() + " refused this gateway: " + text(r.get(1)));
     } else {
       fail(ctx, "unexpected greeting from " + who() + ": " + t);

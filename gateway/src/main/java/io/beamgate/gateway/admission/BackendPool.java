@@ -1,4 +1,4 @@
-package io.beamgate.gateway.server;
+package io.beamgate.gateway.admission;
 
 import io.beamgate.node.LocalNode;
 import io.beamgate.node.NodeListener;
@@ -45,20 +45,20 @@ import org.slf4j.LoggerFactory;
  * the backends is ejected at once, and the last backend in rotation never is: when every
  * backend is slow, slow answers beat none.
  */
-final class BackendPool implements NodeListener, AutoCloseable {
+public final class BackendPool implements NodeListener, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(BackendPool.class);
   private static final int POINTS_PER_BACKEND = 160;
 
-  enum Routing {
+  public enum Routing {
     ROUND_ROBIN, LEAST_IN_FLIGHT, HASH;
 
-    static Routing of(String name) {
+    public static Routing of(String name) {
       return valueOf(name.toUpperCase(java.util.Locale.ROOT));
     }
   }
 
   /** How a call to a backend ended, as outlier detection counts it. */
-  enum Outcome {
+  public enum Outcome {
     /** The backend answered (a result or a {@code badrpc}): it is alive. */
     ANSWERED,
     /** No answer within the call's timeout. */
@@ -90,7 +90,7 @@ final class BackendPool implements NodeListener, AutoCloseable {
      * From an audit outcome word: the words that mean the backend answered, "timeout", and
      * anything else (nodedown, abandoned, cancelled...) as LOST, which counts for nothing.
      */
-    static Outcome ofAudit(String outcome) {
+    public static Outcome ofAudit(String outcome) {
       switch (outcome == null ? "" : outcome) {
         case "ok": case "badrpc": case "throw": case "exit": case "error":
         case "spawn_refused": case "result_too_large": case "result_too_deep":
@@ -104,15 +104,15 @@ final class BackendPool implements NodeListener, AutoCloseable {
   }
 
   /** One backend node. */
-  static final class Backend {
-    final String node;
+  public static final class Backend {
+    public final String node;
     /** Calls sent to it and not ended yet. */
-    final AtomicInteger inFlight = new AtomicInteger();
+    public final AtomicInteger inFlight = new AtomicInteger();
     final AtomicInteger consecutiveTimeouts = new AtomicInteger();
-    volatile boolean up;
+    public volatile boolean up;
     /** Out of rotation by outlier detection (while connected). */
-    volatile boolean ejected;
-    volatile String lastError = "not connected yet";
+    public volatile boolean ejected;
+    public volatile String lastError = "not connected yet";
     int attempts; // guarded by the pool
     // Outlier detection's, guarded by it: bumped on each ejection and reset (stale probes end)
     int ejections;
@@ -121,12 +121,12 @@ final class BackendPool implements NodeListener, AutoCloseable {
     volatile boolean answeredSinceSweep;
 
     /** Whether new calls may go to it. */
-    boolean inRotation() {
+    public boolean inRotation() {
       return up && !ejected;
     }
 
     /** Its state for status and error messages: up, up but ejected, or down and why. */
-    String describe() {
+    public String describe() {
       return up ? (ejected ? "up but ejected (not answering)" : "up") : "down: " + lastError;
     }
 
@@ -148,9 +148,9 @@ final class BackendPool implements NodeListener, AutoCloseable {
   private final AtomicLong next = new AtomicLong();
   private volatile boolean closed;
   /** Tests only: runs just before a call is sent to a backend (to stage a race). */
-  volatile Consumer<Backend> beforeSend;
+  public volatile Consumer<Backend> beforeSend;
 
-  BackendPool(LocalNode self, GatewayConfig.Cluster cluster, ScheduledExecutorService timer) {
+  public BackendPool(LocalNode self, GatewayConfig.Cluster cluster, ScheduledExecutorService timer) {
     this.self = self;
     this.routing = Routing.of(cluster.routing());
     this.hashArgument = cluster.hashArgument();
@@ -173,14 +173,14 @@ final class BackendPool implements NodeListener, AutoCloseable {
   }
 
   /** Starts connecting to every backend (in the background). */
-  void start() {
+  public void start() {
     for (Backend b : backends) {
       timer.execute(() -> connect(b));
     }
   }
 
   /** Waits until at least one backend is up, or the time is out; true when one is. */
-  boolean awaitAny(Duration d) throws InterruptedException {
+  public boolean awaitAny(Duration d) throws InterruptedException {
     long end = System.nanoTime() + d.toNanos();
     while (System.nanoTime() < end) {
       if (upCount() > 0) {
@@ -191,7 +191,7 @@ final class BackendPool implements NodeListener, AutoCloseable {
     return upCount() > 0;
   }
 
-  int upCount() {
+  public int upCount() {
     int n = 0;
     for (Backend b : backends) {
       if (b.up) {
@@ -201,12 +201,12 @@ final class BackendPool implements NodeListener, AutoCloseable {
     return n;
   }
 
-  List<Backend> backends() {
+  public List<Backend> backends() {
     return backends;
   }
 
   /** Each backend and whether it is up, for error messages and status. */
-  String summary() {
+  public String summary() {
     StringBuilder sb = new StringBuilder();
     for (Backend b : backends) {
       if (sb.length() > 0) {
@@ -327,13 +327,13 @@ final class BackendPool implements NodeListener, AutoCloseable {
    * {@code rerouted} is told which; a call that may have been sent is never repeated. Counts
    * the call in its backend's in-flight while it runs and reports its outcome.
    */
-  CompletableFuture<Term> callAsync(RpcClient rpc, Backend first, String module,
+  public CompletableFuture<Term> callAsync(RpcClient rpc, Backend first, String module,
       String function, List<Term> args, Duration timeout, Consumer<Backend> rerouted) {
     return callAsync(rpc, first, module, function, args, timeout, 0, rerouted);
   }
 
   /** As above, with a cap on the answer's encoded size, checked before it is decoded. */
-  CompletableFuture<Term> callAsync(RpcClient rpc, Backend first, String module,
+  public CompletableFuture<Term> callAsync(RpcClient rpc, Backend first, String module,
       String function, List<Term> args, Duration timeout, long maxAnswerBytes,
       Consumer<Backend> rerouted) {
     long deadline = System.nanoTime() + timeout.toNanos();
@@ -388,7 +388,7 @@ final class BackendPool implements NodeListener, AutoCloseable {
    * Records how a call to {@code b} ended, for outlier detection. For callers that send calls
    * themselves (the bridge); {@link #callAsync} does it for its own calls.
    */
-  void completed(Backend b, Outcome o) {
+  public void completed(Backend b, Outcome o) {
     outliers.completed(b, o);
   }
 

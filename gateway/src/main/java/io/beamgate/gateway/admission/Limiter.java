@@ -1,4 +1,4 @@
-package io.beamgate.gateway.server;
+package io.beamgate.gateway.admission;
 
 import io.beamgate.security.policy.Rule;
 import java.util.concurrent.ConcurrentHashMap;
@@ -8,16 +8,16 @@ import java.util.concurrent.ConcurrentHashMap;
  * second's worth) and a count of requests in flight. Keyed by rule id and principal name, so
  * a reload that changes a rule's limits takes effect at once.
  */
-final class Limiter {
+public final class Limiter {
   private final ConcurrentHashMap<String, Bucket> buckets = new ConcurrentHashMap<>();
   private final java.util.function.LongSupplier clock;
 
-  Limiter() {
+  public Limiter() {
     this(System::nanoTime);
   }
 
   /** With a clock in nanoseconds (tests). */
-  Limiter(java.util.function.LongSupplier clock) {
+  public Limiter(java.util.function.LongSupplier clock) {
     this.clock = clock;
   }
 
@@ -33,13 +33,13 @@ final class Limiter {
   }
 
   /** A permit to release when the request is answered. */
-  interface Permit {
+  public interface Permit {
     void release();
   }
 
   /** Thrown when a limit is reached: the message says which. */
-  static final class Exhausted extends Exception {
-    Exhausted(String message) {
+  public static final class Exhausted extends Exception {
+    public Exhausted(String message) {
       super(message);
     }
   }

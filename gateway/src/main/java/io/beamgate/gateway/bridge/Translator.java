@@ -1,4 +1,4 @@
-package io.beamgate.gateway.server;
+package io.beamgate.gateway.bridge;
 
 import io.beamgate.node.term.Atom;
 import io.beamgate.node.term.ErlList;

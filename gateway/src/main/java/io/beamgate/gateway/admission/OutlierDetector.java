@@ -1,7 +1,7 @@
-package io.beamgate.gateway.server;
+package io.beamgate.gateway.admission;
 
-import io.beamgate.gateway.server.BackendPool.Backend;
-import io.beamgate.gateway.server.BackendPool.Outcome;
+import io.beamgate.gateway.admission.BackendPool.Backend;
+import io.beamgate.gateway.admission.BackendPool.Outcome;
 import io.beamgate.security.config.GatewayConfig;
 import java.time.Duration;
 import java.util.List;

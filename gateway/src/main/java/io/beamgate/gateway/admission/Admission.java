@@ -1,4 +1,4 @@
-package io.beamgate.gateway.server;
+package io.beamgate.gateway.admission;
 
 import io.beamgate.node.term.Atom;
 import io.beamgate.node.term.Term;
@@ -31,9 +31,9 @@ import java.util.function.Supplier;
  * <p>Calls, casts and sends all take a rule permit and a global slot (a cast or a send gives
  * them back once it is dispatched); a monitor by name takes a token of the rule's rate only.
  */
-final class Admission {
+public final class Admission {
   /** The doors requests come through; they differ only where a door's wire does. */
-  enum Door {
+  public enum Door {
     /**
      * A client of the native protocol: pids and references in arguments only when the rule
      * allows them; sends routed by {@code cluster.routing}.
@@ -46,28 +46,28 @@ final class Admission {
     BRIDGE
   }
 
-  enum Kind {
+  public enum Kind {
     CALL, CAST, SEND, MONITOR
   }
 
   /** Why a request was refused: the door maps the code onto its own wire. */
-  enum Code {
+  public enum Code {
     PERMISSION_DENIED, INVALID_ARGUMENT, RESOURCE_EXHAUSTED, UNAVAILABLE
   }
 
   /** Who asks, through which door; {@code peer} is what audit records name as the peer. */
-  record Caller(Principal principal, String peer, Door door) {}
+  public record Caller(Principal principal, String peer, Door door) {}
 
   /** Arguments that are decoded only when the policy has allowed the request. */
-  interface Args {
+  public interface Args {
     List<Term> decode() throws BadArgument;
   }
 
   /** Arguments a door could not decode, with where in them. */
-  static final class BadArgument extends Exception {
-    final String path;
+  public static final class BadArgument extends Exception {
+    public final String path;
 
-    BadArgument(String path, String message) {
+    public BadArgument(String path, String message) {
       super(message);
       this.path = path;
     }
@@ -77,25 +77,25 @@ final class Admission {
    * A request: a call or cast of {@code module:function/arity}, or a send or monitor to the
    * registered {@code name} (module and function null; a send's one argument is the message).
    */
-  record Request(Kind kind, String module, String function, int arity, String name) {
-    static Request call(String m, String f, int arity) {
+  public record Request(Kind kind, String module, String function, int arity, String name) {
+    public static Request call(String m, String f, int arity) {
       return new Request(Kind.CALL, m, f, arity, null);
     }
 
-    static Request cast(String m, String f, int arity) {
+    public static Request cast(String m, String f, int arity) {
       return new Request(Kind.CAST, m, f, arity, null);
     }
 
-    static Request send(String name) {
+    public static Request send(String name) {
       return new Request(Kind.SEND, null, null, 1, name);
     }
 
-    static Request monitor(String name) {
+    public static Request monitor(String name) {
       return new Request(Kind.MONITOR, null, null, 0, name);
     }
 
     /** How audit records name it: {@code m:f/a}, {@code send:Name}, {@code monitor:Name}. */
-    String what() {
+    public String what() {
       return switch (kind) {
         case CALL, CAST -> module + ":" + function + "/" + arity;
         case SEND -> "send:" + name;
@@ -105,12 +105,12 @@ final class Admission {
   }
 
   /** The answer: admitted, or refused (already audited). */
-  sealed interface Result permits Admitted, Refused {}
+  public sealed interface Result permits Admitted, Refused {}
 
   /** A refusal, audited; {@code rule} is the deciding rule's id when one decided. */
-  record Refused(Code code, String reason, String path, String rule) implements Result {
+  public record Refused(Code code, String reason, String path, String rule) implements Result {
     /** The reason with where it applies, as error messages show it. */
-    String detail() {
+    public String detail() {
       return reason + (path == null ? "" : " at " + path);
     }
   }
@@ -120,7 +120,7 @@ final class Admission {
    * code ({@code rex} runs any function; calls go by erpc, each decided by the policy) or stop
    * the node.
    */
-  static final Set<String> ISOLATED_NAMES = Set.of("rex", "net_kernel", "global_name_server",
+  public static final Set<String> ISOLATED_NAMES = Set.of("rex", "net_kernel", "global_name_server",
       "global_group", "global_group_check", "erl_epmd", "auth", "code_server",
       "erl_prim_loader", "init", "user", "application_controller", "kernel_sup", "inet_db",
       "erts_code_purger", "logger", "standard_error", "file_server_2", "erl_signal_server",
@@ -136,7 +136,7 @@ final class Admission {
   private final Consumer<AuditRecord> audit;
   private final Supplier<String> auditRefusal;
 
-  Admission(Supplier<Policy> policy, TermGuard guard, Limiter limiter, IntSupplier maxInFlight,
+  public Admission(Supplier<Policy> policy, TermGuard guard, Limiter limiter, IntSupplier maxInFlight,
       BackendPool backends, Supplier<Map<String, String>> pinnedNames,
       Consumer<AuditRecord> audit, Supplier<String> auditRefusal) {
     this.policy = policy;
@@ -150,14 +150,14 @@ final class Admission {
   }
 
   /** Requests admitted and not yet finished, through every door. */
-  int inFlight() {
+  public int inFlight() {
     return globalInFlight.get();
   }
 
   private volatile io.beamgate.gateway.ops.GatewayMetrics metrics;
 
   /** Counts every request's end in {@code m}: refusals here, the rest in Admitted.finish. */
-  void observe(io.beamgate.gateway.ops.GatewayMetrics m) {
+  public void observe(io.beamgate.gateway.ops.GatewayMetrics m) {
     this.metrics = m;
   }
 
@@ -175,7 +175,7 @@ final class Admission {
   }
 
   /** Takes {@code r} from {@code c} through the whole path. */
-  Result admit(Caller c, Request r, Args args) {
+  public Result admit(Caller c, Request r, Args args) {
     long start = System.nanoTime();
     Result res = decide(c, r, args, start);
     if (res instanceof Refused f) {
@@ -330,7 +330,7 @@ final class Admission {
   }
 
   /** Audits what a door refused on its own (a malformed request, a duplicate id). */
-  void refusedByDoor(Caller c, String what, String reason, String outcome) {
+  public void refusedByDoor(Caller c, String what, String reason, String outcome) {
     audit.accept(record(c, null, what, AuditRecord.Decision.DENIED, null, reason, 0, outcome));
     // Kinds of the doors' own refusals: a bounded set, whatever the request named.
     String kind = what == null ? "other" : what.startsWith("send:") ? "send"
@@ -339,7 +339,7 @@ final class Admission {
     count(kind, AuditRecord.Decision.DENIED, outcome, null, 0);
   }
 
-  static AuditRecord record(Caller c, String target, String what, AuditRecord.Decision d,
+  public static AuditRecord record(Caller c, String target, String what, AuditRecord.Decision d,
       String rule, String reason, long micros, String outcome) {
     Principal p = c.principal();
     return new AuditRecord(Instant.now(), p == null ? null : p.name(),
@@ -356,16 +356,16 @@ final class Admission {
    * it, then calls {@link #finish} exactly once (later calls do nothing), which gives the
    * permit back and writes the audit record.
    */
-  static final class Admitted implements Result {
+  public static final class Admitted implements Result {
     private final Admission admission;
-    final Caller caller;
-    final Request request;
-    final Decision decision;
-    final Rule rule;
-    final List<Term> args;
+    public final Caller caller;
+    public final Request request;
+    public final Decision decision;
+    public final Rule rule;
+    public final List<Term> args;
     /** Where the request went; a call never sent may be re-routed (BackendPool.callAsync). */
-    volatile BackendPool.Backend backend;
-    final long start;
+    public volatile BackendPool.Backend backend;
+    public final long start;
     private final Limiter.Permit permit;
     private boolean finished;
 
@@ -383,7 +383,7 @@ final class Admission {
     }
 
     /** The rule's timeout, shortened to {@code requestedMillis} when that is positive. */
-    long timeoutMillis(long requestedMillis) {
+    public long timeoutMillis(long requestedMillis) {
       long t = rule.limits().timeoutMillis();
       return requestedMillis > 0 ? Math.min(t, requestedMillis) : t;
     }
@@ -394,7 +394,7 @@ final class Admission {
      * record's decision stays the policy's (allowed, or shadow_denied); the outcome says what
      * happened after it.
      */
-    void finish(String outcome, String reason) {
+    public void finish(String outcome, String reason) {
       synchronized (this) {
         if (finished) {
           return;
@@ -413,7 +413,7 @@ final class Admission {
     }
 
     /** Gives the permit back without an audit record (the door audits on its own). */
-    void release() {
+    public void release() {
       permit.release();
     }
   }

@@ -1,4 +1,4 @@
-package io.beamgate.gateway.server;
+package io.beamgate.gateway.bridge;
 
 import io.beamgate.node.ControlInterceptor;
 import io.beamgate.node.LocalNode;
@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
  * requests go to its one link too; a few names the node answers itself ({@code net_kernel}),
  * and cluster-merging traffic ({@code global}) is dropped.
  */
-final class BridgeHub implements ControlInterceptor, NodeListener {
+public final class BridgeHub implements ControlInterceptor, NodeListener {
   private static final Logger log = LoggerFactory.getLogger(BridgeHub.class);
   /** Answered by the node itself (net_kernel's is_auth, for net_adm:ping). */
   private static final Set<String> NODE_OWN = Set.of("net_kernel");
@@ -32,19 +32,24 @@ final class BridgeHub implements ControlInterceptor, NodeListener {
       "global_group_check");
 
   private final LocalNode node;
-  private final boolean exposing;
+  private final boolean exposer;
   private final Map<Integer, BridgeSession> sessions = new ConcurrentHashMap<>();
   private final AtomicInteger numbers = new AtomicInteger();
 
-  BridgeHub(LocalNode node, boolean exposing) {
+  /** The hub of the links other gateways opened to this one, on this cluster's node. */
+  public static BridgeHub forServer(LocalNode node) {
+    return new BridgeHub(node, false);
+  }
+
+  BridgeHub(LocalNode node, boolean exposer) {
     this.node = node;
-    this.exposing = exposing;
+    this.exposer = exposer;
     node.interceptor(this);
     node.addNodeListener(this);
   }
 
   /** A free link number (1..8191) for a new session. */
-  int nextNumber() {
+  public int nextNumber() {
     for (int i = 0; i < 8191; i++) {
       int n = Math.floorMod(numbers.getAndIncrement(), 8191) + 1;
       if (!sessions.containsKey(n)) {
@@ -54,15 +59,15 @@ final class BridgeHub implements ControlInterceptor, NodeListener {
     throw new IllegalStateException("8191 bridge links open on " + node.name());
   }
 
-  void attach(BridgeSession s) {
+  public void attach(BridgeSession s) {
     sessions.put(s.link(), s);
   }
 
-  void detach(BridgeSession s) {
+  public void detach(BridgeSession s) {
     sessions.remove(s.link(), s);
   }
 
-  Collection<BridgeSession> sessions() {
+  public Collection<BridgeSession> sessions() {
     return sessions.values();
   }
 
@@ -88,7 +93,7 @@ final class BridgeHub implements ControlInterceptor, NodeListener {
         return false;
       }
       s = sessions.get(r.id(2) & 0xFFFF);
-    } else if (exposing && target instanceof Atom name) {
+    } else if (exposer && target instanceof Atom name) {
       if (NODE_OWN.contains(name.name())) {
         return false;
       }
@@ -96,7 +101,7 @@ final class BridgeHub implements ControlInterceptor, NodeListener {
         return true;
       }
       s = only();
-    } else if (exposing && c instanceof ControlMessage.SpawnRequest) {
+    } else if (exposer && c instanceof ControlMessage.SpawnRequest) {
       s = only();
       if (s == null) {
         ControlMessage.SpawnRequest sr = (ControlMessage.SpawnRequest) c;

@@ -1,4 +1,4 @@
-package io.beamgate.gateway.server;
+package io.beamgate.gateway.bridge;
 
 import io.beamgate.node.Cookie;
 import io.beamgate.node.LocalNode;
@@ -37,10 +37,10 @@ import org.slf4j.LoggerFactory;
  * node go down ({@code nodedown}, {@code noconnection}); the link is retried with a doubling,
  * capped, jittered wait.
  */
-final class BridgeLink implements BridgeHandler.Side, AutoCloseable {
+public final class BridgeLink implements BridgeHandler.Side, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(BridgeLink.class);
 
-  private final GatewayServer gw;
+  private final BridgeContext gw;
   private final GatewayConfig.Bridge cfg;
   private final PrincipalMatcher expect;
   private final LocalNode exposed;
@@ -54,7 +54,7 @@ final class BridgeLink implements BridgeHandler.Side, AutoCloseable {
   private volatile String lastError = "not connected yet";
   private int attempts;
 
-  private BridgeLink(GatewayServer gw, GatewayConfig.Bridge cfg, LocalNode exposed,
+  private BridgeLink(BridgeContext gw, GatewayConfig.Bridge cfg, LocalNode exposed,
       SslContext ssl, TlsSettings tls) {
     this.gw = gw;
     this.cfg = cfg;
@@ -66,7 +66,7 @@ final class BridgeLink implements BridgeHandler.Side, AutoCloseable {
     this.hub = new BridgeHub(exposed, true);
   }
 
-  static BridgeLink start(GatewayServer gw, GatewayConfig.Bridge cfg, GatewayConfig.Cluster c,
+  public static BridgeLink start(BridgeContext gw, GatewayConfig.Bridge cfg, GatewayConfig.Cluster c,
       Cookie cookie, TlsSettings tls) throws IOException, TlsException {
     SslContext ssl = TlsContexts.client(tls, TlsSettings.BRIDGE_ALPN);
     // One I/O thread serves the node and the link alike: what arrives on one goes out on the
@@ -85,19 +85,19 @@ final class BridgeLink implements BridgeHandler.Side, AutoCloseable {
     return l;
   }
 
-  String name() {
+  public String name() {
     return cfg.name();
   }
 
-  boolean up() {
+  public boolean up() {
     return session != null;
   }
 
-  LocalNode exposedNode() {
+  public LocalNode exposedNode() {
     return exposed;
   }
 
-  Map<String, Object> status() {
+  public Map<String, Object> status() {
     BridgeSession s = session;
     return s == null
         ? Map.of("link", cfg.name(), "node", cfg.nodeName(), "up", false, "error", lastError)
@@ -110,7 +110,7 @@ final class BridgeLink implements BridgeHandler.Side, AutoCloseable {
       return;
     }
     // The TLS files in force now: a reload may have replaced the certificate, key, CAs or CRL.
-    GatewayState st = gw.state();
+    BridgeContext.TlsInForce st = gw.tlsInForce();
     if (st.generation() != generation) {
       try {
         ssl = TlsContexts.client(st.tls(), TlsSettings.BRIDGE_ALPN);
@@ -197,7 +197,7 @@ final class BridgeLink implements BridgeHandler.Side, AutoCloseable {
 
   @Override
   public BridgeSession open(ChannelHandlerContext ctx, Principal peer) {
-    BridgeSession s = new BridgeSession(true, exposed, ctx.channel(), peer, cfg.name(),
+    BridgeSession s = new ExposerSession(exposed, ctx.channel(), peer, cfg.name(),
         hub.nextNumber(), gw);
     hub.attach(s);
     synchronized (this) {
