@@ -10,8 +10,9 @@ import java.time.Duration;
 
 /**
  * The certificates of one benchmark run, made at bench time with beamgate's certs-dev (EC P-256
- * everywhere, the dev CA's default): a CA, a server certificate (serverAuth; SANs: this host's
- * short name, localhost, 127.0.0.1) and a client certificate (clientAuth) under it, and a client
+ * everywhere, the dev CA's default): a CA, a server certificate (serverAuth; SANs: localhost
+ * first, as a bridge's expect names a gateway by its first DNS SAN, then this host's short
+ * name, 127.0.0.1) and a client certificate (clientAuth) under it, and a client
  * certificate of another CA for the refusal checks. Every TLS scenario uses these same files:
  * OTP's TLS distribution, openssl s_server/s_time and, later, the gateway's listener.
  */
@@ -27,7 +28,7 @@ record BenchPki(Path caFile, CertFiles server, CertFiles client, CertFiles other
         Duration.ofDays(2), false);
     Path caFile = ca.dir().resolve(DevCa.CERT);
     CertFiles server = write(dir.resolve("server"), caFile, ca.issue(HeldCertificate.builder()
-        .commonName("beamgate-bench-server").dns(NodeName.shortHostName()).dns("localhost")
+        .commonName("beamgate-bench-server").dns("localhost").dns(NodeName.shortHostName())
         .ip("127.0.0.1").serverAuth().validity(Duration.ofDays(1))));
     CertFiles client = write(dir.resolve("client"), caFile, ca.issue(HeldCertificate.builder()
         .commonName("beamgate-bench-client").uri(GatewayPath.PRINCIPAL).clientAuth().validity(Duration.ofDays(1))));
