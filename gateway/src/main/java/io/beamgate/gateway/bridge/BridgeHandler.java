@@ -3,7 +3,6 @@ package io.beamgate.gateway.bridge;
 import io.beamgate.node.etf.DecodeLimits;
 import io.beamgate.node.etf.EtfDecoder;
 import io.beamgate.node.etf.EtfEncoder;
-import io.beamgate.node.term.Atom;
 import io.beamgate.node.term.Int;
 import io.beamgate.node.term.Term;
 import io.beamgate.node.term.Tuple;

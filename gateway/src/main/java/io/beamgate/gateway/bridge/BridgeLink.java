@@ -149,7 +149,7 @@ public final class BridgeLink implements BridgeHandler.Side, AutoCloseable {
                         handler.tlsUp(ctx.pipeline().context(handler));
                       } else {
                         lastError = "TLS handshake with " + cfg.host() + ":" + cfg.port()
-                            + " failed: " + rootMessage(e.cause());
+                            + " failed: " + TlsContexts.rootMessage(e.cause());
                         log.warn("bridge {}: {}", cfg.name(), lastError);
                         ctx.close();
                       }
@@ -236,14 +236,5 @@ public final class BridgeLink implements BridgeHandler.Side, AutoCloseable {
       ch.close().awaitUninterruptibly(2000);
     }
     exposed.close();
-  }
-
-  /** The innermost cause's message, or its class when it has none (never "null"). */
-  static String rootMessage(Throwable t) {
-    Throwable c = t;
-    while (c.getCause() != null && c.getCause() != c) {
-      c = c.getCause();
-    }
-    return c.getMessage() == null ? c.getClass().getSimpleName() : c.getMessage();
   }
 }

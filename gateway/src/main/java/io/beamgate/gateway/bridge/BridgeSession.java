@@ -71,8 +71,6 @@ public abstract sealed class BridgeSession permits ExposerSession, ServerSession
   static final Atom NOPROC = Atom.of("noproc");
   static final Atom BEAMGATE = Atom.of("beamgate");
 
-  /** Names no link reaches (see {@link Admission#ISOLATED_NAMES}). */
-  static final Set<String> ISOLATED_NAMES = Admission.ISOLATED_NAMES;
 
   /** What a message or exit reason crossing a link may contain: no funs, no ports. */
   static final GuardRule MESSAGE_GUARD = GuardRule.DEFAULTS.withPids(true).withRefs(true)

@@ -158,28 +158,42 @@ public final class GatewayCommand implements Runnable {
 
     @Override
     public Integer call() {
-      GatewayConfig cfg;
-      try {
-        cfg = GatewayConfigFile.load(config);
-      } catch (ConfigException | IOException e) {
-        System.err.println("beamgate gateway reload: " + e.getMessage());
-        return 1;
+      AdminAnswer a = askAdmin("reload", config, status ? "status" : "reload");
+      if (a.text() == null) {
+        return a.exit();
       }
-      String answer;
-      try {
-        answer = AdminSocket.ask(cfg.reload().adminSocket(), status ? "status" : "reload",
-            Duration.ofSeconds(30));
-      } catch (IOException e) {
-        System.err.println("beamgate gateway reload: no gateway answers on "
-            + cfg.reload().adminSocket() + " (" + e.getMessage() + ")");
-        return 69;
-      }
+      String answer = a.text();
       if (answer.startsWith("ok")) {
         System.out.println(answer.substring(2).trim());
         return 0;
       }
       System.err.println(answer.startsWith("error") ? answer.substring(5).trim() : answer);
       return 1;
+    }
+  }
+
+  /** The running gateway's answer over its admin socket, or (text null) the exit code why not. */
+  record AdminAnswer(String text, int exit) {}
+
+  /**
+   * Asks the gateway that {@code config} describes: a configuration that cannot be read is
+   * exit 1, no gateway on the admin socket exit 69 (each printed for {@code command}).
+   */
+  static AdminAnswer askAdmin(String command, Path config, String request) {
+    GatewayConfig cfg;
+    try {
+      cfg = GatewayConfigFile.load(config);
+    } catch (ConfigException | IOException e) {
+      System.err.println("beamgate gateway " + command + ": " + e.getMessage());
+      return new AdminAnswer(null, 1);
+    }
+    try {
+      return new AdminAnswer(AdminSocket.ask(cfg.reload().adminSocket(), request,
+          Duration.ofSeconds(30)), 0);
+    } catch (IOException e) {
+      System.err.println("beamgate gateway " + command + ": no gateway answers on "
+          + cfg.reload().adminSocket() + " (" + e.getMessage() + ")");
+      return new AdminAnswer(null, 69);
     }
   }
 }

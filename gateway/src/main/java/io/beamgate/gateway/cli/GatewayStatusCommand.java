@@ -1,14 +1,8 @@
 package io.beamgate.gateway.cli;
 
 import io.beamgate.gateway.ops.Json;
-import io.beamgate.gateway.server.AdminSocket;
-import io.beamgate.security.config.ConfigException;
-import io.beamgate.security.config.GatewayConfig;
-import io.beamgate.security.config.GatewayConfigFile;
-import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -33,21 +27,11 @@ public final class GatewayStatusCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    GatewayConfig cfg;
-    try {
-      cfg = GatewayConfigFile.load(config);
-    } catch (ConfigException | IOException e) {
-      System.err.println("beamgate gateway status: " + e.getMessage());
-      return 1;
+    GatewayCommand.AdminAnswer a = GatewayCommand.askAdmin("status", config, "status");
+    if (a.text() == null) {
+      return a.exit();
     }
-    String answer;
-    try {
-      answer = AdminSocket.ask(cfg.reload().adminSocket(), "status", Duration.ofSeconds(30));
-    } catch (IOException e) {
-      System.err.println("beamgate gateway status: no gateway answers on "
-          + cfg.reload().adminSocket() + " (" + e.getMessage() + ")");
-      return 69;
-    }
+    String answer = a.text();
     if (!answer.startsWith("ok ")) {
       System.err.println("beamgate gateway status: " + answer);
       return 1;

@@ -65,27 +65,9 @@ public final class Json {
     }
   }
 
-  /** JSON string escaping: quotes, backslashes and every control character. */
+  /** JSON string escaping, as the audit log writes it. */
   static void quote(StringBuilder sb, String s) {
-    sb.append('"');
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      switch (c) {
-        case '"' -> sb.append("\\\"");
-        case '\\' -> sb.append("\\\\");
-        case '\n' -> sb.append("\\n");
-        case '\r' -> sb.append("\\r");
-        case '\t' -> sb.append("\\t");
-        default -> {
-          if (c < 0x20 || c == 0x7F || c == 0x2028 || c == 0x2029) {
-            sb.append(String.format("\\u%04x", (int) c));
-          } else {
-            sb.append(c);
-          }
-        }
-      }
-    }
-    sb.append('"');
+    io.beamgate.security.audit.AuditJson.quote(sb, s);
   }
 
   /** Reads one JSON value; an error says where the text went wrong. */

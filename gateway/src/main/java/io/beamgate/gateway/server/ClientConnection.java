@@ -12,6 +12,7 @@ import io.beamgate.gateway.proto.Send;
 import io.beamgate.gateway.proto.ServerFrame;
 import io.beamgate.gateway.protocol.FrameException;
 import io.beamgate.gateway.protocol.TermProto;
+import io.beamgate.gateway.transport.TlsContexts;
 import io.beamgate.node.etf.EtfEncoder;
 import io.beamgate.node.rpc.RpcException;
 import io.beamgate.node.term.Atom;
@@ -114,11 +115,11 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
     if (evt instanceof SslHandshakeCompletionEvent e) {
       if (!e.isSuccess()) {
-        String why = rootMessage(e.cause());
+        String why = TlsContexts.rootMessage(e.cause());
         // The certificate the trust manager refused (expired, revoked, unknown CA), when the
         // handshake got that far: the operator learns which one it was.
         X509Certificate refused = io.beamgate.gateway.transport.TlsContexts.takeRefusedClient();
-        String fingerprint = refused == null ? null : sha256(refused);
+        String fingerprint = refused == null ? null : Principal.fingerprint(refused);
         String serial = refused == null ? null : refused.getSerialNumber().toString(16);
         log.info("TLS handshake from {} failed: {}{}", peer, why, refused == null ? ""
             : " (certificate serial " + serial + ", sha256 " + fingerprint + ")");
@@ -574,9 +575,9 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     }
     if (closing || !ctx.channel().isActive()) {
       // answers still queued when the gateway closed the connection fail one by one
-      log.debug("connection from {} (closing): {}", peer, rootMessage(c));
+      log.debug("connection from {} (closing): {}", peer, TlsContexts.rootMessage(c));
     } else if (c instanceof javax.net.ssl.SSLException) {
-      log.info("TLS error with {}: {}", peer, rootMessage(c));
+      log.info("TLS error with {}: {}", peer, TlsContexts.rootMessage(c));
     } else if (c instanceof java.io.IOException) {
       log.debug("connection from {}: {}", peer, c.getMessage());
     } else {
@@ -626,22 +627,6 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     return "(a non-atom reason)";
   }
 
-  private static String sha256(X509Certificate c) {
-    try {
-      return java.util.HexFormat.of().formatHex(java.security.MessageDigest
-          .getInstance("SHA-256").digest(c.getEncoded()));
-    } catch (java.security.GeneralSecurityException e) {
-      return null;
-    }
-  }
-
-  private static String rootMessage(Throwable t) {
-    Throwable c = t;
-    while (c.getCause() != null && c.getCause() != c) {
-      c = c.getCause();
-    }
-    return c.getMessage() == null ? c.getClass().getSimpleName() : c.getMessage();
-  }
 
   private static String abbreviate(String s) {
     return s.length() > 300 ? s.substring(0, 300) + "..." : s;

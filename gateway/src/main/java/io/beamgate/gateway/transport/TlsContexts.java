@@ -98,4 +98,16 @@ public final class TlsContexts {
       case AUTO -> TlsProfile.Provider.AUTO;
     };
   }
+
+  /**
+   * Why a handshake or a TLS connection failed, for logs and audit records: the innermost
+   * cause's message, or its class when it has none (never "null").
+   */
+  public static String rootMessage(Throwable t) {
+    Throwable c = t;
+    while (c.getCause() != null && c.getCause() != c) {
+      c = c.getCause();
+    }
+    return c.getMessage() == null ? c.getClass().getSimpleName() : c.getMessage();
+  }
 }

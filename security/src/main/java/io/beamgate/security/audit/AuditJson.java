@@ -2,8 +2,11 @@ package io.beamgate.security.audit;
 
 import java.util.Locale;
 
-/** One audit record as one line of JSON (JSON Lines); fields with no value are left out. */
-final class AuditJson {
+/**
+ * One audit record as one line of JSON (JSON Lines); fields with no value are left out. Its
+ * string escaping serves the gateway's other JSON documents too.
+ */
+public final class AuditJson {
   private AuditJson() {}
 
   static String toJson(AuditRecord r) {
@@ -35,7 +38,7 @@ final class AuditJson {
   }
 
   /** JSON string escaping (RFC 8259): quotes, backslashes and every control character. */
-  static void quote(StringBuilder sb, String s) {
+  public static void quote(StringBuilder sb, String s) {
     sb.append('"');
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);

@@ -29,11 +29,14 @@ public record GatewayConfig(
         null);
   }
 
+  /** The atom budget's state file when the configuration names none, beside it. */
+  public static final String DEFAULT_ATOM_STATE = "beamgate-atoms.state";
+
   /** As above, with the atom budget's state file in its default place (tests, tools). */
   public GatewayConfig(Path file, Listen listen, Tls tls, Cluster cluster, Limits limits,
       Path policy, Audit audit, Reload reload, BridgeSettings bridge, List<Bridge> bridges) {
     this(file, listen, tls, cluster, limits, policy, audit, reload, bridge, bridges,
-        file == null ? null : file.toAbsolutePath().resolveSibling("beamgate-atoms.state"));
+        file == null ? null : file.toAbsolutePath().resolveSibling(DEFAULT_ATOM_STATE));
   }
 
   /**

@@ -295,7 +295,7 @@ public final class GatewayConfigFile {
     Path policy = part(errors, () -> path(dir, y.string(top, "policy", root, true)));
     GatewayConfig.Audit audit = part(errors, () -> audit(y, top, root, dir));
     Path atomState = part(errors, () -> dir.resolve(Optional.ofNullable(
-        y.string(top, "atom_state", root, false)).orElse("beamgate-atoms.state")));
+        y.string(top, "atom_state", root, false)).orElse(GatewayConfig.DEFAULT_ATOM_STATE)));
     GatewayConfig.Admin admin = part(errors, () -> admin(y, top));
     if (!errors.isEmpty()) {
       throw new ConfigException(file.toString(), errors);

@@ -194,10 +194,10 @@ final class TlsFilesCheck {
           return null;
         }
       }
-      errors.add(what + "no private key in it (expected: PEM, BEGIN PRIVATE KEY)");
+      errors.add(what + "no private key in it (expected: a PEM-encoded PKCS#8 private key)");
     } catch (IOException | RuntimeException e) {
       errors.add(what + "cannot read the private key (" + e.getMessage()
-          + "; expected: PEM, BEGIN PRIVATE KEY)");
+          + "; expected: a PEM-encoded PKCS#8 private key)");
     }
     return null;
   }

@@ -1,6 +1,15 @@
 package io.beamgate.security.guard;
 
 import io.beamgate.node.term.Atom;
+import java.io.IOException;
+import java.net.URLDecoder;
+import java.net.URLEncoder;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -26,7 +35,7 @@ public final class AtomBudget {
   private final Set<String> admitted = ConcurrentHashMap.newKeySet();
   private final AtomicInteger count = new AtomicInteger();
   private final java.util.Map<String, Integer> byPrincipal = new java.util.HashMap<>();
-  private java.nio.channels.FileChannel state; // guarded by this
+  private FileChannel state; // guarded by this
 
   /** @param limit most distinct non-standard atoms ever admitted (default 10 000) */
   public AtomBudget(int limit) {
@@ -59,33 +68,23 @@ public final class AtomBudget {
    * are admitted, forced to disk): loads what an earlier run admitted, so they count against
    * the pool again. A line cut short by a crash is ignored.
    */
-  public synchronized void persistTo(java.nio.file.Path file) throws java.io.IOException {
-    if (java.nio.file.Files.exists(file)) {
-      String text = java.nio.file.Files.readString(file, java.nio.charset.StandardCharsets.UTF_8);
-      int end = text.lastIndexOf('\n') + 1; // a last line without its newline was cut short
-      for (String line : text.substring(0, end).split("\n")) {
-        if (!line.isEmpty()) {
-          String n = java.net.URLDecoder.decode(line, java.nio.charset.StandardCharsets.UTF_8);
-          if (!STANDARD.contains(n) && admitted.add(n)) {
-            count.incrementAndGet();
-          }
+  public synchronized void persistTo(Path file) throws IOException {
+    byte[] bytes = Files.exists(file) ? Files.readAllBytes(file) : new byte[0];
+    int whole = bytes.length;
+    while (whole > 0 && bytes[whole - 1] != '\n') {
+      whole--; // a last line without its newline was cut short by a crash
+    }
+    for (String line : new String(bytes, 0, whole, StandardCharsets.UTF_8).split("\n")) {
+      if (!line.isEmpty()) {
+        String n = URLDecoder.decode(line, StandardCharsets.UTF_8);
+        if (!STANDARD.contains(n) && admitted.add(n)) {
+          count.incrementAndGet();
         }
       }
     }
-    state = java.nio.channels.FileChannel.open(file,
-        java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
-    long whole = wholeLinesBytes(file);
+    state = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
     state.truncate(whole); // drop a line cut short, so the next one starts clean
     state.position(whole);
-  }
-
-  private static long wholeLinesBytes(java.nio.file.Path file) throws java.io.IOException {
-    byte[] bytes = java.nio.file.Files.readAllBytes(file);
-    int end = bytes.length;
-    while (end > 0 && bytes[end - 1] != '\n') {
-      end--;
-    }
-    return end;
   }
 
   private void save(java.util.Collection<String> names) {
@@ -94,17 +93,15 @@ public final class AtomBudget {
     }
     StringBuilder sb = new StringBuilder();
     for (String n : names) {
-      sb.append(java.net.URLEncoder.encode(n, java.nio.charset.StandardCharsets.UTF_8))
-          .append('\n');
+      sb.append(URLEncoder.encode(n, StandardCharsets.UTF_8)).append('\n');
     }
     try {
-      java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(sb.toString().getBytes(
-          java.nio.charset.StandardCharsets.UTF_8));
+      ByteBuffer b = ByteBuffer.wrap(sb.toString().getBytes(StandardCharsets.UTF_8));
       while (b.hasRemaining()) {
         state.write(b);
       }
       state.force(false);
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       // the atoms are admitted in memory either way; a restart would refill them
       org.slf4j.LoggerFactory.getLogger(AtomBudget.class).error("atom budget state not"
           + " written ({}): a restart would refill the pool by {} atom(s)", e.getMessage(),
@@ -112,7 +109,7 @@ public final class AtomBudget {
     }
   }
 
-  public synchronized void close() throws java.io.IOException {
+  public synchronized void close() throws IOException {
     if (state != null) {
       state.close();
       state = null;

@@ -58,23 +58,8 @@ public final class CodeShapes {
 
   private CodeShapes() {}
 
-  /**
-   * A term to look at, with the way to it: the path is built only for a finding (building it
-   * for every item would cost the square of the depth).
-   */
-  private record Item(Term term, Item parent, String step) {
-    String path() {
-      StringBuilder sb = new StringBuilder();
-      java.util.ArrayList<String> steps = new java.util.ArrayList<>();
-      for (Item i = this; i != null; i = i.parent()) {
-        steps.add(i.step());
-      }
-      for (int k = steps.size() - 1; k >= 0; k--) {
-        sb.append(steps.get(k));
-      }
-      return sb.toString();
-    }
-  }
+  /** A term to look at, and where it is. */
+  private record Item(Term term, TermPath at) {}
 
   /** The first code-shaped term in the arguments of a call, or null. */
   public static Finding inArguments(java.util.List<Term> args) {
@@ -151,29 +136,29 @@ public final class CodeShapes {
   /** The first MFA-shaped term naming a denied function, anywhere in {@code root}. */
   static Finding scan(Term root, String rootPath) {
     ArrayDeque<Item> work = new ArrayDeque<>();
-    work.push(new Item(root, null, rootPath));
+    work.push(new Item(root, TermPath.root(rootPath)));
     while (!work.isEmpty()) {
       Item it = work.pop();
       Term t = it.term();
       if (t instanceof Tuple tu) {
         String denied = deniedMfa(tu);
         if (denied != null) {
-          return new Finding(denied, it.path());
+          return new Finding(denied, it.at().toString());
         }
         for (int i = tu.arity() - 1; i >= 0; i--) {
-          work.push(new Item(tu.get(i), it, "{" + i + "}"));
+          work.push(new Item(tu.get(i), it.at().child("{" + i + "}")));
         }
       } else if (t instanceof ErlList l) {
         if (!l.isProper()) {
-          work.push(new Item(l.tail(), it, "|tail"));
+          work.push(new Item(l.tail(), it.at().child("|tail")));
         }
         for (int i = l.size() - 1; i >= 0; i--) {
-          work.push(new Item(l.get(i), it, "[" + i + "]"));
+          work.push(new Item(l.get(i), it.at().child("[" + i + "]")));
         }
       } else if (t instanceof ErlMap m) {
         for (Map.Entry<Term, Term> e : m.entries().entrySet()) {
-          work.push(new Item(e.getKey(), it, "#key"));
-          work.push(new Item(e.getValue(), it, "#{" + abbreviate(e.getKey()) + "}"));
+          work.push(new Item(e.getKey(), it.at().child("#key")));
+          work.push(new Item(e.getValue(), it.at().key("#{%}", e.getKey())));
         }
       }
     }
@@ -230,10 +215,5 @@ public final class CodeShapes {
       }
     }
     return null;
-  }
-
-  private static String abbreviate(Term key) {
-    String s = key instanceof Atom a ? a.name() : key.getClass().getSimpleName();
-    return s.length() > 40 ? s.substring(0, 40) + "..." : s;
   }
 }

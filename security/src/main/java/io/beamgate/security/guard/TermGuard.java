@@ -36,31 +36,10 @@ public final class TermGuard {
     return budget;
   }
 
-  /**
-   * A term to check, with the way to it. The path is built only for a refusal (building it
-   * for every item would cost the square of the depth, and map keys are printed only then).
-   */
-  private record Item(Term term, Item parent, String step, Term mapKey, int depth) {
-    Item(Term term, Item parent, String step, int depth) {
-      this(term, parent, step, null, depth);
-    }
-
+  /** A term to check, where it is, and how deep. */
+  private record Item(Term term, TermPath at, int depth) {
     String path() {
-      java.util.ArrayList<String> steps = new java.util.ArrayList<>();
-      for (Item i = this; i != null; i = i.parent()) {
-        steps.add(i.mapKey() == null ? i.step()
-            : i.step().replace("%", abbreviate(TermText.format(i.mapKey()))));
-      }
-      StringBuilder sb = new StringBuilder();
-      int n = steps.size();
-      for (int k = n - 1; k >= 0; k--) {
-        if (n > 64 && k == n - 33) {
-          sb.append("...(").append(n - 64).append(" levels)...");
-          k = 32; // the innermost 32 steps follow
-        }
-        sb.append(steps.get(k));
-      }
-      return sb.toString();
+      return at.toString();
     }
   }
 
@@ -91,7 +70,7 @@ public final class TermGuard {
     }
     ArrayDeque<Item> work = new ArrayDeque<>();
     for (int i = args.size() - 1; i >= 0; i--) {
-      work.push(new Item(args.get(i), null, "args[" + i + "]", 1));
+      work.push(new Item(args.get(i), TermPath.root("args[" + i + "]"), 1));
     }
     java.util.Set<Atom> newAtoms = new java.util.HashSet<>();
     for (String name : chargedNames) {
@@ -120,19 +99,19 @@ public final class TermGuard {
         }
       } else if (t instanceof Tuple tu) {
         for (int i = tu.arity() - 1; i >= 0; i--) {
-          work.push(new Item(tu.get(i), it, "{" + i + "}", it.depth() + 1));
+          work.push(new Item(tu.get(i), it.at().child("{" + i + "}"), it.depth() + 1));
         }
       } else if (t instanceof ErlList l) {
         if (!l.isProper()) {
-          work.push(new Item(l.tail(), it, "|tail", it.depth() + 1));
+          work.push(new Item(l.tail(), it.at().child("|tail"), it.depth() + 1));
         }
         for (int i = l.size() - 1; i >= 0; i--) {
-          work.push(new Item(l.get(i), it, "[" + i + "]", it.depth() + 1));
+          work.push(new Item(l.get(i), it.at().child("[" + i + "]"), it.depth() + 1));
         }
       } else if (t instanceof ErlMap m) {
         for (Map.Entry<Term, Term> e : m.entries().entrySet()) {
-          work.push(new Item(e.getKey(), it, "#key{%}", e.getKey(), it.depth() + 1));
-          work.push(new Item(e.getValue(), it, "#{%}", e.getKey(), it.depth() + 1));
+          work.push(new Item(e.getKey(), it.at().key("#key{%}", e.getKey()), it.depth() + 1));
+          work.push(new Item(e.getValue(), it.at().key("#{%}", e.getKey()), it.depth() + 1));
         }
       }
     }
@@ -160,6 +139,6 @@ public final class TermGuard {
   }
 
   private static String abbreviate(String s) {
-    return s.length() > 40 ? s.substring(0, 40) + "..." : s;
+    return TermPath.abbreviate(s);
   }
 }

@@ -120,7 +120,8 @@ public record Principal(String name, Kind kind, String fingerprintSha256, String
     return value;
   }
 
-  static String fingerprint(X509Certificate cert) {
+  /** The certificate's SHA-256 fingerprint, in lower-case hex. */
+  public static String fingerprint(X509Certificate cert) {
     try {
       return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
           .digest(cert.getEncoded()));
