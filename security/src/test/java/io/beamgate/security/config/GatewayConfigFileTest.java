@@ -195,4 +195,20 @@ class GatewayConfigFileTest {
     assertTrue(e.getMessage().startsWith("/etc/beamgate/gateway.yaml: 4 problems:"),
         e.getMessage());
   }
+
+  @Test
+  void controlRateAndOutputBytesAtAndPastTheirBounds() throws Exception {
+    GatewayConfig c = parse(BASE + "limits: {control_per_second: 1, max_output_bytes: 4096}\n");
+    assertEquals(1, c.limits().controlPerSecond());
+    assertEquals(4096, c.limits().maxOutputBytes());
+    assertEquals(1024, c.limits().outputHighWater());
+    assertEquals(100, parse(BASE).limits().controlPerSecond());
+    assertEquals(16 << 20, parse(BASE).limits().maxOutputBytes());
+    ConfigException control = assertThrows(ConfigException.class,
+        () -> parse(BASE + "limits: {control_per_second: 0}\n"));
+    assertTrue(control.getMessage().contains("control_per_second: 0"), control.getMessage());
+    ConfigException output = assertThrows(ConfigException.class,
+        () -> parse(BASE + "limits: {max_output_bytes: 4095}\n"));
+    assertTrue(output.getMessage().contains("max_output_bytes: 4095"), output.getMessage());
+  }
 }

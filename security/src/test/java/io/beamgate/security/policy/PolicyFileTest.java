@@ -285,4 +285,22 @@ class PolicyFileTest {
     assertTrue(put.shadowDenied() && put.rule().id().equals("watch"),
         "client.example.org's rule does not allow it: " + put);
   }
+
+  @Test
+  void theOldShadowKeyIsRefusedWithAHint() {
+    String e = error(GOOD + "    shadow: true\n");
+    assertTrue(e.contains("shadow") && e.contains("renamed permissive"), e);
+  }
+
+  @Test
+  void atomBudgetPerPrincipalAtAndPastTheBudget() throws Exception {
+    Policy at = PolicyFile.parse("p.yaml", GOOD.replace("atom_budget: 500",
+        "atom_budget: 500\natom_budget_per_principal: 500")).policy();
+    assertEquals(500, at.atomBudgetPerPrincipal());
+    assertEquals(125, PolicyFile.parse("p.yaml", GOOD).policy().atomBudgetPerPrincipal());
+    String past = error(GOOD.replace("atom_budget: 500",
+        "atom_budget: 500\natom_budget_per_principal: 501"));
+    assertTrue(past.contains("atom_budget_per_principal: 501 (expected: <= atom_budget, 500)"),
+        past);
+  }
 }
