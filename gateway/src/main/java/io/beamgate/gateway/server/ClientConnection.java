@@ -64,6 +64,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
   private double controlTokens = -1;
   private long controlRefill;
   private boolean controlRefusing;
+  // When the connection last became unwritable (its answers queue up), 0 while writable.
+  private long unwritableSince;
   private boolean closing;
 
   /** A request the cluster has not answered yet. */
@@ -484,10 +486,57 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
   @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
     if (ctx.channel().isWritable()) {
+      unwritableSince = 0;
       drainHeld(); // the client reads again: start what waited
+    } else if (unwritableSince == 0) {
+      unwritableSince = System.nanoTime();
+      scheduleStallCheck();
     }
     updateReading();
     super.channelWritabilityChanged(ctx);
+  }
+
+  /**
+   * Over limits.max_output_bytes and not a byte read by the client for
+   * limits.output_stall_ms: a client that does not read, as opposed to one that reads a burst
+   * of large answers slowly (which writability alone only slows down).
+   */
+  private boolean stalled() {
+    io.netty.channel.ChannelOutboundBuffer ob = channel.unsafe().outboundBuffer();
+    return !closing && unwritableSince != 0 && ob != null
+        && ob.totalPendingWriteBytes() > server.limits().maxOutputBytes()
+        && System.nanoTime() - unwritableSince
+            >= server.limits().outputStallMillis() * 1_000_000L;
+  }
+
+  /** Checks again while the connection stays unwritable (no answer may come to trigger it). */
+  private void scheduleStallCheck() {
+    channel.eventLoop().schedule(() -> {
+      if (stalled()) {
+        closeNotReading();
+      } else if (unwritableSince != 0 && !closing && channel.isActive()) {
+        scheduleStallCheck();
+      }
+    }, server.limits().outputStallMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+  }
+
+  /** A client that does not read its answers costs at most limits.max_output_bytes. */
+  private void closeNotReading() {
+    String why = "the client does not read its answers: more than "
+        + server.limits().maxOutputBytes() + " bytes queued for it for "
+        + server.limits().outputStallMillis() + " ms (limits.max_output_bytes,"
+        + " limits.output_stall_ms)";
+    log.info("client {} from {}: {}; closing", principal == null ? "?" : principal.name(),
+        peer, why);
+    server.admission().refusedByDoor(new Admission.Caller(principal, peer,
+        Admission.Door.CLIENT), null, why, "closed");
+    closing = true;
+    held.clear();
+    for (Map.Entry<Long, InFlight> e : new ArrayList<>(inFlight.entrySet())) {
+      finish(e.getKey(), e.getValue());
+      e.getValue().admitted.finish("abandoned", "connection closed: " + why);
+    }
+    channel.close();
   }
 
   private static Error.Builder error(Error.Code code, String message) {
@@ -502,23 +551,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     if (!channel.isActive()) {
       return;
     }
-    io.netty.channel.ChannelOutboundBuffer ob = channel.unsafe().outboundBuffer();
-    if (ob != null && ob.totalPendingWriteBytes() > server.limits().maxOutputBytes()
-        && !closing) {
-      // A client that does not read its answers costs at most limits.max_output_bytes.
-      String why = "the client does not read its answers: more than "
-          + server.limits().maxOutputBytes() + " bytes queued for it (limits.max_output_bytes)";
-      log.info("client {} from {}: {}; closing", principal == null ? "?" : principal.name(),
-          peer, why);
-      server.admission().refusedByDoor(new Admission.Caller(principal, peer,
-          Admission.Door.CLIENT), null, why, "closed");
-      closing = true;
-      held.clear();
-      for (Map.Entry<Long, InFlight> e : new ArrayList<>(inFlight.entrySet())) {
-        finish(e.getKey(), e.getValue());
-        e.getValue().admitted.finish("abandoned", "connection closed: " + why);
-      }
-      channel.close();
+    if (stalled()) {
+      closeNotReading();
       return;
     }
     channel.write(f.setId(id).build(), channel.voidPromise());

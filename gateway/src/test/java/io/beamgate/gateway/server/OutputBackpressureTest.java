@@ -115,7 +115,8 @@ class OutputBackpressureTest {
   @Test
   void pastMaxOutputBytesTheConnectionIsClosedAndAudited() throws Exception {
     gw = GatewayServer.start(bed.writeConfig(List.of(backend.name()), epmd.port(),
-        "round_robin", "limits: {max_output_bytes: 2097152, max_in_flight_per_connection: 64}\n"),
+        "round_robin", "limits: {max_output_bytes: 2097152, max_in_flight_per_connection: 64,"
+            + " output_stall_ms: 500}\n"),
         GatewayServer.Options.DEFAULTS);
     RawClient mallory = RawClient.connect(gw.listenAddress(), bed.client("mallory"));
     clients.add(mallory);

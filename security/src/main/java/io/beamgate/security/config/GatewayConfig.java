@@ -157,17 +157,23 @@ public record GatewayConfig(
    *     to one second's worth); past it they are answered RESOURCE_EXHAUSTED
    * @param maxOutputBytes answers queued for one client that does not read them; from a
    *     quarter of it (at most 1 MiB) the gateway starts none of that client's requests, and
-   *     past it the connection is closed
+   *     past it, once the client has read nothing for {@code outputStallMillis}, the
+   *     connection is closed
+   * @param outputStallMillis how long a client over {@code maxOutputBytes} may go without
+   *     reading before it is closed (a client that reads, however slowly, is only slowed)
    */
   public record Limits(int maxConnections, int maxInFlight, int maxInFlightPerConnection,
-      int maxFrameBytes, int idleTimeoutMillis, int controlPerSecond, int maxOutputBytes) {
+      int maxFrameBytes, int idleTimeoutMillis, int controlPerSecond, int maxOutputBytes,
+      int outputStallMillis) {
     public static final int DEFAULT_CONTROL_PER_SECOND = 100;
     public static final int DEFAULT_MAX_OUTPUT_BYTES = 16 << 20;
+    public static final int DEFAULT_OUTPUT_STALL_MILLIS = 5_000;
 
     public Limits(int maxConnections, int maxInFlight, int maxInFlightPerConnection,
         int maxFrameBytes, int idleTimeoutMillis) {
       this(maxConnections, maxInFlight, maxInFlightPerConnection, maxFrameBytes,
-          idleTimeoutMillis, DEFAULT_CONTROL_PER_SECOND, DEFAULT_MAX_OUTPUT_BYTES);
+          idleTimeoutMillis, DEFAULT_CONTROL_PER_SECOND, DEFAULT_MAX_OUTPUT_BYTES,
+          DEFAULT_OUTPUT_STALL_MILLIS);
     }
 
     /** Where the gateway stops starting a connection's requests (Netty's high watermark). */

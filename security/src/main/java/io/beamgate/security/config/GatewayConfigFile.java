@@ -92,7 +92,7 @@ public final class GatewayConfigFile {
       new GatewayConfig.Outlier(5, 5_000, 10_000, 50, 2_000);
   private static final Set<String> LIMITS = Set.of("max_connections", "max_in_flight",
       "max_in_flight_per_connection", "max_frame_bytes", "idle_timeout_ms",
-      "control_per_second", "max_output_bytes");
+      "control_per_second", "max_output_bytes", "output_stall_ms");
   private static final Set<String> ROUTING = Set.of("round_robin", "least_in_flight", "hash");
 
   /** The limits when the file sets none. */
@@ -212,7 +212,8 @@ public final class GatewayConfigFile {
             y.integer(m, "max_frame_bytes", ln, d.maxFrameBytes(), 64, false),
             y.integer(m, "idle_timeout_ms", ln, d.idleTimeoutMillis(), 1, false),
             y.integer(m, "control_per_second", ln, d.controlPerSecond(), 1, false),
-            y.integer(m, "max_output_bytes", ln, d.maxOutputBytes(), 4096, false));
+            y.integer(m, "max_output_bytes", ln, d.maxOutputBytes(), 4096, false),
+          y.integer(m, "output_stall_ms", ln, d.outputStallMillis(), 1, false));
       }
       return limits0;
     });

@@ -198,7 +198,11 @@ class GatewayConfigFileTest {
 
   @Test
   void controlRateAndOutputBytesAtAndPastTheirBounds() throws Exception {
-    GatewayConfig c = parse(BASE + "limits: {control_per_second: 1, max_output_bytes: 4096}\n");
+    GatewayConfig c = parse(BASE + "limits: {control_per_second: 1, max_output_bytes: 4096,"
+        + " output_stall_ms: 1}\n");
+    assertEquals(1, c.limits().outputStallMillis());
+    assertEquals(5000, parse(BASE).limits().outputStallMillis());
+    assertThrows(ConfigException.class, () -> parse(BASE + "limits: {output_stall_ms: 0}\n"));
     assertEquals(1, c.limits().controlPerSecond());
     assertEquals(4096, c.limits().maxOutputBytes());
     assertEquals(1024, c.limits().outputHighWater());
