@@ -22,13 +22,22 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Telling costs a handshake, so at most {@link #MAX_TOLD} refused connections (and never
  * more than max_connections itself) are told at once; past that they are closed at once, as
- * a flood deserves.
+ * a flood deserves. A refused connection takes a place among those told only once it has sent
+ * its first bytes (a real client sends its ClientHello at once): connections that open and
+ * send nothing, as in a connection flood, are closed after {@link #HELLO_WAIT_MILLIS} without
+ * ever holding a place, so a flood of them cannot keep real clients from hearing why. A
+ * refused connection that has started its handshake has {@link #HANDSHAKE_MILLIS} (or
+ * {@code tls.handshake_timeout_ms}, if shorter) to finish it.
  */
 final class FullRefusal extends ChannelInboundHandlerAdapter {
   /** Refused connections being told why at once, at most (and at most max_connections). */
   static final int MAX_TOLD = 64;
   /** How long the client has to read the frame and close its side before we close ours. */
   static final long LINGER_MILLIS = 2_000;
+  /** How long a refused connection may stay silent before it is closed. */
+  static final long HELLO_WAIT_MILLIS = 2_000;
+  /** How long a refused connection told why may take over its handshake, at most. */
+  static final long HANDSHAKE_MILLIS = 3_000;
   private final String reason;
 
   private FullRefusal(String reason) {
@@ -36,22 +45,69 @@ final class FullRefusal extends ChannelInboundHandlerAdapter {
   }
 
   /**
-   * Sets {@code ch} up to be told {@code reason} after its handshake; or closes it at once
-   * when {@code telling} already holds as many as allowed. Returns whether it will be told.
+   * Sets {@code ch} up to be told {@code reason} after its handshake, once it has sent its
+   * first bytes and if {@code telling} then holds fewer than allowed; otherwise it is closed
+   * without a word (at once, or after {@link #HELLO_WAIT_MILLIS} of silence).
    */
-  static boolean install(SocketChannel ch, GatewayState st, AtomicInteger telling,
+  static void install(SocketChannel ch, GatewayState st, AtomicInteger telling,
       int maxConnections, String reason) {
-    if (telling.incrementAndGet() > Math.min(MAX_TOLD, maxConnections)) {
-      telling.decrementAndGet();
-      ch.close();
-      return false;
+    ch.pipeline().addLast("full-wait", new WaitForHello(st, telling,
+        Math.min(MAX_TOLD, maxConnections), reason));
+  }
+
+  /** Holds a refused connection until its first bytes, without a place among those told. */
+  private static final class WaitForHello extends ChannelInboundHandlerAdapter {
+    private final GatewayState st;
+    private final AtomicInteger telling;
+    private final int cap;
+    private final String reason;
+    private java.util.concurrent.ScheduledFuture<?> silence;
+
+    WaitForHello(GatewayState st, AtomicInteger telling, int cap, String reason) {
+      this.st = st;
+      this.telling = telling;
+      this.cap = cap;
+      this.reason = reason;
     }
-    ch.closeFuture().addListener(f -> telling.decrementAndGet());
-    ch.pipeline()
-        .addLast("tls", TlsContexts.handler(st.ssl(), ch.alloc(), st.tls()))
-        .addLast("encoder", FrameEncoder.INSTANCE)
-        .addLast("full", new FullRefusal(reason));
-    return true;
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+      silence = ctx.executor().schedule(() -> {
+        ctx.close();
+      }, HELLO_WAIT_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      silence.cancel(false);
+      if (telling.incrementAndGet() > cap) {
+        telling.decrementAndGet();
+        ReferenceCountUtil.release(msg);
+        ctx.close();
+        return;
+      }
+      SocketChannel ch = (SocketChannel) ctx.channel();
+      ch.closeFuture().addListener(f -> telling.decrementAndGet());
+      SslHandler tls = TlsContexts.handler(st.ssl(), ch.alloc(), st.tls());
+      tls.setHandshakeTimeoutMillis(Math.min(HANDSHAKE_MILLIS,
+          tls.getHandshakeTimeoutMillis() > 0 ? tls.getHandshakeTimeoutMillis()
+              : HANDSHAKE_MILLIS));
+      ch.pipeline().addLast("tls", tls).addLast("encoder", FrameEncoder.INSTANCE)
+          .addLast("full", new FullRefusal(reason));
+      ch.pipeline().remove(this);
+      ch.pipeline().fireChannelRead(msg);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+      silence.cancel(false);
+      ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      ctx.close();
+    }
   }
 
   @Override

@@ -88,6 +88,7 @@ public final class GatewayServer implements AutoCloseable {
   private final AtomicInteger open = new AtomicInteger();
   // Connections past max_connections being told so (FullRefusal).
   private final AtomicInteger telling = new AtomicInteger();
+  private final RefusedLog refusedLog = new RefusedLog(log);
   private final Limiter limiter = new Limiter();
   private Admission admission;
   private final ScheduledExecutorService timer;
@@ -269,11 +270,8 @@ public final class GatewayServer implements AutoCloseable {
               metrics.connection(false);
               String why = "the gateway is full: " + lim.maxConnections()
                   + " connections are open (limits.max_connections); try again later";
-              boolean told = FullRefusal.install(ch, state.get(), telling,
-                  lim.maxConnections(), why);
-              log.warn("refusing a connection from {}: {} connections open"
-                  + " (limits.max_connections){}", ch.remoteAddress(), lim.maxConnections(),
-                  told ? "" : "; too many refused at once to tell this one why");
+              FullRefusal.install(ch, state.get(), telling, lim.maxConnections(), why);
+              refusedLog.refused(ch.remoteAddress(), lim.maxConnections(), ch.eventLoop());
               audit(new AuditRecord(java.time.Instant.now(), null, null, null,
                   String.valueOf(ch.remoteAddress()), null, null, AuditRecord.Decision.DENIED,
                   null, "limits.max_connections reached", 0, "closed"));

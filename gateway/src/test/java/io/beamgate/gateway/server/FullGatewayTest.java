@@ -110,9 +110,11 @@ class FullGatewayTest {
   @Test
   void pastTheRefusalsToldAtOnceAConnectionIsClosedWithoutAWord() throws Exception {
     try (BeamgateClient first = BeamgateClient.connect(config());
-        Socket silent = new Socket("127.0.0.1", gw.listenAddress().getPort())) {
-      // The silent one is refused and waits in its handshake: it holds the one slot for
-      // telling (at most max_connections, here 1, are told at once).
+        Socket stalled = new Socket("127.0.0.1", gw.listenAddress().getPort())) {
+      // This one starts a handshake (a TLS record header, then nothing): it holds the one
+      // place for telling (at most max_connections, here 1, are told at once).
+      stalled.getOutputStream().write(new byte[] {0x16, 0x03, 0x01, 0x00, 0x40});
+      stalled.getOutputStream().flush();
       GatewayServerTest.waitUntil(() -> {
         try {
           return refusalsAudited() == 1;
@@ -120,12 +122,14 @@ class FullGatewayTest {
           throw new AssertionError(x);
         }
       });
+      Thread.sleep(200); // its first bytes are read
       GatewayException e = assertThrows(GatewayException.class,
           () -> BeamgateClient.connect(config()).close());
       assertEquals(GatewayException.Code.CONNECTION, e.code(), e::getMessage);
       assertTrue(e.getMessage().contains("closed the connection during the TLS handshake"),
           e.getMessage());
-      silent.close();
+      // The stalled handshake is cut after FullRefusal.HANDSHAKE_MILLIS: told again then.
+      long t0 = System.nanoTime();
       GatewayServerTest.waitUntil(() -> {
         try {
           BeamgateClient.connect(config()).close();
@@ -134,6 +138,68 @@ class FullGatewayTest {
           return x.code() == GatewayException.Code.RESOURCE_EXHAUSTED; // told again
         }
       });
+      assertTrue(System.nanoTime() - t0 < 8_000_000_000L, "the stalled handshake was cut");
+      assertEquals(-1, stalled.getInputStream().read(), "the stalled one was closed");
+    }
+  }
+
+  @Test
+  void connectionsThatSendNothingDoNotKeepOthersFromBeingTold() throws Exception {
+    // A flood of connections that open and send nothing: each is refused, none takes the
+    // place for telling, and each is closed after FullRefusal.HELLO_WAIT_MILLIS.
+    List<Socket> flood = new java.util.ArrayList<>();
+    try (BeamgateClient first = BeamgateClient.connect(config())) {
+      for (int i = 0; i < 20; i++) {
+        flood.add(new Socket("127.0.0.1", gw.listenAddress().getPort()));
+      }
+      GatewayServerTest.waitUntil(() -> {
+        try {
+          return refusalsAudited() == 20;
+        } catch (Exception x) {
+          throw new AssertionError(x);
+        }
+      });
+      GatewayException e = assertThrows(GatewayException.class,
+          () -> BeamgateClient.connect(config()).close());
+      assertEquals(GatewayException.Code.RESOURCE_EXHAUSTED, e.code(), e::getMessage);
+      assertTrue(e.getMessage().contains(FULL), e.getMessage());
+      long t0 = System.nanoTime();
+      for (Socket s : flood) {
+        s.setSoTimeout(10_000);
+        assertEquals(-1, s.getInputStream().read(), "a silent refused connection is closed");
+      }
+      long waited = (System.nanoTime() - t0) / 1_000_000;
+      assertTrue(waited < FullRefusal.HELLO_WAIT_MILLIS + 3_000, "closed after " + waited
+          + " ms");
+      assertEquals(Atom.of("v"), first.blocking().call("kv", "get", List.of(Atom.OK)));
+    } finally {
+      for (Socket s : flood) {
+        s.close();
+      }
+    }
+  }
+
+  @Test
+  void refusalsAreLoggedAtABoundedRate() throws Exception {
+    java.util.List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
+    org.slf4j.Logger logger = (org.slf4j.Logger) java.lang.reflect.Proxy.newProxyInstance(
+        getClass().getClassLoader(), new Class<?>[] {org.slf4j.Logger.class}, (p, m, a) -> {
+          if (m.getName().equals("warn")) {
+            lines.add(String.valueOf(a[0]));
+          }
+          return m.getReturnType() == boolean.class ? Boolean.TRUE : null;
+        });
+    RefusedLog rl = new RefusedLog(logger);
+    java.util.concurrent.ScheduledExecutorService timer =
+        Executors.newSingleThreadScheduledExecutor();
+    try {
+      for (int i = 0; i < 500; i++) {
+        rl.refused(new java.net.InetSocketAddress("127.0.0.1", 1000 + i), 1, timer);
+      }
+      assertEquals(1, lines.size(), lines::toString);
+      assertEquals(499, rl.pending());
+    } finally {
+      timer.shutdownNow();
     }
   }
 }
