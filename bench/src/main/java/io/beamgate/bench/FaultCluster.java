@@ -305,6 +305,11 @@ final class FaultCluster implements AutoCloseable {
     List<String> cmd = new ArrayList<>(prefix);
     cmd.add(java);
     cmd.addAll(jvmArgs);
+    // Extra JVM options for the gateways, e.g. FAULTS_GATEWAY_JVM_OPTS=-Dio.netty.allocator.type=pooled
+    String opts = System.getenv("FAULTS_GATEWAY_JVM_OPTS");
+    if (opts != null && !opts.isBlank()) {
+      cmd.addAll(List.of(opts.strip().split("\\s+")));
+    }
     cmd.addAll(List.of("-Xmx512m", "-jar", jar.toString(), "gateway", "run", "--config",
         cfg.toString()));
     cmd.addAll(extra);

@@ -281,18 +281,55 @@ public final class FaultRun {
     event("bridge client done (exit " + bc.exitValue() + ")");
 
     phase("partition-bridge");
+    // 20 s: longer than the 15 s (3 x bridge.keepalive_ms) after which a silent link is dead,
+    // so the link's death is detected, its calls fail and it comes back by itself.
     Path bridgeOut2 = c.dir.resolve("bridge-calls-partition.txt");
     Process bc2 = c.erl(FaultCluster.COOKIE_B, c.dir.resolve("bridge-client.log"), List.of(
         "-sname", "fr_bc2_" + c.pid, "-eval", "fr_backend:bridge_client('" + c.standIn + "', "
-            + 30_000_000L + ", 24000, \"" + bridgeOut2 + "\")"));
+            + 30_000_000L + ", 34000, \"" + bridgeOut2 + "\")"));
     hold(4);
     c.bridgeRelay.partition(true);
     event("gateway B<->gateway A relay: silent partition");
-    hold(12);
+    hold(20);
     c.bridgeRelay.partition(false);
     event("gateway B<->gateway A relay: healed");
     bc2.waitFor();
     event("bridge client done (exit " + bc2.exitValue() + ")");
+
+    phase("latency-loss");
+    // Every link at once: client-gateway (the relayed client), gateway-backends, and the
+    // bridge, with an erl client of cluster B calling through it.
+    FaultRelay.Impairment bad = new FaultRelay.Impairment(20, 5, 0.01, 300);
+    Path bridgeOut3 = c.dir.resolve("bridge-calls-latency.txt");
+    Process bc3 = c.erl(FaultCluster.COOKIE_B, c.dir.resolve("bridge-client.log"), List.of(
+        "-sname", "fr_bc3_" + c.pid, "-eval", "fr_backend:bridge_client('" + c.standIn + "', "
+            + 40_000_000L + ", 24000, \"" + bridgeOut3 + "\")"));
+    hold(2);
+    List<FaultRelay> links = new ArrayList<>(List.of(clientRelay, c.bridgeRelay));
+    c.backends.forEach(b -> links.add(b.relay));
+    links.forEach(r -> r.impair(bad));
+    event("every link impaired: " + bad);
+    hold(20);
+    links.forEach(r -> r.impair(FaultRelay.Impairment.NONE));
+    event("every link clear");
+    bc3.waitFor();
+    event("bridge client done (exit " + bc3.exitValue() + ")");
+    hold(2);
+
+    phase("connection-flood");
+    Usage beforeFlood = usage(c.gateway);
+    try (FaultFlood flood = new FaultFlood(c.gatewayPort, 1200)) {
+      event("flood: " + flood.opened() + " TCP connections opened that send nothing"
+          + " (max_connections 1000); gateway A " + usage(c.gateway));
+      hold(2);
+      event("flood: a new client while full: " + newClientPing());
+      hold(11);
+      event("flood: after 13 s (tls.handshake_timeout_ms 10000): " + flood.closedByGateway()
+          + " of " + flood.opened() + " closed by the gateway; gateway A " + usage(c.gateway));
+    }
+    hold(3);
+    event("flood over: gateway A " + usage(c.gateway) + " (before: " + beforeFlood + ")"
+        + "; a new client: " + newClientPing());
 
     phase("partition-client");
     clientRelay.partition(true);
@@ -315,6 +352,15 @@ public final class FaultRun {
     hold(soakSeconds);
     event("soak " + soakSeconds + " s: before " + beforeSoak + ", after " + usage(c.gateway));
 
+    phase("partition-forever");
+    // Partitions that do not heal before the run ends: backend 1's distribution link and the
+    // relayed client's path. The gateway must keep serving from backend 2, and the relayed
+    // client must fail every call it makes, none hanging.
+    b1.relay.partition(true);
+    clientRelay.partition(true);
+    event("gateway<->" + b1.node + " and client<->gateway: silent partitions, never healed");
+    hold(25);
+
     phase("drain");
     for (FaultLoad l : loads) {
       l.stop(Duration.ofSeconds(20));
@@ -322,11 +368,26 @@ public final class FaultRun {
     hold(2);
     Usage end = usage(c.gateway);
     event("gateway A at end: " + end + "; " + memory(c.gateway));
-    report(start, afterRestart, end, List.of(bridgeOut, bridgeOut2));
+    report(start, afterRestart, end, List.of(bridgeOut, bridgeOut2, bridgeOut3));
     for (FaultLoad l : loads) {
       l.close();
     }
     clientRelay.close();
+  }
+
+  /** Connects a new client and pings once: "pong" or the error it got. */
+  private String newClientPing() {
+    try (io.beamgate.client.BeamgateClient cl = io.beamgate.client.BeamgateClient.connect(
+        io.beamgate.client.ClientConfig.builder().host("localhost").port(c.gatewayPort)
+            .tls(c.client.cert(), c.client.key(), c.client.ca())
+            .callTimeout(Duration.ofSeconds(5)).build())) {
+      cl.ping().get(10, java.util.concurrent.TimeUnit.SECONDS);
+      return "pong";
+    } catch (Exception e) {
+      Throwable t = e instanceof java.util.concurrent.ExecutionException && e.getCause() != null
+          ? e.getCause() : e;
+      return t.toString();
+    }
   }
 
   private long countRan(long from, long to) throws Exception {
