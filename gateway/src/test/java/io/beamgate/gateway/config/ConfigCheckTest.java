@@ -1,4 +1,4 @@
-package io.beamgate.security.config;
+package io.beamgate.gateway.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

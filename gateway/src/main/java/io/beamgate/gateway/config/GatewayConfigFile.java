@@ -1,6 +1,8 @@
-package io.beamgate.security.config;
+package io.beamgate.gateway.config;
 
 import io.beamgate.security.audit.AuditLog;
+import io.beamgate.security.yaml.ConfigException;
+import io.beamgate.security.yaml.StrictYaml;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -1,4 +1,4 @@
-package io.beamgate.security.config;
+package io.beamgate.gateway.config;
 
 import io.beamgate.security.policy.PolicyException;
 import io.beamgate.security.policy.PolicyFile;
@@ -6,6 +6,8 @@ import io.beamgate.security.policy.Rule;
 import io.beamgate.security.tls.TlsMaterial;
 import io.beamgate.security.tls.TlsSettings;
 import io.beamgate.security.tls.TrustManagers;
+import io.beamgate.security.yaml.ConfigException;
+import io.beamgate.security.yaml.StrictYaml;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;

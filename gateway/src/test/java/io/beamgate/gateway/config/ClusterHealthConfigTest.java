@@ -1,9 +1,10 @@
-package io.beamgate.security.config;
+package io.beamgate.gateway.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.beamgate.security.yaml.ConfigException;
 import org.junit.jupiter.api.Test;
 
 /** cluster.net_ticktime_seconds and cluster.outlier: defaults, limits, and past them. */
