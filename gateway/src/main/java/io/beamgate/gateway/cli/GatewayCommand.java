@@ -21,7 +21,7 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "gateway", mixinStandardHelpOptions = true,
     description = "The mTLS gateway in front of an Erlang cluster.",
     subcommands = {GatewayCommand.Run.class, GatewayCommand.Check.class,
-        GatewayCommand.Reload.class, GatewayStatusCommand.class})
+        GatewayCommand.Reload.class, GatewayStatusCommand.class, ConfigReferenceCommand.class})
 public final class GatewayCommand implements Runnable {
   @Spec CommandSpec spec;
 

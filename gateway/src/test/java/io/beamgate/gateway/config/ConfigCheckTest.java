@@ -86,6 +86,18 @@ class ConfigCheckTest {
   }
 
   @Test
+  void theSettingsInForceAreListedByTheTablesKeys() throws Exception {
+    Files.writeString(config, CONFIG + "limits: {max_frame_bytes: 65536}\n");
+    String[] r = run();
+    assertEquals("0", r[0], r[2]);
+    assertTrue(r[1].contains("\nsettings:\n"), r[1]);
+    assertTrue(r[1].contains("\n  limits.max_frame_bytes: 65536\n"), "set in the file: " + r[1]);
+    assertTrue(r[1].contains("\n  limits.max_in_flight: 10000 (default)\n"), r[1]);
+    assertTrue(r[1].contains("\n  cluster.routing: round_robin (default)\n"), r[1]);
+    assertTrue(r[1].contains("\n  bridge.max_queue_bytes: 16777216 (default)\n"), r[1]);
+  }
+
+  @Test
   void everyProblemOfTheConfigurationFileIsOnItsOwnLine() throws Exception {
     Files.writeString(config, CONFIG.replace("backends: [app@127.0.0.1]",
         "backends: [app@127.0.0.1]\n  routing: random") + "limits: {max_frame_bytes: 1}\n");
