@@ -7,7 +7,7 @@ import io.beamgate.node.rpc.RpcClient;
 import io.beamgate.node.rpc.RpcException;
 import io.beamgate.node.term.Atom;
 import io.beamgate.node.term.Term;
-import io.beamgate.security.config.GatewayConfig;
+import io.beamgate.gateway.config.GatewayConfig;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;

@@ -2,7 +2,7 @@ package io.beamgate.gateway.admission;
 
 import io.beamgate.gateway.admission.BackendPool.Backend;
 import io.beamgate.gateway.admission.BackendPool.Outcome;
-import io.beamgate.security.config.GatewayConfig;
+import io.beamgate.gateway.config.GatewayConfig;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ScheduledExecutorService;

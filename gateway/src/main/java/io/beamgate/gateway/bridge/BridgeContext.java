@@ -5,7 +5,7 @@ import io.beamgate.gateway.admission.BackendPool;
 import io.beamgate.node.rpc.RpcException;
 import io.beamgate.node.term.Term;
 import io.beamgate.security.audit.AuditRecord;
-import io.beamgate.security.config.GatewayConfig;
+import io.beamgate.gateway.config.GatewayConfig;
 import io.beamgate.security.guard.TermGuard;
 import io.beamgate.security.tls.TlsSettings;
 import java.time.Duration;

@@ -3,7 +3,7 @@ package io.beamgate.gateway.bridge;
 import io.beamgate.node.Cookie;
 import io.beamgate.node.LocalNode;
 import io.beamgate.node.NodeConfig;
-import io.beamgate.security.config.GatewayConfig;
+import io.beamgate.gateway.config.GatewayConfig;
 import io.beamgate.security.identity.Principal;
 import io.beamgate.security.identity.PrincipalMatcher;
 import io.beamgate.gateway.transport.TlsContexts;

@@ -12,7 +12,7 @@ import io.beamgate.node.term.Atom;
 import io.beamgate.node.term.Term;
 import io.beamgate.node.term.TermText;
 import io.beamgate.node.term.Tuple;
-import io.beamgate.security.config.GatewayConfigFile;
+import io.beamgate.gateway.config.GatewayConfigFile;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.ServerSocket;

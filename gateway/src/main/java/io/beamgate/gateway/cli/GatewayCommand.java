@@ -2,14 +2,14 @@ package io.beamgate.gateway.cli;
 
 import io.beamgate.gateway.server.AdminSocket;
 import io.beamgate.gateway.server.GatewayServer;
-import io.beamgate.security.config.ConfigException;
-import io.beamgate.security.config.GatewayConfig;
-import io.beamgate.security.config.GatewayConfigFile;
+import io.beamgate.security.yaml.ConfigException;
+import io.beamgate.gateway.config.GatewayConfig;
+import io.beamgate.gateway.config.GatewayConfigFile;
 import io.beamgate.security.tls.TlsSettings;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
-import io.beamgate.security.config.ConfigCheck;
+import io.beamgate.gateway.config.ConfigCheck;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -21,7 +21,7 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "gateway", mixinStandardHelpOptions = true,
     description = "The mTLS gateway in front of an Erlang cluster.",
     subcommands = {GatewayCommand.Run.class, GatewayCommand.Check.class,
-        GatewayCommand.Reload.class, GatewayStatusCommand.class})
+        GatewayCommand.Reload.class, GatewayStatusCommand.class, ConfigReferenceCommand.class})
 public final class GatewayCommand implements Runnable {
   @Spec CommandSpec spec;
 

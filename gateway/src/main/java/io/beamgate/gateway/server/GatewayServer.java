@@ -21,8 +21,8 @@ import io.beamgate.node.NodeConfig;
 import io.beamgate.node.rpc.RpcClient;
 import io.beamgate.security.audit.AuditLog;
 import io.beamgate.security.audit.AuditRecord;
-import io.beamgate.security.config.ConfigException;
-import io.beamgate.security.config.GatewayConfig;
+import io.beamgate.security.yaml.ConfigException;
+import io.beamgate.gateway.config.GatewayConfig;
 import io.beamgate.security.guard.AtomBudget;
 import io.beamgate.security.guard.TermGuard;
 import io.beamgate.gateway.transport.TlsContexts;
@@ -210,7 +210,7 @@ public final class GatewayServer implements AutoCloseable {
 
   /** A secret readable by others is refused, as erl refuses such a cookie file. */
   static void checkOwnerOnly(java.nio.file.Path file, String what) throws ConfigException {
-    String problem = io.beamgate.security.config.ConfigCheck.secretProblem(file, what);
+    String problem = io.beamgate.gateway.config.ConfigCheck.secretProblem(file, what);
     if (problem != null) {
       throw new ConfigException(problem);
     }

@@ -1,7 +1,7 @@
 package io.beamgate.gateway.server;
 
-import io.beamgate.security.config.ConfigException;
-import io.beamgate.security.config.GatewayConfig;
+import io.beamgate.security.yaml.ConfigException;
+import io.beamgate.gateway.config.GatewayConfig;
 import io.beamgate.security.policy.Policy;
 import io.beamgate.security.policy.PolicyFile;
 import io.beamgate.security.policy.Rule;
@@ -47,7 +47,7 @@ record GatewayState(Policy policy, List<String> warnings, SslContext ssl, TlsSet
     // Whoever can write these can let themselves in: refuse files others may write.
     for (Path p : new Path[] {cfg.tls().certificate(), cfg.tls().clientCas(), cfg.tls().crl()}) {
       if (p != null) {
-        io.beamgate.security.config.StrictYaml.checkNotWritableByOthers(p);
+        io.beamgate.security.yaml.StrictYaml.checkNotWritableByOthers(p);
       }
     }
     TlsSettings tls = tlsSettings(cfg, provider);

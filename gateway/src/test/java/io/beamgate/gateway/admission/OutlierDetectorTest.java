@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.beamgate.gateway.admission.BackendPool.Backend;
 import io.beamgate.gateway.admission.BackendPool.Outcome;
-import io.beamgate.security.config.GatewayConfig;
+import io.beamgate.gateway.config.GatewayConfig;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executors;

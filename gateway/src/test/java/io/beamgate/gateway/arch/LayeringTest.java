@@ -54,7 +54,11 @@ class LayeringTest {
         t -> t.startsWith("io.beamgate.gateway.server") || t.startsWith("io.beamgate.gateway.cli")
             || t.startsWith("io.beamgate.gateway.bridge"),
         "gateway/src/main/java/io/beamgate/gateway/admission/Bad.java",
-        "import io.beamgate.gateway.bridge.BridgeSession;");
+        "import io.beamgate.gateway.bridge.BridgeSession;"),
+    CONFIG_IS_THE_GATEWAYS_BOTTOM("gateway/src/main/java/io/beamgate/gateway/config",
+        t -> t.startsWith("io.beamgate.gateway.") && !t.startsWith("io.beamgate.gateway.config"),
+        "gateway/src/main/java/io/beamgate/gateway/config/Bad.java",
+        "import io.beamgate.gateway.admission.BackendPool;");
 
     final String root;
     final Predicate<String> forbidden;
@@ -152,6 +156,42 @@ class LayeringTest {
     assertEquals(2, found.size(), found.toString());
     assertEquals(4, found.get(0).line());
     assertEquals(2, found.get(1).line());
+  }
+
+  /**
+   * What security holds that is the gateway's: a {@code security.config} package, or a class
+   * named {@code Gateway*} or {@code ConfigCheck} (the gateway's configuration and
+   * {@code gateway check} live in {@code gateway.config}, issue 12).
+   */
+  static List<String> gatewayConfigurationInSecurity(Path repo) {
+    List<String> out = new ArrayList<>();
+    for (Path f : ImportScan.javaFiles(repo.resolve("security/src/main/java"))) {
+      String name = f.getFileName().toString();
+      if (f.getParent().endsWith(Path.of("io", "beamgate", "security", "config"))
+          || name.startsWith("Gateway") || name.equals("ConfigCheck.java")) {
+        out.add(repo.relativize(f).toString());
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void securityHoldsNoConfigurationOfTheGateway() {
+    assertEquals(List.of(), gatewayConfigurationInSecurity(repo()),
+        "the gateway's configuration in security (expected: in gateway.config)");
+  }
+
+  @Test
+  void theConfigurationRuleFailsOnAFixtureThatBreaksIt(@TempDir Path fake) throws IOException {
+    Path dir = fake.resolve("security/src/main/java/io/beamgate/security");
+    Files.createDirectories(dir.resolve("config"));
+    Files.createDirectories(dir.resolve("yaml"));
+    Files.writeString(dir.resolve("config/Limits.java"), "class Limits {}\n");
+    Files.writeString(dir.resolve("yaml/GatewayConfigFile.java"), "class GatewayConfigFile {}\n");
+    Files.writeString(dir.resolve("yaml/StrictYaml.java"), "class StrictYaml {}\n");
+    assertEquals(List.of("security/src/main/java/io/beamgate/security/config/Limits.java",
+        "security/src/main/java/io/beamgate/security/yaml/GatewayConfigFile.java"),
+        gatewayConfigurationInSecurity(fake));
   }
 
   @Test

@@ -378,7 +378,7 @@ class AdmissionBothDoorsTest {
     c.close();
     open.remove(c);
     gw.close();
-    gw = GatewayServer.start(io.beamgate.security.config.GatewayConfigFile.load(bedA.config),
+    gw = GatewayServer.start(io.beamgate.gateway.config.GatewayConfigFile.load(bedA.config),
         GatewayServer.Options.DEFAULTS);
     RawClient again = client();
     again.send(GatewayServerTest.call(1, "kv", "echo", Atom.of("fresh_after_restart")));

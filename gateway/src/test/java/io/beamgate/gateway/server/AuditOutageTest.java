@@ -15,7 +15,7 @@ import io.beamgate.node.epmd.EpmdServer;
 import io.beamgate.node.rpc.RpcServer;
 import io.beamgate.node.term.Atom;
 import io.beamgate.node.term.Int;
-import io.beamgate.security.config.GatewayConfig;
+import io.beamgate.gateway.config.GatewayConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -14,7 +14,7 @@ import io.beamgate.node.term.Atom;
 import io.beamgate.node.term.Term;
 import io.beamgate.node.testing.ErlNode;
 import io.beamgate.node.testing.RealEpmd;
-import io.beamgate.security.config.GatewayConfigFile;
+import io.beamgate.gateway.config.GatewayConfigFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;

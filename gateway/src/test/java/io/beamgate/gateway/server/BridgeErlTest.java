@@ -55,8 +55,8 @@ class BridgeErlTest {
   ErlNode b2;
   GatewayServer gwA;
   GatewayServer gwB;
-  io.beamgate.security.config.GatewayConfig cfgA;
-  io.beamgate.security.config.GatewayConfig cfgB;
+  io.beamgate.gateway.config.GatewayConfig cfgA;
+  io.beamgate.gateway.config.GatewayConfig cfgB;
   String ca; // how cluster A is named in cluster B
 
   @BeforeEach

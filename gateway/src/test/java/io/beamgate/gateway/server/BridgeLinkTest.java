@@ -455,13 +455,13 @@ class BridgeLinkTest {
   }
 
   /** {@code cfg} listening on {@code port} instead (the file is rewritten and loaded again). */
-  static io.beamgate.security.config.GatewayConfig withPort(
-      io.beamgate.security.config.GatewayConfig cfg, int port) throws Exception {
+  static io.beamgate.gateway.config.GatewayConfig withPort(
+      io.beamgate.gateway.config.GatewayConfig cfg, int port) throws Exception {
     String text = java.nio.file.Files.readString(cfg.file()).replaceFirst(
         "listen: \\{address: 127.0.0.1, port: \\d+\\}",
         "listen: {address: 127.0.0.1, port: " + port + "}");
     java.nio.file.Files.writeString(cfg.file(), text);
-    return io.beamgate.security.config.GatewayConfigFile.load(cfg.file());
+    return io.beamgate.gateway.config.GatewayConfigFile.load(cfg.file());
   }
 
   @Test

@@ -161,8 +161,8 @@ class OneIdentityTest {
     }
     gw.close();
     gw = null;
-    io.beamgate.security.config.ConfigException e = org.junit.jupiter.api.Assertions
-        .assertThrows(io.beamgate.security.config.ConfigException.class,
+    io.beamgate.security.yaml.ConfigException e = org.junit.jupiter.api.Assertions
+        .assertThrows(io.beamgate.security.yaml.ConfigException.class,
             () -> GatewayServer.start(bed.writeConfig(List.of(backend.name()), epmd.port(),
                 "round_robin", ""), GatewayServer.Options.DEFAULTS));
     assertTrue(e.getMessage().contains("policy.yaml: 2 problems:\n  ")

@@ -2,8 +2,8 @@ package io.beamgate.gateway.server;
 
 import io.beamgate.certs.DevCa;
 import io.beamgate.certs.HeldCertificate;
-import io.beamgate.security.config.GatewayConfig;
-import io.beamgate.security.config.GatewayConfigFile;
+import io.beamgate.gateway.config.GatewayConfig;
+import io.beamgate.gateway.config.GatewayConfigFile;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

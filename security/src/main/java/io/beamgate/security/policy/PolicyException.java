@@ -7,7 +7,7 @@ import java.util.List;
  * each {@code file:line: key: message}; the message is the one error, or a count and the list,
  * one per line, as {@code gateway run} and reload show it.
  */
-public class PolicyException extends io.beamgate.security.config.ConfigException {
+public class PolicyException extends io.beamgate.security.yaml.ConfigException {
   private final List<String> problems;
   private final List<String> warnings;
 

@@ -1,7 +1,7 @@
 package io.beamgate.security.policy;
 
-import io.beamgate.security.config.ConfigException;
-import io.beamgate.security.config.StrictYaml;
+import io.beamgate.security.yaml.ConfigException;
+import io.beamgate.security.yaml.StrictYaml;
 import io.beamgate.security.guard.GuardRule;
 import io.beamgate.security.identity.PrincipalMatcher;
 import java.io.IOException;

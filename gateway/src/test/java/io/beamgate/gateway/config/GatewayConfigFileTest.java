@@ -1,10 +1,11 @@
-package io.beamgate.security.config;
+package io.beamgate.gateway.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.beamgate.security.audit.AuditLog;
+import io.beamgate.security.yaml.ConfigException;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;

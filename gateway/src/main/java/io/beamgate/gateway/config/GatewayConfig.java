@@ -1,11 +1,12 @@
-package io.beamgate.security.config;
+package io.beamgate.gateway.config;
 
 import java.nio.file.Path;
 import java.util.List;
 
 /**
  * The gateway's configuration file, as {@link GatewayConfigFile} reads it. Paths are resolved
- * against the file's directory. See docs/admin-guide.md for each field's default and caveat.
+ * against the file's directory. Each field's key, default, bounds and meaning are in
+ * {@link ConfigTables} (and, generated from it, docs/admin-guide.md section 4).
  */
 public record GatewayConfig(
     Path file,
@@ -30,7 +31,7 @@ public record GatewayConfig(
   }
 
   /** The atom budget's state file when the configuration names none, beside it. */
-  public static final String DEFAULT_ATOM_STATE = "beamgate-atoms.state";
+  public static final String DEFAULT_ATOM_STATE = ConfigTables.TOP.row("atom_state").dflt();
 
   /** As above, with the atom budget's state file in its default place (tests, tools). */
   public GatewayConfig(Path file, Listen listen, Tls tls, Cluster cluster, Limits limits,
@@ -47,7 +48,8 @@ public record GatewayConfig(
    * @param keepaliveMillis a ping goes out on a link idle this long; a link silent for three
    *     times this is closed
    * @param maxQueueBytes bytes waiting to go out on a link; past it the link stops reading
-   *     from its cluster until the queue drains (backpressure), and past twice this it is closed
+   *     (from its cluster, or the link it accepted) until the queue is half as long
+   *     (backpressure), and past four times this plus {@code maxFrameBytes} it is closed
    * @param maxFrameBytes largest frame accepted from the other gateway
    * @param callTimeoutMillis longest a call from the other side may run here (its rule's
    *     timeout applies when shorter)
@@ -165,9 +167,12 @@ public record GatewayConfig(
   public record Limits(int maxConnections, int maxInFlight, int maxInFlightPerConnection,
       int maxFrameBytes, int idleTimeoutMillis, int controlPerSecond, int maxOutputBytes,
       int outputStallMillis) {
-    public static final int DEFAULT_CONTROL_PER_SECOND = 100;
-    public static final int DEFAULT_MAX_OUTPUT_BYTES = 16 << 20;
-    public static final int DEFAULT_OUTPUT_STALL_MILLIS = 5_000;
+    public static final int DEFAULT_CONTROL_PER_SECOND =
+        ConfigTables.LIMITS.row("control_per_second").intDefault();
+    public static final int DEFAULT_MAX_OUTPUT_BYTES =
+        ConfigTables.LIMITS.row("max_output_bytes").intDefault();
+    public static final int DEFAULT_OUTPUT_STALL_MILLIS =
+        ConfigTables.LIMITS.row("output_stall_ms").intDefault();
 
     public Limits(int maxConnections, int maxInFlight, int maxInFlightPerConnection,
         int maxFrameBytes, int idleTimeoutMillis) {

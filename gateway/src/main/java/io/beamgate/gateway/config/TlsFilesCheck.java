@@ -1,4 +1,4 @@
-package io.beamgate.security.config;
+package io.beamgate.gateway.config;
 
 import java.io.IOException;
 import java.io.InputStream;

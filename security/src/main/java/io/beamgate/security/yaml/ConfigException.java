@@ -1,4 +1,4 @@
-package io.beamgate.security.config;
+package io.beamgate.security.yaml;
 
 /** A configuration or policy file that cannot be used; the message names file, line and key. */
 public class ConfigException extends Exception {

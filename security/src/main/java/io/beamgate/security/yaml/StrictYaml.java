@@ -1,4 +1,4 @@
-package io.beamgate.security.config;
+package io.beamgate.security.yaml;
 
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,4 +1,4 @@
-package io.beamgate.security.config;
+package io.beamgate.gateway.config;
 
 import io.beamgate.security.policy.PolicyException;
 import io.beamgate.security.policy.PolicyFile;
@@ -6,6 +6,8 @@ import io.beamgate.security.policy.Rule;
 import io.beamgate.security.tls.TlsMaterial;
 import io.beamgate.security.tls.TlsSettings;
 import io.beamgate.security.tls.TrustManagers;
+import io.beamgate.security.yaml.ConfigException;
+import io.beamgate.security.yaml.StrictYaml;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -22,7 +24,8 @@ import java.util.Set;
  * prints what the policy allows per principal ({@code beamgate gateway check}). Every problem
  * found in one run is one {@code error:} line naming the file (and line, where there is one)
  * and what to do; findings that do not stop the gateway are {@code warning:} lines. Exit code
- * 0 when everything is usable, 1 otherwise.
+ * 0 when everything is usable, 1 otherwise. The numbers, flags and choices in force are listed
+ * key by key as {@link ConfigTables} names them, each marked when it is the default.
  */
 public final class ConfigCheck {
   private ConfigCheck() {}
@@ -36,8 +39,9 @@ public final class ConfigCheck {
     List<String> problems = new ArrayList<>();
     List<String> warnings = new ArrayList<>();
     GatewayConfig cfg;
+    List<ConfigSetting> settings = new ArrayList<>();
     try {
-      cfg = GatewayConfigFile.load(configFile);
+      cfg = GatewayConfigFile.load(configFile, settings);
     } catch (ConfigException e) {
       for (String p : e.problems()) {
         err.println("error: " + p);
@@ -48,6 +52,12 @@ public final class ConfigCheck {
       return 1;
     }
     out.println("configuration " + configFile + ": ok");
+    // The bounds and numbers in force, by the tables' rows: what the defaults amount to is
+    // seen before the gateway runs with them (beamgate gateway config-reference says more).
+    out.println("settings:");
+    for (ConfigSetting s : settings) {
+      out.println("  " + s);
+    }
     tls(cfg.tls(), problems, warnings, now, out);
     checkSecret(cfg.cluster().cookieFile(), "cookie file", problems);
     if (cfg.cluster().listenAddress().equals(cfg.listen().address())) {

@@ -1,4 +1,4 @@
-package io.beamgate.security.config;
+package io.beamgate.gateway.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -83,6 +83,18 @@ class ConfigCheckTest {
     assertTrue(r[1].contains("principals: [uri:spiffe://t/app]"), r[1]);
     assertTrue(!r[1].contains("secret") && !r[2].contains("secret"), "the cookie never shows");
     assertTrue(!r[1].contains("bridge "), r[1]);
+  }
+
+  @Test
+  void theSettingsInForceAreListedByTheTablesKeys() throws Exception {
+    Files.writeString(config, CONFIG + "limits: {max_frame_bytes: 65536}\n");
+    String[] r = run();
+    assertEquals("0", r[0], r[2]);
+    assertTrue(r[1].contains("\nsettings:\n"), r[1]);
+    assertTrue(r[1].contains("\n  limits.max_frame_bytes: 65536\n"), "set in the file: " + r[1]);
+    assertTrue(r[1].contains("\n  limits.max_in_flight: 10000 (default)\n"), r[1]);
+    assertTrue(r[1].contains("\n  cluster.routing: round_robin (default)\n"), r[1]);
+    assertTrue(r[1].contains("\n  bridge.max_queue_bytes: 16777216 (default)\n"), r[1]);
   }
 
   @Test

@@ -1,10 +1,11 @@
-package io.beamgate.security.config;
+package io.beamgate.gateway.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.beamgate.security.yaml.ConfigException;
 import org.junit.jupiter.api.Test;
 
 /** The admin HTTP listener's section: off by default, loopback unless said otherwise. */
