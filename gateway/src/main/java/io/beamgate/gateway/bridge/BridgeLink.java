@@ -4,9 +4,11 @@ import io.beamgate.node.Cookie;
 import io.beamgate.node.LocalNode;
 import io.beamgate.node.NodeConfig;
 import io.beamgate.security.config.GatewayConfig;
-import io.beamgate.security.identity.Principal;
 import io.beamgate.security.identity.PrincipalMatcher;
+import io.beamgate.gateway.transport.PeerIdentities;
 import io.beamgate.gateway.transport.TlsContexts;
+import io.beamgate.security.identity.IdentityException;
+import io.beamgate.security.identity.PeerIdentity;
 import io.beamgate.security.tls.TlsException;
 import io.beamgate.security.tls.TlsSettings;
 import io.netty.bootstrap.Bootstrap;
@@ -146,7 +148,13 @@ public final class BridgeLink implements BridgeHandler.Side, AutoCloseable {
                       throws Exception {
                     if (evt instanceof SslHandshakeCompletionEvent e) {
                       if (e.isSuccess()) {
-                        handler.tlsUp(ctx.pipeline().context(handler));
+                        ChannelHandlerContext hc = ctx.pipeline().context(handler);
+                        try {
+                          handler.tlsUp(hc, PeerIdentities.of(ctx.channel()));
+                        } catch (IdentityException ex) {
+                          handler.refuse(hc, "identity of the other gateway: "
+                              + ex.getMessage());
+                        }
                       } else {
                         lastError = "TLS handshake with " + cfg.host() + ":" + cfg.port()
                             + " failed: " + TlsContexts.rootMessage(e.cause());
@@ -186,8 +194,8 @@ public final class BridgeLink implements BridgeHandler.Side, AutoCloseable {
   }
 
   @Override
-  public String admit(Principal peer) {
-    if (!expect.matches(peer)) {
+  public String admit(PeerIdentity peer) {
+    if (!expect.matches(peer.principal())) {
       lastError = "the gateway at " + cfg.host() + ":" + cfg.port() + " is " + peer.name()
           + ", not " + cfg.expect();
       return lastError;
@@ -196,7 +204,7 @@ public final class BridgeLink implements BridgeHandler.Side, AutoCloseable {
   }
 
   @Override
-  public BridgeSession open(ChannelHandlerContext ctx, Principal peer) {
+  public BridgeSession open(ChannelHandlerContext ctx, PeerIdentity peer) {
     BridgeSession s = new ExposerSession(exposed, ctx.channel(), peer, cfg.name(),
         hub.nextNumber(), gw);
     hub.attach(s);

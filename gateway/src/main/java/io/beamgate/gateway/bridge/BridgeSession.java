@@ -16,10 +16,10 @@ import io.beamgate.security.audit.AuditRecord;
 import io.beamgate.security.guard.CodeShapes;
 import io.beamgate.security.guard.GuardRule;
 import io.beamgate.security.guard.Verdict;
+import io.beamgate.security.identity.PeerIdentity;
 import io.beamgate.security.identity.Principal;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -83,6 +83,8 @@ public abstract sealed class BridgeSession permits ExposerSession, ServerSession
 
   final LocalNode node;
   final Channel channel;
+  /** The other gateway: its identity, chain and address, as computed when TLS came up. */
+  final PeerIdentity who;
   final Principal peer;
   final String label;
   final Translator tr;
@@ -104,7 +106,6 @@ public abstract sealed class BridgeSession permits ExposerSession, ServerSession
   private final long hardQueueBytes;
   private final int maxFrameBytes;
   private volatile boolean closed;
-  private volatile java.security.cert.X509Certificate[] chain;
 
   /** The other gateway's identity (from its certificate). */
   public Principal peer() {
@@ -121,11 +122,12 @@ public abstract sealed class BridgeSession permits ExposerSession, ServerSession
     return channel;
   }
 
-  BridgeSession(LocalNode node, Channel channel, Principal peer, String label, int link,
+  BridgeSession(LocalNode node, Channel channel, PeerIdentity who, String label, int link,
       BridgeContext gw) {
     this.node = node;
     this.channel = channel;
-    this.peer = peer;
+    this.who = who;
+    this.peer = who.principal();
     this.label = label;
     this.gw = gw;
     this.tr = new Translator(node.nameAtom(), node.creation(), link,
@@ -183,13 +185,9 @@ public abstract sealed class BridgeSession permits ExposerSession, ServerSession
     return tr.link();
   }
 
-  /** The other gateway's certificate chain (re-checked at reloads). */
-  public java.security.cert.X509Certificate[] chain() {
-    return chain;
-  }
-
-  public void chain(java.security.cert.X509Certificate[] c) {
-    this.chain = c;
+  /** The other gateway's identity, certificate chain (re-checked at reloads) and address. */
+  public PeerIdentity identity() {
+    return who;
   }
 
   public Map<String, Object> status() {
@@ -245,9 +243,8 @@ public abstract sealed class BridgeSession permits ExposerSession, ServerSession
     String why = "a message of " + bytes + " bytes is larger than bridge.max_frame_bytes ("
         + maxFrameBytes + ")";
     log.warn("bridge {}: dropped {}", label, why);
-    gw.audit(new AuditRecord(Instant.now(), peer.name(), peer.fingerprintSha256(),
-        peer.serialHex(), label, null, "signal", AuditRecord.Decision.DENIED, null, why, 0,
-        "dropped"));
+    gw.audit(AuditRecord.of(who).link(label).mfa("signal").decision(AuditRecord.Decision.DENIED)
+        .reason(why).outcome("dropped").build());
     tooLargeAnswer(op, why);
   }
 
@@ -382,9 +379,10 @@ public abstract sealed class BridgeSession permits ExposerSession, ServerSession
         : "spawn " + io.beamgate.node.term.TermText.format(mfa);
     log.warn("bridge {}: refused {} from {}: only erpc calls and casts cross a bridge", label,
         what, from);
-    gw.audit(new AuditRecord(Instant.now(), "node:" + from, null, null, from, label, what,
-        AuditRecord.Decision.DENIED, null, "only erpc calls and casts cross a bridge", 0,
-        "refused"));
+    // From inside this cluster: no connection of ours carried it, so no peer.
+    gw.audit(AuditRecord.builder().principal("node:" + from).link(label).mfa(what)
+        .decision(AuditRecord.Decision.DENIED).reason("only erpc calls and casts cross a bridge")
+        .outcome("refused").build());
     node.sendControl(from, new ControlMessage.SpawnReply(s.reqId(), s.from(), 0,
         Atom.of("notsup")), null);
   }
@@ -421,9 +419,8 @@ public abstract sealed class BridgeSession permits ExposerSession, ServerSession
       dropped.incrementAndGet();
       String why = v.reason() + (v.path() == null ? "" : " at " + v.path());
       log.info("bridge {}: dropped a signal from {}: {}", label, peer.name(), why);
-      gw.audit(new AuditRecord(Instant.now(), peer.name(), peer.fingerprintSha256(),
-          peer.serialHex(), label, null, "signal", AuditRecord.Decision.DENIED, null,
-          why, 0, "dropped"));
+      gw.audit(AuditRecord.of(who).link(label).mfa("signal")
+          .decision(AuditRecord.Decision.DENIED).reason(why).outcome("dropped").build());
       if (payload != null) {
         failExchange(payload, Tuple.of(BEAMGATE, Atom.of("invalid_argument"),
             Term.binary(why)));
@@ -465,9 +462,10 @@ public abstract sealed class BridgeSession permits ExposerSession, ServerSession
         && pe.exit2())) {
       // exit/2 could kill any process given out (even with 'kill'): it never crosses
       dropped.incrementAndGet();
-      gw.audit(new AuditRecord(Instant.now(), peer.name(), peer.fingerprintSha256(),
-          peer.serialHex(), label, null, "exit/2", AuditRecord.Decision.DENIED, null,
-          "exit signals sent with exit/2 do not cross a bridge", 0, "dropped"));
+      gw.audit(AuditRecord.of(who).link(label).mfa("exit/2")
+          .decision(AuditRecord.Decision.DENIED)
+          .reason("exit signals sent with exit/2 do not cross a bridge").outcome("dropped")
+          .build());
     } else if (c instanceof ControlMessage.PayloadExit e) {
       links.remove(new LinkPair(e.to(), e.from()));
       emit(e.to(), c, payload);
@@ -613,7 +611,7 @@ public abstract sealed class BridgeSession permits ExposerSession, ServerSession
   // ---- admission --------------------------------------------------------------------------
 
   Admission.Caller caller() {
-    return new Admission.Caller(peer, label, Admission.Door.BRIDGE);
+    return Admission.Caller.bridge(who, label);
   }
 
   /** How a refusal reads to Erlang code: {@code {beamgate, Code, <<"reason">>}}. */
@@ -660,10 +658,10 @@ public abstract sealed class BridgeSession permits ExposerSession, ServerSession
     }
     closed = true;
     if (pidMessages.get() + pidRefused.get() > 0) {
-      gw.audit(new AuditRecord(Instant.now(), peer.name(), peer.fingerprintSha256(),
-          peer.serialHex(), label, null, "send:pid", AuditRecord.Decision.ALLOWED, null,
-          "messages to pids over this link: " + pidMessages.get() + " relayed, "
-          + pidRefused.get() + " refused", 0, "summary"));
+      gw.audit(AuditRecord.of(who).link(label).mfa("send:pid")
+          .decision(AuditRecord.Decision.ALLOWED)
+          .reason("messages to pids over this link: " + pidMessages.get() + " relayed, "
+              + pidRefused.get() + " refused").outcome("summary").build());
     }
     onClosed();
     links.clear();

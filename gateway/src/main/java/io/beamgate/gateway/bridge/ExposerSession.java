@@ -11,7 +11,7 @@ import io.beamgate.node.term.Ref;
 import io.beamgate.node.term.Term;
 import io.beamgate.node.term.Tuple;
 import io.beamgate.security.guard.Verdict;
-import io.beamgate.security.identity.Principal;
+import io.beamgate.security.identity.PeerIdentity;
 import io.netty.channel.Channel;
 import java.util.List;
 import java.util.Map;
@@ -44,7 +44,7 @@ final class ExposerSession extends BridgeSession {
   private final Map<Pid, Long> callOfProxy = new ConcurrentHashMap<>();
   private final AtomicLong callIds = new AtomicLong(1);
 
-  ExposerSession(LocalNode node, Channel channel, Principal peer, String label, int link,
+  ExposerSession(LocalNode node, Channel channel, PeerIdentity peer, String label, int link,
       BridgeContext gw) {
     super(node, channel, peer, label, link, gw);
   }
