@@ -4,7 +4,6 @@ import io.beamgate.gateway.admission.Admission;
 import io.beamgate.node.LocalNode;
 import io.beamgate.node.dist.ControlMessage;
 import io.beamgate.node.dist.DistProtocolException;
-import io.beamgate.node.etf.EtfEncoder;
 import io.beamgate.node.term.Atom;
 import io.beamgate.node.term.ErlList;
 import io.beamgate.node.term.Int;
@@ -18,7 +17,6 @@ import io.beamgate.security.guard.GuardRule;
 import io.beamgate.security.guard.Verdict;
 import io.beamgate.security.identity.PeerIdentity;
 import io.beamgate.security.identity.Principal;
-import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import java.util.List;
 import java.util.Map;
@@ -46,7 +44,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Over 500 lines, on purpose: {@link #local} and the relay of the other side's control
  * messages are each one table of the distribution operations, and reading the two directions
- * side by side is how a missing case is noticed.
+ * side by side is how a missing case is noticed. The framing and batching of what goes out is
+ * {@link LinkWriter}'s.
  */
 public abstract sealed class BridgeSession permits ExposerSession, ServerSession {
   // one logger for both roles, as before the split (operators filter on its name)
@@ -99,12 +98,11 @@ public abstract sealed class BridgeSession permits ExposerSession, ServerSession
   private final AtomicLong pidMessages = new AtomicLong();
   private final AtomicLong pidRefused = new AtomicLong();
   /**
-   * Past this many bytes queued for the other gateway, the link is closed: four times
-   * bridge.max_queue_bytes (where backpressure starts) plus one largest frame, room for what
-   * is already read or in flight when the pause begins.
+   * The way out. Past four times bridge.max_queue_bytes (where backpressure starts) plus one
+   * largest frame queued for the other gateway, it closes the link: room for what is already
+   * read or in flight when the pause begins.
    */
-  private final long hardQueueBytes;
-  private final int maxFrameBytes;
+  private final LinkWriter out;
   private volatile boolean closed;
 
   /** The other gateway's identity (from its certificate). */
@@ -132,9 +130,9 @@ public abstract sealed class BridgeSession permits ExposerSession, ServerSession
     this.gw = gw;
     this.tr = new Translator(node.nameAtom(), node.creation(), link,
         gw.bridgeSettings().maxProxies());
-    this.hardQueueBytes = 4L * gw.bridgeSettings().maxQueueBytes()
-        + gw.bridgeSettings().maxFrameBytes();
-    this.maxFrameBytes = gw.bridgeSettings().maxFrameBytes();
+    this.out = new LinkWriter(channel, gw.bridgeSettings().maxFrameBytes(),
+        4L * gw.bridgeSettings().maxQueueBytes() + gw.bridgeSettings().maxFrameBytes(), label,
+        who.name(), () -> closed, this::tooLarge, log);
   }
 
   // ---- what the two roles do differently ---------------------------------------------------
@@ -208,29 +206,9 @@ public abstract sealed class BridgeSession permits ExposerSession, ServerSession
 
   // ---- to the other gateway ----------------------------------------------------------------
 
-  /**
-   * Sends {@code op} to the other gateway. Writes made on the link's event loop go out at
-   * once; others are handed to it in order. One flush follows each batch, so many messages
-   * share a TLS record and a system call under load.
-   */
+  /** Sends {@code op} to the other gateway (framed and batched by {@link LinkWriter}). */
   void toPeer(Term op) {
-    if (closed) {
-      return;
-    }
-    byte[] body = EtfEncoder.encode(op);
-    if (body.length > maxFrameBytes) {
-      tooLarge(op, body.length);
-      return;
-    }
-    ByteBuf buf = channel.alloc().buffer(4 + body.length);
-    buf.writeInt(body.length);
-    buf.writeBytes(body);
-    io.netty.channel.EventLoop loop = channel.eventLoop();
-    if (loop.inEventLoop()) {
-      writeNow(buf);
-    } else {
-      loop.execute(() -> writeNow(buf));
-    }
+    out.send(op);
   }
 
   /**
@@ -241,41 +219,11 @@ public abstract sealed class BridgeSession permits ExposerSession, ServerSession
   private void tooLarge(Term op, int bytes) {
     dropped.incrementAndGet();
     String why = "a message of " + bytes + " bytes is larger than bridge.max_frame_bytes ("
-        + maxFrameBytes + ")";
+        + out.maxFrameBytes() + ")";
     log.warn("bridge {}: dropped {}", label, why);
     gw.audit(AuditRecord.of(who).link(label).mfa("signal").decision(AuditRecord.Decision.DENIED)
         .reason(why).outcome("dropped").build());
     tooLargeAnswer(op, why);
-  }
-
-  private boolean flushQueued; // on the event loop only
-  private boolean overflowed; // on the event loop only
-  private final Runnable flushTask = this::flushNow;
-
-  private void flushNow() {
-    flushQueued = false;
-    channel.flush();
-  }
-
-  private void writeNow(ByteBuf buf) {
-    io.netty.channel.ChannelOutboundBuffer ob = channel.unsafe().outboundBuffer();
-    if (ob == null || closed || overflowed || !channel.isActive()) {
-      buf.release(); // closed or closing
-      return;
-    }
-    if (ob.totalPendingWriteBytes() > hardQueueBytes) {
-      buf.release();
-      overflowed = true;
-      log.warn("bridge {}: more than {} bytes queued for {}; closing the link",
-          label, hardQueueBytes, peer.name());
-      channel.close();
-      return;
-    }
-    channel.write(buf, channel.voidPromise());
-    if (!flushQueued) {
-      flushQueued = true;
-      channel.eventLoop().execute(flushTask);
-    }
   }
 
   void forward(ControlMessage c, Term payload) {

@@ -7,7 +7,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The client connections whose peer is known, for reloads (which check each again) and the
- * drain at shutdown. Once {@link #closeAll} ran, a connection that comes up is told the
+ * drain at shutdown (the lifecycle's end: stop accepting, drain, tell, close). Once {@link #closeAll} ran, a connection that comes up is told the
  * gateway is shutting down and closed.
  */
 final class ClientConnections implements Iterable<ClientConnection> {
@@ -33,6 +33,22 @@ final class ClientConnections implements Iterable<ClientConnection> {
   /** From now on, connections coming up are closed as soon as they are known. */
   void refuseNew() {
     closing = true;
+  }
+
+  /**
+   * The drain at shutdown: waits up to {@code grace} for the requests in flight (as
+   * {@code inFlight} counts them, both doors) to end.
+   */
+  void drain(java.util.function.IntSupplier inFlight, java.time.Duration grace) {
+    long end = System.nanoTime() + grace.toNanos();
+    while (inFlight.getAsInt() > 0 && System.nanoTime() < end) {
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
   }
 
   /** Tells every open connection the gateway is shutting down, and closes it. */

@@ -7,13 +7,7 @@ import io.beamgate.gateway.bridge.BridgeContext;
 import io.beamgate.gateway.bridge.BridgeHandler;
 import io.beamgate.gateway.bridge.BridgeHub;
 import io.beamgate.gateway.bridge.BridgeLink;
-import io.beamgate.gateway.bridge.BridgeSession;
 import io.beamgate.gateway.bridge.ServerSide;
-import io.beamgate.gateway.proto.ClientFrame;
-import io.beamgate.gateway.proto.Error;
-import io.beamgate.gateway.protocol.FrameDecoder;
-import io.beamgate.gateway.protocol.FrameEncoder;
-import io.beamgate.gateway.protocol.TermProto;
 import io.beamgate.node.Cookie;
 import io.beamgate.node.LocalNode;
 import io.beamgate.node.Mailbox;
@@ -25,31 +19,16 @@ import io.beamgate.security.config.ConfigException;
 import io.beamgate.security.config.GatewayConfig;
 import io.beamgate.security.guard.AtomBudget;
 import io.beamgate.security.guard.TermGuard;
-import io.beamgate.gateway.transport.TlsContexts;
 import io.beamgate.security.tls.TlsException;
 import io.beamgate.security.tls.TlsSettings;
-import io.netty.bootstrap.ServerBootstrap;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.WriteBufferWaterMark;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.handler.timeout.IdleStateHandler;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.security.cert.CertificateException;
 import java.time.Duration;
 import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -105,11 +84,13 @@ public final class GatewayServer implements AutoCloseable {
   private AuditLog audit;
   private ClientListener listener;
   private Reloader reloader;
+  private GatewayStatus status;
   private AdminSocket admin;
   private final io.beamgate.gateway.ops.GatewayMetrics metrics =
       new io.beamgate.gateway.ops.GatewayMetrics();
   private io.beamgate.gateway.ops.AdminHttp adminHttp;
   private BridgeHub clusterHub;
+  private BridgeContext bridgeContext;
   private final java.util.List<BridgeLink> bridgeLinks =
       new java.util.concurrent.CopyOnWriteArrayList<>();
   private volatile boolean closed;
@@ -181,9 +162,17 @@ public final class GatewayServer implements AutoCloseable {
         this::audit, this::auditRefusal);
     admission.observe(metrics);
     admission.requestIds(audit::nextRequestId);
+    // What the bridge may reach of this gateway (and nothing else of it).
+    bridgeContext = new ServerBridgeContext(config.bridge(), timer, this::audit, admission,
+        guard, state::get, backends, rpc);
     reloader = new Reloader(config, options.provider(), state, () -> audit, this::audit, metrics,
-        guard, connections, () -> clusterHub.sessions(), this::certificateDates);
-    registerGauges();
+        guard, connections, () -> clusterHub.sessions(), fresh -> status.certificateDates(fresh));
+    status = new GatewayStatus(new GatewayStatus.Parts(config, state::get, backends, admission,
+        guard, audit, connections, reloader, bridgeLinks, clusterHub, metrics,
+        () -> listener == null ? null : listener.address(),
+        () -> !closed && listener != null && listener.isActive()));
+    status.certificateDates(state.get());
+    status.registerGauges();
     try {
       if (!backends.awaitAny(options.backendWait())) {
         log.warn("no backend is up yet ({}); serving anyway: calls fail with UNAVAILABLE"
@@ -287,54 +276,6 @@ public final class GatewayServer implements AutoCloseable {
     }
   }
 
-  /** What the bridge may reach of this gateway (and nothing else of it). */
-  private final BridgeContext bridgeContext = new BridgeDoors();
-
-  private final class BridgeDoors implements BridgeContext {
-    @Override
-    public GatewayConfig.BridgeSettings bridgeSettings() {
-      return config.bridge();
-    }
-
-    @Override
-    public ScheduledExecutorService timer() {
-      return timer;
-    }
-
-    @Override
-    public void audit(AuditRecord r) {
-      GatewayServer.this.audit(r);
-    }
-
-    @Override
-    public Admission admission() {
-      return admission;
-    }
-
-    @Override
-    public TermGuard guard() {
-      return guard;
-    }
-
-    @Override
-    public TlsInForce tlsInForce() {
-      GatewayState st = state.get();
-      return new TlsInForce(st.generation(), st.tls());
-    }
-
-    @Override
-    public void completed(BackendPool.Backend backend, BackendPool.Outcome outcome) {
-      backends.completed(backend, outcome);
-    }
-
-    @Override
-    public void cast(String node, String module, String function,
-        java.util.List<? extends io.beamgate.node.term.Term> args, Duration timeout)
-        throws io.beamgate.node.rpc.RpcException {
-      rpc.cast(node, module, function, args, timeout);
-    }
-  }
-
   /** The links this gateway opened, by name (for tests and status). */
   public Map<String, Boolean> bridgesUp() {
     Map<String, Boolean> m = new java.util.TreeMap<>();
@@ -427,101 +368,12 @@ public final class GatewayServer implements AutoCloseable {
    * and the last reload error.
    */
   public Map<String, Object> status() {
-    java.util.List<Object> bridges = new java.util.ArrayList<>();
-    for (BridgeLink l : bridgeLinks) {
-      bridges.add(l.status());
-    }
-    if (clusterHub != null) {
-      for (BridgeSession s : clusterHub.sessions()) {
-        bridges.add(s.status());
-      }
-    }
-    java.util.List<Object> each = new java.util.ArrayList<>();
-    for (BackendPool.Backend b : backends.backends()) {
-      Map<String, Object> m = new java.util.LinkedHashMap<>();
-      m.put("node", b.node);
-      m.put("up", b.up);
-      m.put("ejected", b.ejected);
-      m.put("in_flight", b.inFlight.get());
-      m.put("state", b.describe());
-      each.add(m);
-    }
-    GatewayState st = state.get();
-    Map<String, Object> m = new java.util.LinkedHashMap<>();
-    m.put("version", version());
-    m.put("node", config.cluster().nodeName());
-    m.put("listen", listener == null ? null : listenAddress().getAddress().getHostAddress()
-        + ":" + listenAddress().getPort());
-    m.put("ready", io.beamgate.gateway.ops.Health.ready(readiness(), java.time.Instant.now())
-        .ready());
-    m.put("connections", connections.size());
-    m.put("in_flight", admission.inFlight());
-    m.put("backends_up", backends.upCount());
-    m.put("backends", backendSummary());
-    m.put("backend_list", each);
-    m.put("generation", st.generation());
-    m.put("policy_rules", st.policy().rules().size());
-    m.put("files_changed", !GatewayState.stamps(config).equals(st.stamps()));
-    m.put("last_reload_error", reloader.lastError());
-    m.put("atoms_used", guard.budget().used());
-    m.put("atom_budget", guard.budget().limit());
-    m.put("bridges", bridges);
-    m.put("audit", audit.status());
-    return m;
+    return status.status();
   }
 
   /** What {@code /ready} decides from. */
   io.beamgate.gateway.ops.Health.Facts readiness() {
-    GatewayState st = state.get();
-    int inRotation = 0;
-    for (BackendPool.Backend b : backends.backends()) {
-      if (b.up && !b.ejected) {
-        inRotation++;
-      }
-    }
-    return new io.beamgate.gateway.ops.Health.Facts(
-        !closed && listener != null && listener.isActive(), inRotation,
-        backends.backends().size(), st != null && st.policy() != null,
-        certificates.certificateNotAfter(), certificates.crlNextUpdate(), auditRefusal());
-  }
-
-  private volatile io.beamgate.gateway.ops.CertificateDates certificates =
-      new io.beamgate.gateway.ops.CertificateDates(null, null, null);
-
-  private void certificateDates(GatewayState st) {
-    certificates = io.beamgate.gateway.ops.CertificateDates.read(config.tls().certificate(),
-        config.tls().clientCas(), config.tls().crl());
-    metrics.certificates(certificates.certificateNotAfter(), certificates.clientCasNotAfter(),
-        certificates.crlNextUpdate());
-  }
-
-  /** Gauges read at each scrape. */
-  private void registerGauges() {
-    certificateDates(state.get());
-    metrics.gauge("beamgate.requests.in.flight", "Requests admitted and not finished",
-        admission::inFlight);
-    metrics.gauge("beamgate.connections.open", "Client connections open",
-        connections::size);
-    metrics.gauge("beamgate.backends.up", "Backends connected and in rotation",
-        () -> readiness().backendsUp());
-    for (BackendPool.Backend b : backends.backends()) {
-      metrics.flag("beamgate.backend.up", "1 when the backend is connected and in rotation",
-          () -> b.up && !b.ejected, "backend", b.node);
-      metrics.gauge("beamgate.backend.in.flight", "Calls in flight to the backend",
-          b.inFlight::get, "backend", b.node);
-    }
-    metrics.gauge("beamgate.bridge.links.up", "Bridge links up, opened or accepted",
-        () -> (int) bridgeLinks.stream().filter(BridgeLink::up).count()
-            + (clusterHub == null ? 0 : clusterHub.sessions().size()));
-    metrics.flag("beamgate.audit.writable", "1 while audit records can be written",
-        () -> Boolean.TRUE.equals(audit.status().get("writable")));
-    metrics.gauge("beamgate.audit.lost", "Audit records not written since the start",
-        () -> (int) Math.min(Integer.MAX_VALUE,
-            ((Number) audit.status().getOrDefault("lost", 0)).longValue()));
-    metrics.gauge("beamgate.atom.budget.used", "Atoms forwarded to the cluster so far",
-        () -> (int) Math.min(Integer.MAX_VALUE, guard.budget().used()));
-    metrics.gauge("beamgate.atom.budget.limit", "The policy's atom budget",
-        () -> (int) Math.min(Integer.MAX_VALUE, guard.budget().limit()));
+    return status.readiness();
   }
 
   io.beamgate.gateway.ops.GatewayMetrics metrics() {
@@ -547,14 +399,8 @@ public final class GatewayServer implements AutoCloseable {
     if (listener != null) {
       listener.stopAccepting();
     }
-    long end = System.nanoTime() + grace.toNanos();
-    while (admission != null && admission.inFlight() > 0 && System.nanoTime() < end) {
-      try {
-        Thread.sleep(20);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        break;
-      }
+    if (admission != null) {
+      connections.drain(admission::inFlight, grace);
     }
     connections.closeAll();
     close();

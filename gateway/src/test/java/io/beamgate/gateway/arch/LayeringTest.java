@@ -154,6 +154,64 @@ class LayeringTest {
     assertEquals(2, found.get(1).line());
   }
 
+  /**
+   * The wiring: the classes that may know {@code GatewayServer} (it builds the parts and hands
+   * each its narrow interface), and the CLI that starts it.
+   */
+  static boolean isWiring(Path gatewayRoot, Path f) {
+    Path rel = gatewayRoot.relativize(f);
+    return rel.equals(Path.of("server", "GatewayServer.java")) || rel.startsWith("cli");
+  }
+
+  static List<Reference> reachesGatewayServer(Path repo) {
+    Path gateway = repo.resolve("gateway/src/main/java/io/beamgate/gateway");
+    List<Reference> out = new ArrayList<>();
+    for (Path f : ImportScan.javaFiles(gateway)) {
+      if (!isWiring(gateway, f)) {
+        out.addAll(ImportScan.word(f, "GatewayServer"));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * No class of the gateway but the wiring reaches into GatewayServer: client connections see
+   * it through {@code ClientContext}, the bridge through {@code BridgeContext}, the admin socket
+   * through {@code AdminSocket.Operator} (issue 12).
+   */
+  @Test
+  void onlyTheWiringReachesIntoGatewayServer() {
+    Path gateway = repo().resolve("gateway/src/main/java/io/beamgate/gateway");
+    assertTrue(Files.isRegularFile(gateway.resolve("server/ClientConnection.java")),
+        "ClientConnection is missing (expected: gateway/.../server)");
+    assertEquals(List.of(), reachesGatewayServer(repo()),
+        "classes that reach into GatewayServer (expected: only GatewayServer and the CLI; use"
+            + " ClientContext, BridgeContext or AdminSocket.Operator)");
+  }
+
+  @Test
+  void theWiringRuleFailsOnAFixtureThatBreaksIt(@TempDir Path fake) throws IOException {
+    Path server = fake.resolve("gateway/src/main/java/io/beamgate/gateway/server");
+    Files.createDirectories(server);
+    Files.writeString(server.resolve("ClientConnection.java"), "package x;\n"
+        + "/** Not GatewayServer in a comment. */\nclass ClientConnection {\n"
+        + "  ClientConnection(GatewayServer server) {}\n}\n");
+    Files.writeString(server.resolve("GatewayServer.java"), "class GatewayServer {}\n");
+    Path cli = fake.resolve("gateway/src/main/java/io/beamgate/gateway/cli");
+    Files.createDirectories(cli);
+    Files.writeString(cli.resolve("Main.java"), "class Main { GatewayServer s; }\n");
+    Path ops = fake.resolve("gateway/src/main/java/io/beamgate/gateway/ops");
+    Files.createDirectories(ops);
+    Files.writeString(ops.resolve("Status.java"),
+        "class Status {\n  Object o = io.beamgate.gateway.server.GatewayServer.class;\n}\n");
+    List<Reference> found = reachesGatewayServer(fake);
+    assertEquals(2, found.size(), found.toString());
+    assertTrue(found.stream().anyMatch(r -> r.file().endsWith("ClientConnection.java")
+        && r.line() == 4), found.toString());
+    assertTrue(found.stream().anyMatch(r -> r.file().endsWith("Status.java")
+        && r.line() == 2), found.toString());
+  }
+
   @Test
   void theScannerSeesImportsAndQualifiedUsesButNotCommentsOrStrings() {
     String src = """
