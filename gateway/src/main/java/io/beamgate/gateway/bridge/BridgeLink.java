@@ -64,7 +64,7 @@ public final class BridgeLink implements BridgeHandler.Side, AutoCloseable {
     this.exposed = exposed;
     this.ssl = ssl;
     this.tls = tls;
-    exposed.acceptGate(n -> session != null);
+    exposed.gatewayDoor().acceptGate(n -> session != null);
     this.hub = new BridgeHub(exposed, true);
   }
 
@@ -127,7 +127,7 @@ public final class BridgeLink implements BridgeHandler.Side, AutoCloseable {
     TlsSettings tls = this.tls;
     BridgeHandler handler = new BridgeHandler(gw, this, true, cfg.name(), cfg.nodeName());
     Bootstrap b = new Bootstrap()
-        .group((io.netty.channel.EventLoopGroup) exposed.ioExecutor())
+        .group(exposed.gatewayDoor().ioThreads(io.netty.channel.EventLoopGroup.class))
         .channel(NioSocketChannel.class)
         .option(ChannelOption.TCP_NODELAY, true)
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000)
@@ -227,8 +227,8 @@ public final class BridgeLink implements BridgeHandler.Side, AutoCloseable {
       session = null;
       hub.detach(s);
       s.closed();
-      exposed.disconnectAll();
-      exposed.pauseReading(false);
+      exposed.gatewayDoor().disconnectAll();
+      exposed.gatewayDoor().pauseReading(false);
       lastError = why;
       log.warn("bridge {}: down ({}); node {} is down for this cluster until the link is back",
           cfg.name(), why, cfg.nodeName());

@@ -1,6 +1,7 @@
 package io.beamgate.gateway.bridge;
 
 import io.beamgate.gateway.admission.Admission;
+import io.beamgate.node.GatewayDoor;
 import io.beamgate.node.LocalNode;
 import io.beamgate.node.dist.ControlMessage;
 import io.beamgate.node.dist.DistProtocolException;
@@ -81,6 +82,8 @@ public abstract sealed class BridgeSession permits ExposerSession, ServerSession
   private record Watch(Pid watcher, Term target, String node) {}
 
   final LocalNode node;
+  /** What only a gateway does with the node: relaying control messages, pausing reads. */
+  final GatewayDoor door;
   final Channel channel;
   /** The other gateway: its identity, chain and address, as computed when TLS came up. */
   final PeerIdentity who;
@@ -123,6 +126,7 @@ public abstract sealed class BridgeSession permits ExposerSession, ServerSession
   BridgeSession(LocalNode node, Channel channel, PeerIdentity who, String label, int link,
       BridgeContext gw) {
     this.node = node;
+    this.door = node.gatewayDoor();
     this.channel = channel;
     this.who = who;
     this.peer = who.principal();
@@ -252,11 +256,11 @@ public abstract sealed class BridgeSession permits ExposerSession, ServerSession
   void local(String from, ControlMessage c, Term payload) {
     if (c instanceof ControlMessage.Link l) {
       if (isCallStandIn(l.to()) || tr.foreign(l.to()) == null) {
-        node.sendControl(from, new ControlMessage.Exit(l.to(), l.from(), NOPROC), null);
+        door.sendControl(from, new ControlMessage.Exit(l.to(), l.from(), NOPROC), null);
         return;
       }
       if (full()) {
-        node.sendControl(from, new ControlMessage.Exit(l.to(), l.from(), exhausted()), null);
+        door.sendControl(from, new ControlMessage.Exit(l.to(), l.from(), exhausted()), null);
         return;
       }
       links.add(new LinkPair(l.from(), l.to()));
@@ -265,7 +269,7 @@ public abstract sealed class BridgeSession permits ExposerSession, ServerSession
     } else if (c instanceof ControlMessage.UnlinkId u) {
       links.remove(new LinkPair(u.from(), u.to()));
       if (tr.foreign(u.to()) == null) {
-        node.sendControl(from, new ControlMessage.UnlinkIdAck(u.id(), u.to(), u.from()), null);
+        door.sendControl(from, new ControlMessage.UnlinkIdAck(u.id(), u.to(), u.from()), null);
         return;
       }
     } else if (c instanceof ControlMessage.Exit e) {
@@ -281,12 +285,12 @@ public abstract sealed class BridgeSession permits ExposerSession, ServerSession
     } else if (c instanceof ControlMessage.MonitorP m) {
       if (m.toProc() instanceof Pid p) {
         if (isCallStandIn(p) || tr.foreign(p) == null) {
-          node.sendControl(from, new ControlMessage.MonitorPExit(p, m.from(), m.ref(), NOPROC),
+          door.sendControl(from, new ControlMessage.MonitorPExit(p, m.from(), m.ref(), NOPROC),
               null);
           return;
         }
         if (full()) {
-          node.sendControl(from, new ControlMessage.MonitorPExit(p, m.from(), m.ref(),
+          door.sendControl(from, new ControlMessage.MonitorPExit(p, m.from(), m.ref(),
               exhausted()), null);
           return;
         }
@@ -331,7 +335,7 @@ public abstract sealed class BridgeSession permits ExposerSession, ServerSession
     gw.audit(AuditRecord.builder().principal("node:" + from).link(label).mfa(what)
         .decision(AuditRecord.Decision.DENIED).reason("only erpc calls and casts cross a bridge")
         .outcome("refused").build());
-    node.sendControl(from, new ControlMessage.SpawnReply(s.reqId(), s.from(), 0,
+    door.sendControl(from, new ControlMessage.SpawnReply(s.reqId(), s.from(), 0,
         Atom.of("notsup")), null);
   }
 
@@ -387,7 +391,7 @@ public abstract sealed class BridgeSession permits ExposerSession, ServerSession
       if (!isLocal(a.alias().node())) {
         dropped.incrementAndGet();
       } else if (pidMessageAllowed(payload)) {
-        node.sendControl(a.alias().node().name(), c, payload);
+        door.sendControl(a.alias().node().name(), c, payload);
       }
     } else if (c instanceof ControlMessage.Link l) {
       if (full()) {
@@ -441,7 +445,7 @@ public abstract sealed class BridgeSession permits ExposerSession, ServerSession
     } else if (c instanceof ControlMessage.DemonitorP d) {
       Watch w = proxyWatching.remove(d.ref());
       if (w != null) {
-        node.sendControl(w.node(), c, null);
+        door.sendControl(w.node(), c, null);
       }
     } else if (c instanceof ControlMessage.RegSend r) {
       remoteRegSend(r, payload);
@@ -499,7 +503,7 @@ public abstract sealed class BridgeSession permits ExposerSession, ServerSession
       Ref ref = tagRef(from.get(1));
       Watch w = ref == null ? null : proxyWatching.remove(ref);
       if (w != null) {
-        node.sendControl(w.node(), new ControlMessage.DemonitorP(w.watcher(), w.target(), ref),
+        door.sendControl(w.node(), new ControlMessage.DemonitorP(w.watcher(), w.target(), ref),
             null);
         forward(new ControlMessage.MonitorPExit(w.target(), w.watcher(), ref, reason), null);
       }
@@ -508,7 +512,7 @@ public abstract sealed class BridgeSession permits ExposerSession, ServerSession
       Watch w = ref == null ? null : watching.remove(ref);
       if (w != null) {
         forward(new ControlMessage.DemonitorP(w.watcher(), w.target(), ref), null);
-        node.sendControl(w.watcher().node().name(), new ControlMessage.MonitorPExit(w.target(),
+        door.sendControl(w.watcher().node().name(), new ControlMessage.MonitorPExit(w.target(),
             w.watcher(), ref, reason), null);
       }
     }
@@ -544,7 +548,7 @@ public abstract sealed class BridgeSession permits ExposerSession, ServerSession
       dropped.incrementAndGet();
       return false;
     }
-    node.sendControl(target.node().name(), c, payload);
+    door.sendControl(target.node().name(), c, payload);
     return true;
   }
 
@@ -624,17 +628,17 @@ public abstract sealed class BridgeSession permits ExposerSession, ServerSession
    */
   void endWhatThisClusterHeld() {
     for (LinkPair lp : links) {
-      node.sendControl(lp.local().node().name(),
+      door.sendControl(lp.local().node().name(),
           new ControlMessage.Exit(lp.proxy(), lp.local(), NOCONNECTION), null);
     }
     for (Map.Entry<Ref, Watch> e : watching.entrySet()) {
       Watch w = e.getValue();
-      node.sendControl(w.watcher().node().name(), new ControlMessage.MonitorPExit(w.target(),
+      door.sendControl(w.watcher().node().name(), new ControlMessage.MonitorPExit(w.target(),
           w.watcher(), e.getKey(), NOCONNECTION), null);
     }
     for (Map.Entry<Ref, Watch> e : proxyWatching.entrySet()) {
       Watch w = e.getValue();
-      node.sendControl(w.node(), new ControlMessage.DemonitorP(w.watcher(), w.target(),
+      door.sendControl(w.node(), new ControlMessage.DemonitorP(w.watcher(), w.target(),
           e.getKey()), null);
     }
   }

@@ -137,7 +137,7 @@ public final class ServerSession extends BridgeSession {
     }
     Admission.Admitted a = (Admission.Admitted) r;
     proxyWatch(m.ref(), m.from(), name, a.backend.node);
-    node.sendControl(a.backend.node, m, null);
+    door.sendControl(a.backend.node, m, null);
     a.finish("ok", null);
   }
 
@@ -151,7 +151,7 @@ public final class ServerSession extends BridgeSession {
     return;
   }
   Admission.Admitted a = (Admission.Admitted) res;
-  node.sendControl(a.backend.node, r, payload);
+  door.sendControl(a.backend.node, r, payload);
   a.finish("sent", null);
   }
 

@@ -7,8 +7,9 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The client connections whose peer is known, for reloads (which check each again) and the
- * drain at shutdown (the lifecycle's end: stop accepting, drain, tell, close). Once {@link #closeAll} ran, a connection that comes up is told the
- * gateway is shutting down and closed.
+ * drain at shutdown (the lifecycle's end: stop accepting, drain, tell, close). Once
+ * {@link #closeAll} or {@link #refuseNew} ran, a connection that comes up is told the gateway
+ * is shutting down and closed.
  */
 final class ClientConnections implements Iterable<ClientConnection> {
   static final String SHUTTING_DOWN = "the gateway is shutting down";

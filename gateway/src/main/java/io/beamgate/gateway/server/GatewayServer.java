@@ -244,7 +244,7 @@ public final class GatewayServer implements AutoCloseable {
         p -> state.get().policy().names(p), () -> closed);
     listener = ClientListener.bind(new InetSocketAddress(config.listen().address(),
         config.listen().port()), config.limits(), options.workerThreads(),
-        (EventLoopGroup) node.ioExecutor(), metrics, new ClientListener.Parts() {
+        node.gatewayDoor().ioThreads(EventLoopGroup.class), metrics, new ClientListener.Parts() {
           @Override
           public GatewayState state() {
             return state.get();

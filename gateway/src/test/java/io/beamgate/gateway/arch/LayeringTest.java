@@ -212,6 +212,36 @@ class LayeringTest {
         && r.line() == 2), found.toString());
   }
 
+  static final java.util.regex.Pattern LOOP_CAST = java.util.regex.Pattern.compile(
+      "\\(\\s*(io\\.netty\\.channel\\.)?EventLoopGroup\\s*\\)\\s*\\w");
+
+  static List<String> loopDowncasts(Path repo) throws IOException {
+    List<String> out = new ArrayList<>();
+    for (Path f : ImportScan.javaFiles(repo.resolve("gateway/src/main/java"))) {
+      String[] lines = ImportScan.code(Files.readString(f)).split("\n", -1);
+      for (int i = 0; i < lines.length; i++) {
+        if (LOOP_CAST.matcher(lines[i]).find()) {
+          out.add(f.getFileName() + ":" + (i + 1));
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The node's I/O threads come through its door ({@code GatewayDoor.ioThreads}), never by
+   * downcasting {@code LocalNode.ioExecutor()} to Netty's type (issue 12).
+   */
+  @Test
+  void noGatewayClassDowncastsTheNodesThreads(@TempDir Path fake) throws IOException {
+    assertEquals(List.of(), loopDowncasts(repo()));
+    Path f = fake.resolve("gateway/src/main/java/x/Bad.java");
+    Files.createDirectories(f.getParent());
+    Files.writeString(f, "class Bad {\n  // (EventLoopGroup) node.ioExecutor() in a comment\n"
+        + "  Object g = (io.netty.channel.EventLoopGroup) node.ioExecutor();\n}\n");
+    assertEquals(List.of("Bad.java:3"), loopDowncasts(fake));
+  }
+
   @Test
   void theScannerSeesImportsAndQualifiedUsesButNotCommentsOrStrings() {
     String src = """
