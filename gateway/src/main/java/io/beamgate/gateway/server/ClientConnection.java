@@ -412,8 +412,9 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         + " limits.output_stall_ms)";
     log.info("client {} from {}: {}; closing", principal == null ? "?" : principal.name(),
         peer, why);
-    gateway.admission().refusedByDoor(caller == null ? Admission.Caller.client(null)
-        : caller, null, why, "closed");
+    gateway.admission().refusedByDoor(caller != null ? caller
+        : new Admission.Caller(null, peer, null, Admission.Door.CLIENT, null), null, why,
+        "closed");
     closing = true;
     held.clear();
     for (Map.Entry<Long, InFlight> e : new ArrayList<>(inFlight.entrySet())) {
