@@ -206,6 +206,55 @@ public final class LocalNode implements AutoCloseable {
     return group;
   }
 
+  /**
+   * What only a gateway does with this node (intercepting and relaying control messages,
+   * pausing reads, its I/O threads): see {@link GatewayDoor}.
+   */
+  public GatewayDoor gatewayDoor() {
+    return door;
+  }
+
+  private final GatewayDoor door = new GatewayDoor() {
+    @Override
+    public void interceptor(ControlInterceptor i) {
+      LocalNode.this.interceptor(i);
+    }
+
+    @Override
+    public void sendControl(String node, ControlMessage control, Term payload) {
+      LocalNode.this.sendControl(node, control, payload);
+    }
+
+    @Override
+    public void acceptGate(java.util.function.Predicate<String> gate) {
+      LocalNode.this.acceptGate(gate);
+    }
+
+    @Override
+    public void pauseReading(boolean pause) {
+      LocalNode.this.pauseReading(pause);
+    }
+
+    @Override
+    public void disconnectAll() {
+      LocalNode.this.disconnectAll();
+    }
+
+    @Override
+    public void staticPort(String node, int port) {
+      LocalNode.this.staticPort(node, port);
+    }
+
+    @Override
+    public <T> T ioThreads(Class<T> type) {
+      if (!type.isInstance(group)) {
+        throw new IllegalArgumentException("io threads: a " + group.getClass().getName()
+            + " (expected: a " + type.getName() + ")");
+      }
+      return type.cast(group);
+    }
+  };
+
   /** The pid of the built-in group leader that answers remote IO requests. */
   public Pid groupLeader() {
     return groupLeader.self();
@@ -320,7 +369,7 @@ public final class LocalNode implements AutoCloseable {
    * Reaches {@code node} at distribution port {@code port} instead of asking EPMD on its host
    * (0: ask EPMD again).
    */
-  public void staticPort(String node, int port) {
+  void staticPort(String node, int port) {
     connections.staticPort(node, port);
   }
 
@@ -357,7 +406,7 @@ public final class LocalNode implements AutoCloseable {
    * Sets who sees control messages before this node acts on them (null: nobody). See
    * {@link ControlInterceptor}.
    */
-  public void interceptor(ControlInterceptor i) {
+  void interceptor(ControlInterceptor i) {
     this.interceptor = i;
   }
 
@@ -365,7 +414,7 @@ public final class LocalNode implements AutoCloseable {
    * Sends a raw control message (and payload, or null) to {@code node}, connecting first when
    * needed: for relays that act for processes this node stands in for.
    */
-  public void sendControl(String node, ControlMessage control, Term payload) {
+  void sendControl(String node, ControlMessage control, Term payload) {
     connections.send(node, control, payload);
   }
 
@@ -373,7 +422,7 @@ public final class LocalNode implements AutoCloseable {
    * Decides which nodes may connect to this one (null: any with the cookie); a node refused
    * here is told {@code not_allowed} during the handshake.
    */
-  public void acceptGate(java.util.function.Predicate<String> gate) {
+  void acceptGate(java.util.function.Predicate<String> gate) {
     connections.acceptGate(gate);
   }
 
@@ -382,12 +431,12 @@ public final class LocalNode implements AutoCloseable {
    * the node receives cannot be passed on fast enough. Ticks from peers wait too, so pause
    * briefly (well under the net tick time).
    */
-  public void pauseReading(boolean pause) {
+  void pauseReading(boolean pause) {
     connections.pauseReading(pause);
   }
 
   /** Closes every distribution connection (each peer sees this node go down). */
-  public void disconnectAll() {
+  void disconnectAll() {
     for (String n : connections.upNodes()) {
       connections.disconnect(n);
     }

@@ -7,11 +7,11 @@ import io.beamgate.security.guard.CodeShapes;
 import io.beamgate.security.guard.GuardRule;
 import io.beamgate.security.guard.TermGuard;
 import io.beamgate.security.guard.Verdict;
+import io.beamgate.security.identity.PeerIdentity;
 import io.beamgate.security.identity.Principal;
 import io.beamgate.security.policy.Decision;
 import io.beamgate.security.policy.Policy;
 import io.beamgate.security.policy.Rule;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -55,8 +55,34 @@ public final class Admission {
     PERMISSION_DENIED, INVALID_ARGUMENT, RESOURCE_EXHAUSTED, UNAVAILABLE
   }
 
-  /** Who asks, through which door; {@code peer} is what audit records name as the peer. */
-  public record Caller(Principal principal, String peer, Door door) {}
+  /**
+   * Who asks, through which door: the principal, the remote address of the connection it came
+   * in on ({@code peer}), the bridge link's name ({@code link}, null for clients) and, once
+   * admission took it, the request's id (the same on every audit record of the request).
+   */
+  public record Caller(Principal principal, String peer, String link, Door door,
+      String requestId) {
+    /** A client of the protobuf protocol. */
+    public static Caller client(PeerIdentity who) {
+      return new Caller(who == null ? null : who.principal(), who == null ? null
+          : who.address(), null, Door.CLIENT, null);
+    }
+
+    /** The other gateway on the bridge link {@code link}. */
+    public static Caller bridge(PeerIdentity who, String link) {
+      return new Caller(who.principal(), who.address(), link, Door.BRIDGE, null);
+    }
+
+    /** This caller for one request, whose audit records carry {@code id}. */
+    public Caller forRequest(String id) {
+      return new Caller(principal, peer, link, door, id);
+    }
+
+    /** An audit record about this caller's request (its principal, peer, link and id). */
+    public AuditRecord.Builder audit() {
+      return AuditRecord.of(principal, peer).link(link).requestId(requestId);
+    }
+  }
 
   /** Arguments that are decoded only when the policy has allowed the request. */
   public interface Args {
@@ -177,6 +203,10 @@ public final class Admission {
   /** Takes {@code r} from {@code c} through the whole path. */
   public Result admit(Caller c, Request r, Args args) {
     long start = System.nanoTime();
+    Supplier<String> ids = requestIds;
+    if (ids != null) {
+      c = c.forRequest(ids.get());
+    }
     Result res = decide(c, r, args, start);
     if (res instanceof Refused f) {
       count(r.kind(), f.code() == Code.UNAVAILABLE && f.rule() != null
@@ -339,13 +369,21 @@ public final class Admission {
     count(kind, AuditRecord.Decision.DENIED, outcome, null, 0);
   }
 
-  public static AuditRecord record(Caller c, String target, String what, AuditRecord.Decision d,
+  static AuditRecord record(Caller c, String target, String what, AuditRecord.Decision d,
       String rule, String reason, long micros, String outcome) {
-    Principal p = c.principal();
-    return new AuditRecord(Instant.now(), p == null ? null : p.name(),
-        p == null ? null : p.fingerprintSha256(), p == null ? null : p.serialHex(), c.peer(),
-        target, what, d, rule, reason, micros, outcome);
+    return c.audit().target(target).mfa(what).decision(d).rule(rule).reason(reason)
+        .latencyMicros(micros).outcome(outcome).build();
   }
+
+  /**
+   * Where request ids come from (one per admitted or refused request, e.g. the audit log's
+   * {@code nextRequestId}); without it the audit log gives each record a fresh one.
+   */
+  public void requestIds(Supplier<String> ids) {
+    this.requestIds = ids;
+  }
+
+  private volatile Supplier<String> requestIds;
 
   static boolean validName(String s) {
     return s != null && !s.isEmpty() && s.codePointCount(0, s.length()) <= Atom.MAX_LENGTH;

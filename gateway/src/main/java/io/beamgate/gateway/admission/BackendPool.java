@@ -162,7 +162,7 @@ public final class BackendPool implements NodeListener, AutoCloseable {
       backends.add(be);
       byName.put(b.node(), be);
       if (b.port() != 0) {
-        self.staticPort(b.node(), b.port());
+        self.gatewayDoor().staticPort(b.node(), b.port());
       }
       for (int i = 0; i < POINTS_PER_BACKEND; i++) {
         ring.put(hash((b.node() + "#" + i).getBytes(StandardCharsets.UTF_8)), be);

@@ -7,16 +7,13 @@ import io.beamgate.node.term.Int;
 import io.beamgate.node.term.Term;
 import io.beamgate.node.term.Tuple;
 import io.beamgate.security.audit.AuditRecord;
-import io.beamgate.security.identity.Principal;
+import io.beamgate.security.identity.PeerIdentity;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
-import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
-import java.security.cert.X509Certificate;
-import java.time.Instant;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,10 +30,10 @@ public final class BridgeHandler extends ChannelInboundHandlerAdapter {
   /** What each side does once the TLS handshake is done and when the greeting completes. */
   public interface Side {
     /** Null to go on, or why the other gateway is refused. */
-    String admit(Principal peer);
+    String admit(PeerIdentity peer);
 
     /** The session for an admitted, greeted link. */
-    BridgeSession open(ChannelHandlerContext ctx, Principal peer);
+    BridgeSession open(ChannelHandlerContext ctx, PeerIdentity peer);
 
     void closed(BridgeSession s, String why);
   }
@@ -47,7 +44,7 @@ public final class BridgeHandler extends ChannelInboundHandlerAdapter {
   private final String label;
   private final String name;
   private final EtfDecoder decoder;
-  private Principal peer;
+  private PeerIdentity peer;
   private BridgeSession session;
   private String closeReason = "the connection closed";
 
@@ -79,36 +76,16 @@ public final class BridgeHandler extends ChannelInboundHandlerAdapter {
         .addLast("bridge", h);
   }
 
-  /** The peer's certificate chain on a connection whose TLS handshake is done. */
-  public static X509Certificate[] chainOf(ChannelHandlerContext ctx) {
-    try {
-      java.security.cert.Certificate[] certs = ctx.pipeline().get(SslHandler.class).engine()
-          .getSession().getPeerCertificates();
-      X509Certificate[] x = new X509Certificate[certs.length];
-      for (int i = 0; i < certs.length; i++) {
-        x[i] = (X509Certificate) certs[i];
-      }
-      return x;
-    } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
-      return new X509Certificate[0];
-    }
-  }
-
-  /** Called when TLS is up (the handshake completed successfully). */
-  public void tlsUp(ChannelHandlerContext ctx) {
-    try {
-      X509Certificate cert = (X509Certificate) ctx.pipeline().get(SslHandler.class).engine()
-          .getSession().getPeerCertificates()[0];
-      peer = Principal.of(cert);
-    } catch (Exception e) {
-      fail(ctx, "identity of the other gateway: " + e.getMessage());
-      return;
-    }
+  /**
+   * Called when TLS is up (the handshake completed successfully), with the other gateway's
+   * identity as the handler that saw the handshake computed it.
+   */
+  public void tlsUp(ChannelHandlerContext ctx, PeerIdentity who) {
+    peer = who;
     String refusal = side.admit(peer);
     if (refusal != null) {
-      gw.audit(new AuditRecord(Instant.now(), peer.name(), peer.fingerprintSha256(),
-          peer.serialHex(), label, null, "bridge", AuditRecord.Decision.DENIED, null, refusal,
-          0, "closed"));
+      gw.audit(AuditRecord.of(peer).link(label).mfa("bridge")
+          .decision(AuditRecord.Decision.DENIED).reason(refusal).outcome("closed").build());
       if (!exposer) {
         write(ctx, Tuple.of(BridgeSession.REFUSED, Term.binary(refusal)));
       }
@@ -129,6 +106,11 @@ public final class BridgeHandler extends ChannelInboundHandlerAdapter {
   }
 
   private boolean failed;
+
+  /** Closes the link before it is up: the other gateway has no usable identity. */
+  public void refuse(ChannelHandlerContext ctx, String why) {
+    fail(ctx, why);
+  }
 
   private void fail(ChannelHandlerContext ctx, String why) {
     if (failed) {

@@ -1,6 +1,7 @@
 package io.beamgate.gateway.bridge;
 
 import io.beamgate.node.ControlInterceptor;
+import io.beamgate.node.GatewayDoor;
 import io.beamgate.node.LocalNode;
 import io.beamgate.node.NodeListener;
 import io.beamgate.node.dist.ControlMessage;
@@ -32,6 +33,7 @@ public final class BridgeHub implements ControlInterceptor, NodeListener {
       "global_group_check");
 
   private final LocalNode node;
+  private final GatewayDoor door;
   private final boolean exposer;
   private final Map<Integer, BridgeSession> sessions = new ConcurrentHashMap<>();
   private final AtomicInteger numbers = new AtomicInteger();
@@ -43,8 +45,9 @@ public final class BridgeHub implements ControlInterceptor, NodeListener {
 
   BridgeHub(LocalNode node, boolean exposer) {
     this.node = node;
+    this.door = node.gatewayDoor();
     this.exposer = exposer;
-    node.interceptor(this);
+    door.interceptor(this);
     node.addNodeListener(this);
   }
 
@@ -105,7 +108,7 @@ public final class BridgeHub implements ControlInterceptor, NodeListener {
       s = only();
       if (s == null) {
         ControlMessage.SpawnRequest sr = (ControlMessage.SpawnRequest) c;
-        node.sendControl(from, new ControlMessage.SpawnReply(sr.reqId(), sr.from(), 0,
+        door.sendControl(from, new ControlMessage.SpawnReply(sr.reqId(), sr.from(), 0,
             Atom.of("noconnection")), null);
         return true;
       }

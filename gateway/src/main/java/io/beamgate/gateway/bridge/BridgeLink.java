@@ -4,9 +4,11 @@ import io.beamgate.node.Cookie;
 import io.beamgate.node.LocalNode;
 import io.beamgate.node.NodeConfig;
 import io.beamgate.gateway.config.GatewayConfig;
-import io.beamgate.security.identity.Principal;
 import io.beamgate.security.identity.PrincipalMatcher;
+import io.beamgate.gateway.transport.PeerIdentities;
 import io.beamgate.gateway.transport.TlsContexts;
+import io.beamgate.security.identity.IdentityException;
+import io.beamgate.security.identity.PeerIdentity;
 import io.beamgate.security.tls.TlsException;
 import io.beamgate.security.tls.TlsSettings;
 import io.netty.bootstrap.Bootstrap;
@@ -62,7 +64,7 @@ public final class BridgeLink implements BridgeHandler.Side, AutoCloseable {
     this.exposed = exposed;
     this.ssl = ssl;
     this.tls = tls;
-    exposed.acceptGate(n -> session != null);
+    exposed.gatewayDoor().acceptGate(n -> session != null);
     this.hub = new BridgeHub(exposed, true);
   }
 
@@ -125,7 +127,7 @@ public final class BridgeLink implements BridgeHandler.Side, AutoCloseable {
     TlsSettings tls = this.tls;
     BridgeHandler handler = new BridgeHandler(gw, this, true, cfg.name(), cfg.nodeName());
     Bootstrap b = new Bootstrap()
-        .group((io.netty.channel.EventLoopGroup) exposed.ioExecutor())
+        .group(exposed.gatewayDoor().ioThreads(io.netty.channel.EventLoopGroup.class))
         .channel(NioSocketChannel.class)
         .option(ChannelOption.TCP_NODELAY, true)
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000)
@@ -146,7 +148,13 @@ public final class BridgeLink implements BridgeHandler.Side, AutoCloseable {
                       throws Exception {
                     if (evt instanceof SslHandshakeCompletionEvent e) {
                       if (e.isSuccess()) {
-                        handler.tlsUp(ctx.pipeline().context(handler));
+                        ChannelHandlerContext hc = ctx.pipeline().context(handler);
+                        try {
+                          handler.tlsUp(hc, PeerIdentities.of(ctx.channel()));
+                        } catch (IdentityException ex) {
+                          handler.refuse(hc, "identity of the other gateway: "
+                              + ex.getMessage());
+                        }
                       } else {
                         lastError = "TLS handshake with " + cfg.host() + ":" + cfg.port()
                             + " failed: " + TlsContexts.rootMessage(e.cause());
@@ -186,8 +194,8 @@ public final class BridgeLink implements BridgeHandler.Side, AutoCloseable {
   }
 
   @Override
-  public String admit(Principal peer) {
-    if (!expect.matches(peer)) {
+  public String admit(PeerIdentity peer) {
+    if (!expect.matches(peer.principal())) {
       lastError = "the gateway at " + cfg.host() + ":" + cfg.port() + " is " + peer.name()
           + ", not " + cfg.expect();
       return lastError;
@@ -196,7 +204,7 @@ public final class BridgeLink implements BridgeHandler.Side, AutoCloseable {
   }
 
   @Override
-  public BridgeSession open(ChannelHandlerContext ctx, Principal peer) {
+  public BridgeSession open(ChannelHandlerContext ctx, PeerIdentity peer) {
     BridgeSession s = new ExposerSession(exposed, ctx.channel(), peer, cfg.name(),
         hub.nextNumber(), gw);
     hub.attach(s);
@@ -219,8 +227,8 @@ public final class BridgeLink implements BridgeHandler.Side, AutoCloseable {
       session = null;
       hub.detach(s);
       s.closed();
-      exposed.disconnectAll();
-      exposed.pauseReading(false);
+      exposed.gatewayDoor().disconnectAll();
+      exposed.gatewayDoor().pauseReading(false);
       lastError = why;
       log.warn("bridge {}: down ({}); node {} is down for this cluster until the link is back",
           cfg.name(), why, cfg.nodeName());

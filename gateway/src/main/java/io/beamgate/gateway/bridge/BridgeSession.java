@@ -1,10 +1,10 @@
 package io.beamgate.gateway.bridge;
 
 import io.beamgate.gateway.admission.Admission;
+import io.beamgate.node.GatewayDoor;
 import io.beamgate.node.LocalNode;
 import io.beamgate.node.dist.ControlMessage;
 import io.beamgate.node.dist.DistProtocolException;
-import io.beamgate.node.etf.EtfEncoder;
 import io.beamgate.node.term.Atom;
 import io.beamgate.node.term.ErlList;
 import io.beamgate.node.term.Int;
@@ -16,10 +16,9 @@ import io.beamgate.security.audit.AuditRecord;
 import io.beamgate.security.guard.CodeShapes;
 import io.beamgate.security.guard.GuardRule;
 import io.beamgate.security.guard.Verdict;
+import io.beamgate.security.identity.PeerIdentity;
 import io.beamgate.security.identity.Principal;
-import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -46,7 +45,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Over 500 lines, on purpose: {@link #local} and the relay of the other side's control
  * messages are each one table of the distribution operations, and reading the two directions
- * side by side is how a missing case is noticed.
+ * side by side is how a missing case is noticed. The framing and batching of what goes out is
+ * {@link LinkWriter}'s.
  */
 public abstract sealed class BridgeSession permits ExposerSession, ServerSession {
   // one logger for both roles, as before the split (operators filter on its name)
@@ -82,7 +82,11 @@ public abstract sealed class BridgeSession permits ExposerSession, ServerSession
   private record Watch(Pid watcher, Term target, String node) {}
 
   final LocalNode node;
+  /** What only a gateway does with the node: relaying control messages, pausing reads. */
+  final GatewayDoor door;
   final Channel channel;
+  /** The other gateway: its identity, chain and address, as computed when TLS came up. */
+  final PeerIdentity who;
   final Principal peer;
   final String label;
   final Translator tr;
@@ -97,14 +101,12 @@ public abstract sealed class BridgeSession permits ExposerSession, ServerSession
   private final AtomicLong pidMessages = new AtomicLong();
   private final AtomicLong pidRefused = new AtomicLong();
   /**
-   * Past this many bytes queued for the other gateway, the link is closed: four times
-   * bridge.max_queue_bytes (where backpressure starts) plus one largest frame, room for what
-   * is already read or in flight when the pause begins.
+   * The way out. Past four times bridge.max_queue_bytes (where backpressure starts) plus one
+   * largest frame queued for the other gateway, it closes the link: room for what is already
+   * read or in flight when the pause begins.
    */
-  private final long hardQueueBytes;
-  private final int maxFrameBytes;
+  private final LinkWriter out;
   private volatile boolean closed;
-  private volatile java.security.cert.X509Certificate[] chain;
 
   /** The other gateway's identity (from its certificate). */
   public Principal peer() {
@@ -121,18 +123,20 @@ public abstract sealed class BridgeSession permits ExposerSession, ServerSession
     return channel;
   }
 
-  BridgeSession(LocalNode node, Channel channel, Principal peer, String label, int link,
+  BridgeSession(LocalNode node, Channel channel, PeerIdentity who, String label, int link,
       BridgeContext gw) {
     this.node = node;
+    this.door = node.gatewayDoor();
     this.channel = channel;
-    this.peer = peer;
+    this.who = who;
+    this.peer = who.principal();
     this.label = label;
     this.gw = gw;
     this.tr = new Translator(node.nameAtom(), node.creation(), link,
         gw.bridgeSettings().maxProxies());
-    this.hardQueueBytes = 4L * gw.bridgeSettings().maxQueueBytes()
-        + gw.bridgeSettings().maxFrameBytes();
-    this.maxFrameBytes = gw.bridgeSettings().maxFrameBytes();
+    this.out = new LinkWriter(channel, gw.bridgeSettings().maxFrameBytes(),
+        4L * gw.bridgeSettings().maxQueueBytes() + gw.bridgeSettings().maxFrameBytes(), label,
+        who.name(), () -> closed, this::tooLarge, log);
   }
 
   // ---- what the two roles do differently ---------------------------------------------------
@@ -183,13 +187,9 @@ public abstract sealed class BridgeSession permits ExposerSession, ServerSession
     return tr.link();
   }
 
-  /** The other gateway's certificate chain (re-checked at reloads). */
-  public java.security.cert.X509Certificate[] chain() {
-    return chain;
-  }
-
-  public void chain(java.security.cert.X509Certificate[] c) {
-    this.chain = c;
+  /** The other gateway's identity, certificate chain (re-checked at reloads) and address. */
+  public PeerIdentity identity() {
+    return who;
   }
 
   public Map<String, Object> status() {
@@ -210,29 +210,9 @@ public abstract sealed class BridgeSession permits ExposerSession, ServerSession
 
   // ---- to the other gateway ----------------------------------------------------------------
 
-  /**
-   * Sends {@code op} to the other gateway. Writes made on the link's event loop go out at
-   * once; others are handed to it in order. One flush follows each batch, so many messages
-   * share a TLS record and a system call under load.
-   */
+  /** Sends {@code op} to the other gateway (framed and batched by {@link LinkWriter}). */
   void toPeer(Term op) {
-    if (closed) {
-      return;
-    }
-    byte[] body = EtfEncoder.encode(op);
-    if (body.length > maxFrameBytes) {
-      tooLarge(op, body.length);
-      return;
-    }
-    ByteBuf buf = channel.alloc().buffer(4 + body.length);
-    buf.writeInt(body.length);
-    buf.writeBytes(body);
-    io.netty.channel.EventLoop loop = channel.eventLoop();
-    if (loop.inEventLoop()) {
-      writeNow(buf);
-    } else {
-      loop.execute(() -> writeNow(buf));
-    }
+    out.send(op);
   }
 
   /**
@@ -243,42 +223,11 @@ public abstract sealed class BridgeSession permits ExposerSession, ServerSession
   private void tooLarge(Term op, int bytes) {
     dropped.incrementAndGet();
     String why = "a message of " + bytes + " bytes is larger than bridge.max_frame_bytes ("
-        + maxFrameBytes + ")";
+        + out.maxFrameBytes() + ")";
     log.warn("bridge {}: dropped {}", label, why);
-    gw.audit(new AuditRecord(Instant.now(), peer.name(), peer.fingerprintSha256(),
-        peer.serialHex(), label, null, "signal", AuditRecord.Decision.DENIED, null, why, 0,
-        "dropped"));
+    gw.audit(AuditRecord.of(who).link(label).mfa("signal").decision(AuditRecord.Decision.DENIED)
+        .reason(why).outcome("dropped").build());
     tooLargeAnswer(op, why);
-  }
-
-  private boolean flushQueued; // on the event loop only
-  private boolean overflowed; // on the event loop only
-  private final Runnable flushTask = this::flushNow;
-
-  private void flushNow() {
-    flushQueued = false;
-    channel.flush();
-  }
-
-  private void writeNow(ByteBuf buf) {
-    io.netty.channel.ChannelOutboundBuffer ob = channel.unsafe().outboundBuffer();
-    if (ob == null || closed || overflowed || !channel.isActive()) {
-      buf.release(); // closed or closing
-      return;
-    }
-    if (ob.totalPendingWriteBytes() > hardQueueBytes) {
-      buf.release();
-      overflowed = true;
-      log.warn("bridge {}: more than {} bytes queued for {}; closing the link",
-          label, hardQueueBytes, peer.name());
-      channel.close();
-      return;
-    }
-    channel.write(buf, channel.voidPromise());
-    if (!flushQueued) {
-      flushQueued = true;
-      channel.eventLoop().execute(flushTask);
-    }
   }
 
   void forward(ControlMessage c, Term payload) {
@@ -307,11 +256,11 @@ public abstract sealed class BridgeSession permits ExposerSession, ServerSession
   void local(String from, ControlMessage c, Term payload) {
     if (c instanceof ControlMessage.Link l) {
       if (isCallStandIn(l.to()) || tr.foreign(l.to()) == null) {
-        node.sendControl(from, new ControlMessage.Exit(l.to(), l.from(), NOPROC), null);
+        door.sendControl(from, new ControlMessage.Exit(l.to(), l.from(), NOPROC), null);
         return;
       }
       if (full()) {
-        node.sendControl(from, new ControlMessage.Exit(l.to(), l.from(), exhausted()), null);
+        door.sendControl(from, new ControlMessage.Exit(l.to(), l.from(), exhausted()), null);
         return;
       }
       links.add(new LinkPair(l.from(), l.to()));
@@ -320,7 +269,7 @@ public abstract sealed class BridgeSession permits ExposerSession, ServerSession
     } else if (c instanceof ControlMessage.UnlinkId u) {
       links.remove(new LinkPair(u.from(), u.to()));
       if (tr.foreign(u.to()) == null) {
-        node.sendControl(from, new ControlMessage.UnlinkIdAck(u.id(), u.to(), u.from()), null);
+        door.sendControl(from, new ControlMessage.UnlinkIdAck(u.id(), u.to(), u.from()), null);
         return;
       }
     } else if (c instanceof ControlMessage.Exit e) {
@@ -336,12 +285,12 @@ public abstract sealed class BridgeSession permits ExposerSession, ServerSession
     } else if (c instanceof ControlMessage.MonitorP m) {
       if (m.toProc() instanceof Pid p) {
         if (isCallStandIn(p) || tr.foreign(p) == null) {
-          node.sendControl(from, new ControlMessage.MonitorPExit(p, m.from(), m.ref(), NOPROC),
+          door.sendControl(from, new ControlMessage.MonitorPExit(p, m.from(), m.ref(), NOPROC),
               null);
           return;
         }
         if (full()) {
-          node.sendControl(from, new ControlMessage.MonitorPExit(p, m.from(), m.ref(),
+          door.sendControl(from, new ControlMessage.MonitorPExit(p, m.from(), m.ref(),
               exhausted()), null);
           return;
         }
@@ -382,10 +331,11 @@ public abstract sealed class BridgeSession permits ExposerSession, ServerSession
         : "spawn " + io.beamgate.node.term.TermText.format(mfa);
     log.warn("bridge {}: refused {} from {}: only erpc calls and casts cross a bridge", label,
         what, from);
-    gw.audit(new AuditRecord(Instant.now(), "node:" + from, null, null, from, label, what,
-        AuditRecord.Decision.DENIED, null, "only erpc calls and casts cross a bridge", 0,
-        "refused"));
-    node.sendControl(from, new ControlMessage.SpawnReply(s.reqId(), s.from(), 0,
+    // From inside this cluster: no connection of ours carried it, so no peer.
+    gw.audit(AuditRecord.builder().principal("node:" + from).link(label).mfa(what)
+        .decision(AuditRecord.Decision.DENIED).reason("only erpc calls and casts cross a bridge")
+        .outcome("refused").build());
+    door.sendControl(from, new ControlMessage.SpawnReply(s.reqId(), s.from(), 0,
         Atom.of("notsup")), null);
   }
 
@@ -421,9 +371,8 @@ public abstract sealed class BridgeSession permits ExposerSession, ServerSession
       dropped.incrementAndGet();
       String why = v.reason() + (v.path() == null ? "" : " at " + v.path());
       log.info("bridge {}: dropped a signal from {}: {}", label, peer.name(), why);
-      gw.audit(new AuditRecord(Instant.now(), peer.name(), peer.fingerprintSha256(),
-          peer.serialHex(), label, null, "signal", AuditRecord.Decision.DENIED, null,
-          why, 0, "dropped"));
+      gw.audit(AuditRecord.of(who).link(label).mfa("signal")
+          .decision(AuditRecord.Decision.DENIED).reason(why).outcome("dropped").build());
       if (payload != null) {
         failExchange(payload, Tuple.of(BEAMGATE, Atom.of("invalid_argument"),
             Term.binary(why)));
@@ -442,7 +391,7 @@ public abstract sealed class BridgeSession permits ExposerSession, ServerSession
       if (!isLocal(a.alias().node())) {
         dropped.incrementAndGet();
       } else if (pidMessageAllowed(payload)) {
-        node.sendControl(a.alias().node().name(), c, payload);
+        door.sendControl(a.alias().node().name(), c, payload);
       }
     } else if (c instanceof ControlMessage.Link l) {
       if (full()) {
@@ -465,9 +414,10 @@ public abstract sealed class BridgeSession permits ExposerSession, ServerSession
         && pe.exit2())) {
       // exit/2 could kill any process given out (even with 'kill'): it never crosses
       dropped.incrementAndGet();
-      gw.audit(new AuditRecord(Instant.now(), peer.name(), peer.fingerprintSha256(),
-          peer.serialHex(), label, null, "exit/2", AuditRecord.Decision.DENIED, null,
-          "exit signals sent with exit/2 do not cross a bridge", 0, "dropped"));
+      gw.audit(AuditRecord.of(who).link(label).mfa("exit/2")
+          .decision(AuditRecord.Decision.DENIED)
+          .reason("exit signals sent with exit/2 do not cross a bridge").outcome("dropped")
+          .build());
     } else if (c instanceof ControlMessage.PayloadExit e) {
       links.remove(new LinkPair(e.to(), e.from()));
       emit(e.to(), c, payload);
@@ -495,7 +445,7 @@ public abstract sealed class BridgeSession permits ExposerSession, ServerSession
     } else if (c instanceof ControlMessage.DemonitorP d) {
       Watch w = proxyWatching.remove(d.ref());
       if (w != null) {
-        node.sendControl(w.node(), c, null);
+        door.sendControl(w.node(), c, null);
       }
     } else if (c instanceof ControlMessage.RegSend r) {
       remoteRegSend(r, payload);
@@ -553,7 +503,7 @@ public abstract sealed class BridgeSession permits ExposerSession, ServerSession
       Ref ref = tagRef(from.get(1));
       Watch w = ref == null ? null : proxyWatching.remove(ref);
       if (w != null) {
-        node.sendControl(w.node(), new ControlMessage.DemonitorP(w.watcher(), w.target(), ref),
+        door.sendControl(w.node(), new ControlMessage.DemonitorP(w.watcher(), w.target(), ref),
             null);
         forward(new ControlMessage.MonitorPExit(w.target(), w.watcher(), ref, reason), null);
       }
@@ -562,7 +512,7 @@ public abstract sealed class BridgeSession permits ExposerSession, ServerSession
       Watch w = ref == null ? null : watching.remove(ref);
       if (w != null) {
         forward(new ControlMessage.DemonitorP(w.watcher(), w.target(), ref), null);
-        node.sendControl(w.watcher().node().name(), new ControlMessage.MonitorPExit(w.target(),
+        door.sendControl(w.watcher().node().name(), new ControlMessage.MonitorPExit(w.target(),
             w.watcher(), ref, reason), null);
       }
     }
@@ -598,7 +548,7 @@ public abstract sealed class BridgeSession permits ExposerSession, ServerSession
       dropped.incrementAndGet();
       return false;
     }
-    node.sendControl(target.node().name(), c, payload);
+    door.sendControl(target.node().name(), c, payload);
     return true;
   }
 
@@ -613,7 +563,7 @@ public abstract sealed class BridgeSession permits ExposerSession, ServerSession
   // ---- admission --------------------------------------------------------------------------
 
   Admission.Caller caller() {
-    return new Admission.Caller(peer, label, Admission.Door.BRIDGE);
+    return Admission.Caller.bridge(who, label);
   }
 
   /** How a refusal reads to Erlang code: {@code {beamgate, Code, <<"reason">>}}. */
@@ -660,10 +610,10 @@ public abstract sealed class BridgeSession permits ExposerSession, ServerSession
     }
     closed = true;
     if (pidMessages.get() + pidRefused.get() > 0) {
-      gw.audit(new AuditRecord(Instant.now(), peer.name(), peer.fingerprintSha256(),
-          peer.serialHex(), label, null, "send:pid", AuditRecord.Decision.ALLOWED, null,
-          "messages to pids over this link: " + pidMessages.get() + " relayed, "
-          + pidRefused.get() + " refused", 0, "summary"));
+      gw.audit(AuditRecord.of(who).link(label).mfa("send:pid")
+          .decision(AuditRecord.Decision.ALLOWED)
+          .reason("messages to pids over this link: " + pidMessages.get() + " relayed, "
+              + pidRefused.get() + " refused").outcome("summary").build());
     }
     onClosed();
     links.clear();
@@ -678,17 +628,17 @@ public abstract sealed class BridgeSession permits ExposerSession, ServerSession
    */
   void endWhatThisClusterHeld() {
     for (LinkPair lp : links) {
-      node.sendControl(lp.local().node().name(),
+      door.sendControl(lp.local().node().name(),
           new ControlMessage.Exit(lp.proxy(), lp.local(), NOCONNECTION), null);
     }
     for (Map.Entry<Ref, Watch> e : watching.entrySet()) {
       Watch w = e.getValue();
-      node.sendControl(w.watcher().node().name(), new ControlMessage.MonitorPExit(w.target(),
+      door.sendControl(w.watcher().node().name(), new ControlMessage.MonitorPExit(w.target(),
           w.watcher(), e.getKey(), NOCONNECTION), null);
     }
     for (Map.Entry<Ref, Watch> e : proxyWatching.entrySet()) {
       Watch w = e.getValue();
-      node.sendControl(w.node(), new ControlMessage.DemonitorP(w.watcher(), w.target(),
+      door.sendControl(w.node(), new ControlMessage.DemonitorP(w.watcher(), w.target(),
           e.getKey()), null);
     }
   }

@@ -11,7 +11,7 @@ import io.beamgate.node.term.Ref;
 import io.beamgate.node.term.Term;
 import io.beamgate.node.term.Tuple;
 import io.beamgate.security.guard.Verdict;
-import io.beamgate.security.identity.Principal;
+import io.beamgate.security.identity.PeerIdentity;
 import io.netty.channel.Channel;
 import java.util.List;
 import java.util.Map;
@@ -44,7 +44,7 @@ final class ExposerSession extends BridgeSession {
   private final Map<Pid, Long> callOfProxy = new ConcurrentHashMap<>();
   private final AtomicLong callIds = new AtomicLong(1);
 
-  ExposerSession(LocalNode node, Channel channel, Principal peer, String label, int link,
+  ExposerSession(LocalNode node, Channel channel, PeerIdentity peer, String label, int link,
       BridgeContext gw) {
     super(node, channel, peer, label, link, gw);
   }
@@ -61,7 +61,7 @@ final class ExposerSession extends BridgeSession {
 
   @Override
   void pause(boolean paused) {
-    node.pauseReading(paused);
+    door.pauseReading(paused);
   }
 
   @Override
@@ -89,7 +89,7 @@ final class ExposerSession extends BridgeSession {
       return false; // rex is answered here (see rex()); it lives as long as the link
     }
     if (full()) {
-      node.sendControl(from, new ControlMessage.MonitorPExit(m.toProc(), m.from(), m.ref(),
+      door.sendControl(from, new ControlMessage.MonitorPExit(m.toProc(), m.from(), m.ref(),
           exhausted()), null);
       return false;
     }
@@ -201,7 +201,7 @@ final class ExposerSession extends BridgeSession {
       // answers at once that the node is good (whether the name exists there is not known
       // here without a round trip; a refused send is audited there), so nobody waits.
       forward(new ControlMessage.RegSend(caller, name), req.get(2));
-      node.sendControl(from, new ControlMessage.Send(caller), Tuple.of(Atom.of("rex"),
+      door.sendControl(from, new ControlMessage.Send(caller), Tuple.of(Atom.of("rex"),
           node.nameAtom(), node.nameAtom()));
     } else {
       dropped.incrementAndGet(); // e.g. OTP's rpc features_request: rex here has none
@@ -250,20 +250,20 @@ final class ExposerSession extends BridgeSession {
       // that gave up never finds the late reply in its mailbox
       Term msg = Tuple.of(p.rexTag(), rexReply(p.res(), reason));
       java.util.Optional<Ref> alias = Mailbox.replyAlias(p.rexTag());
-      node.sendControl(p.caller().node().name(), alias.isPresent()
+      door.sendControl(p.caller().node().name(), alias.isPresent()
           ? new ControlMessage.AliasSend(rexSender(), alias.get())
           : new ControlMessage.Send(p.caller()), msg);
       return;
     }
     String to = p.caller().node().name();
-    node.sendControl(to, new ControlMessage.SpawnReply(p.reqId(), p.caller(),
+    door.sendControl(to, new ControlMessage.SpawnReply(p.reqId(), p.caller(),
         (p.link() ? 1 : 0) | (p.monitor() ? 2 : 0), p.proxy()), null);
     if (p.monitor()) {
-      node.sendControl(to, new ControlMessage.MonitorPExit(p.proxy(), p.caller(), p.reqId(),
+      door.sendControl(to, new ControlMessage.MonitorPExit(p.proxy(), p.caller(), p.reqId(),
           reason), null);
     }
     if (p.link() && !Atom.of("normal").equals(reason)) {
-      node.sendControl(to, new ControlMessage.Exit(p.proxy(), p.caller(), reason), null);
+      door.sendControl(to, new ControlMessage.Exit(p.proxy(), p.caller(), reason), null);
     }
   }
 

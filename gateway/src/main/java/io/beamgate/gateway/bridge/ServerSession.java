@@ -13,7 +13,7 @@ import io.beamgate.node.term.Pid;
 import io.beamgate.node.term.Ref;
 import io.beamgate.node.term.Term;
 import io.beamgate.node.term.Tuple;
-import io.beamgate.security.identity.Principal;
+import io.beamgate.security.identity.PeerIdentity;
 import io.netty.channel.Channel;
 import java.util.List;
 import java.util.Map;
@@ -46,7 +46,7 @@ public final class ServerSession extends BridgeSession {
    * The session of a link another gateway opened to this one, on this cluster's
    * {@code node}; {@code link} is its number in the node's {@link BridgeHub}.
    */
-  public ServerSession(LocalNode node, Channel channel, Principal peer, String label, int link,
+  public ServerSession(LocalNode node, Channel channel, PeerIdentity peer, String label, int link,
       BridgeContext gw) {
     super(node, channel, peer, label, link, gw);
     replies = node.createMailbox(null, (mb, msg) -> onReply(msg));
@@ -137,7 +137,7 @@ public final class ServerSession extends BridgeSession {
     }
     Admission.Admitted a = (Admission.Admitted) r;
     proxyWatch(m.ref(), m.from(), name, a.backend.node);
-    node.sendControl(a.backend.node, m, null);
+    door.sendControl(a.backend.node, m, null);
     a.finish("ok", null);
   }
 
@@ -151,7 +151,7 @@ public final class ServerSession extends BridgeSession {
     return;
   }
   Admission.Admitted a = (Admission.Admitted) res;
-  node.sendControl(a.backend.node, r, payload);
+  door.sendControl(a.backend.node, r, payload);
   a.finish("sent", null);
   }
 

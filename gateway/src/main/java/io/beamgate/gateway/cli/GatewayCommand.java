@@ -74,6 +74,11 @@ public final class GatewayCommand implements Runnable {
             + " Default: ${DEFAULT-VALUE}.")
     long backendWaitMillis;
 
+    @Option(names = "--gateway-id", paramLabel = "ID",
+        description = "The id audit records carry as `gateway` (and in their `request_id`)."
+            + " Default: this host's name and the listener's port (HOST:PORT).")
+    String gatewayId;
+
     @Option(names = "--log-level", paramLabel = "LEVEL", defaultValue = "info",
         description = "error, warn, info, debug or trace. Default: ${DEFAULT-VALUE}.")
     String logLevel;
@@ -105,7 +110,7 @@ public final class GatewayCommand implements Runnable {
       try {
         cfg = GatewayConfigFile.load(config);
         server = GatewayServer.start(cfg, GatewayServer.Options.DEFAULTS.withProvider(provider)
-            .withBackendWait(Duration.ofMillis(backendWaitMillis)));
+            .withBackendWait(Duration.ofMillis(backendWaitMillis)).withGatewayId(gatewayId));
       } catch (ConfigException | IOException e) {
         System.err.println("beamgate gateway run: " + e.getMessage());
         return 1;

@@ -26,6 +26,15 @@ import org.slf4j.LoggerFactory;
  * never blocks the others, and clients past the limit are told so at once.
  */
 public final class AdminSocket implements AutoCloseable {
+  /** What the socket may ask of the gateway (and nothing else of it). */
+  interface Operator {
+    /** Reloads; {@code ok MESSAGE} or {@code error MESSAGE}. */
+    String reload();
+
+    /** The gateway's status as data. */
+    java.util.Map<String, Object> status();
+  }
+
   private static final Logger log = LoggerFactory.getLogger(AdminSocket.class);
   /** Clients served at once. */
   static final int DEFAULT_MAX_CLIENTS = 4;
@@ -38,7 +47,7 @@ public final class AdminSocket implements AutoCloseable {
   private final java.util.concurrent.ScheduledExecutorService timeouts;
   private final Duration readTimeout;
 
-  private AdminSocket(Path path, ServerSocketChannel server, GatewayServer gateway,
+  private AdminSocket(Path path, ServerSocketChannel server, Operator gateway,
       int maxClients, Duration readTimeout) {
     this.path = path;
     this.server = server;
@@ -63,11 +72,11 @@ public final class AdminSocket implements AutoCloseable {
     thread.start();
   }
 
-  static AdminSocket open(Path path, GatewayServer gateway) throws IOException {
+  static AdminSocket open(Path path, Operator gateway) throws IOException {
     return open(path, gateway, DEFAULT_MAX_CLIENTS, DEFAULT_READ_TIMEOUT);
   }
 
-  static AdminSocket open(Path path, GatewayServer gateway, int maxClients,
+  static AdminSocket open(Path path, Operator gateway, int maxClients,
       Duration readTimeout) throws IOException {
     if (maxClients < 1) {
       throw new IllegalArgumentException("maxClients: " + maxClients + " (expected: >= 1)");
@@ -95,7 +104,7 @@ public final class AdminSocket implements AutoCloseable {
     return new AdminSocket(path, s, gateway, maxClients, readTimeout);
   }
 
-  private void serve(GatewayServer gateway) {
+  private void serve(Operator gateway) {
     while (server.isOpen()) {
       SocketChannel c;
       try {
@@ -116,7 +125,7 @@ public final class AdminSocket implements AutoCloseable {
     }
   }
 
-  private void answer(SocketChannel c, GatewayServer gateway) {
+  private void answer(SocketChannel c, Operator gateway) {
     // Closing the channel from the timer ends a read that waits for a silent client.
     java.util.concurrent.ScheduledFuture<?> timeout = timeouts.schedule(() -> {
       try {
@@ -130,8 +139,7 @@ public final class AdminSocket implements AutoCloseable {
       timeout.cancel(false);
       String answer;
       if ("reload".equals(cmd)) {
-        GatewayServer.ReloadResult r = gateway.reload();
-        answer = (r.ok() ? "ok " : "error ") + r.message();
+        answer = gateway.reload();
       } else if ("status".equals(cmd)) {
         answer = "ok " + io.beamgate.gateway.ops.Json.write(gateway.status());
       } else {

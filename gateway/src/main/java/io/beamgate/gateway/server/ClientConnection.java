@@ -1,5 +1,9 @@
 package io.beamgate.gateway.server;
 
+import static io.beamgate.gateway.server.ClientErrors.abbreviate;
+import static io.beamgate.gateway.server.ClientErrors.error;
+import static io.beamgate.gateway.server.ClientErrors.errorClass;
+
 import io.beamgate.gateway.admission.Admission;
 import io.beamgate.gateway.admission.BackendPool;
 import io.beamgate.gateway.proto.Call;
@@ -15,57 +19,49 @@ import io.beamgate.gateway.protocol.TermProto;
 import io.beamgate.gateway.transport.TlsContexts;
 import io.beamgate.node.etf.EtfEncoder;
 import io.beamgate.node.rpc.RpcException;
-import io.beamgate.node.term.Atom;
 import io.beamgate.node.term.Term;
 import io.beamgate.node.term.TermText;
 import io.beamgate.security.audit.AuditRecord;
-import io.beamgate.security.identity.IdentityException;
+import io.beamgate.security.identity.PeerIdentity;
 import io.beamgate.security.identity.Principal;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.ssl.SslHandler;
-import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.timeout.IdleStateEvent;
-import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import javax.net.ssl.SSLPeerUnverifiedException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One client connection: learns the principal from the client certificate once the TLS
- * handshake is done, then takes each request through the policy, the term guard and the
- * limits before it reaches the cluster, and answers each exactly once. Everything but the
- * cluster's answers runs on the connection's event loop; answers are handed back to it.
+ * One client connection: is given its peer's identity once the TLS handshake is done
+ * ({@link TlsUp} fires it), then takes each request through admission before it reaches the
+ * cluster, and answers each exactly once. Everything but the cluster's answers runs on the
+ * connection's event loop; answers are handed back to it. It sees the gateway only through
+ * {@link ClientContext}; the way out is {@link OutputFlow}, pings and cancels are metered by
+ * {@link ControlBucket}.
  */
 final class ClientConnection extends ChannelInboundHandlerAdapter {
   private static final Logger log = LoggerFactory.getLogger(ClientConnection.class);
 
-  private final GatewayServer server;
+  private final ClientContext gateway;
   private final Map<Long, InFlight> inFlight = new HashMap<>(); // event loop only
   // Requests read while the connection had its limit in flight (reading is paused meanwhile,
   // so this holds at most what one read brought). Event loop only.
   private final java.util.ArrayDeque<ClientFrame> held = new java.util.ArrayDeque<>();
+  private final ControlBucket control;
   private Channel channel;
+  private OutputFlow out;
   private String peer = "?";
+  private volatile PeerIdentity who;
   private volatile Principal principal;
-  private volatile X509Certificate[] chain;
-  private boolean flushScheduled;
-  // Pings and cancels cost no rule permit, so they have a bucket of their own (event loop).
-  private double controlTokens = -1;
-  private long controlRefill;
-  private boolean controlRefusing;
-  // When the connection last became unwritable (its answers queue up), 0 while writable.
-  private long unwritableSince;
+  private Admission.Caller caller;
   private boolean closing;
 
   /** A request the cluster has not answered yet. */
@@ -83,16 +79,23 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     }
   }
 
-  ClientConnection(GatewayServer server) {
-    this.server = server;
+  ClientConnection(ClientContext gateway) {
+    this.gateway = gateway;
+    this.control = new ControlBucket(gateway.limits().controlPerSecond());
   }
 
   Principal principal() {
     return principal;
   }
 
+  /** The peer's identity, or null before the handshake is done. */
+  PeerIdentity identity() {
+    return who;
+  }
+
   X509Certificate[] chain() {
-    return chain;
+    PeerIdentity w = who;
+    return w == null ? null : w.chain();
   }
 
   Channel channel() {
@@ -106,56 +109,25 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
   @Override
   public void channelActive(ChannelHandlerContext ctx) throws Exception {
     channel = ctx.channel();
-    peer = String.valueOf(channel.remoteAddress());
-    if (peer.startsWith("/")) {
-      peer = peer.substring(1);
-    }
+    peer = PeerIdentity.address(channel.remoteAddress());
+    out = new OutputFlow(channel, gateway.limits().maxOutputBytes(),
+        gateway.limits().outputStallMillis(), this::closeNotReading, () -> closing);
     super.channelActive(ctx);
   }
 
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
-    if (evt instanceof SslHandshakeCompletionEvent e) {
-      if (!e.isSuccess()) {
-        String why = TlsContexts.rootMessage(e.cause());
-        // The certificate the trust manager refused (expired, revoked, unknown CA), when the
-        // handshake got that far: the operator learns which one it was.
-        X509Certificate refused = io.beamgate.gateway.transport.TlsContexts.takeRefusedClient();
-        String fingerprint = refused == null ? null : Principal.fingerprint(refused);
-        String serial = refused == null ? null : refused.getSerialNumber().toString(16);
-        log.info("TLS handshake from {} failed: {}{}", peer, why, refused == null ? ""
-            : " (certificate serial " + serial + ", sha256 " + fingerprint + ")");
-        server.audit(new AuditRecord(Instant.now(), null, fingerprint, serial, peer, null, null,
-            AuditRecord.Decision.DENIED, null, "tls handshake: " + why, 0, "closed"));
-        server.metrics().handshake("failed");
-        ctx.close();
-        return;
-      }
-      try {
-        Certificate[] certs = ctx.pipeline().get(SslHandler.class).engine().getSession()
-            .getPeerCertificates();
-        X509Certificate[] x = new X509Certificate[certs.length];
-        for (int i = 0; i < certs.length; i++) {
-          x[i] = (X509Certificate) certs[i];
-        }
-        chain = x;
-        principal = Principal.of(x[0]);
-      } catch (SSLPeerUnverifiedException | IdentityException | ClassCastException ex) {
-        log.info("client {} refused: {}", peer, ex.getMessage());
-        server.audit(new AuditRecord(Instant.now(), null, null, null, peer, null, null,
-            AuditRecord.Decision.DENIED, null, "identity: " + ex.getMessage(), 0, "closed"));
-        server.metrics().handshake("identity_refused");
-        ctx.close();
-        return;
-      }
-      server.metrics().handshake("ok");
-      server.connected(this);
+    if (evt instanceof PeerIdentity w) {
+      who = w;
+      principal = w.principal();
+      caller = Admission.Caller.client(w);
+      gateway.connected(this);
       log.debug("client {} connected from {}", principal.name(), peer);
       return;
     }
     if (evt instanceof IdleStateEvent) {
       if (inFlight.isEmpty()) {
-        closeWith(Error.Code.CLOSING, "idle for " + server.limits().idleTimeoutMillis()
+        closeWith(Error.Code.CLOSING, "idle for " + gateway.limits().idleTimeoutMillis()
             + " ms: closing the connection");
       }
       return;
@@ -178,7 +150,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     boolean takesASlot = kind == ClientFrame.RequestCase.CALL
         || kind == ClientFrame.RequestCase.CAST || kind == ClientFrame.RequestCase.SEND;
     if (takesASlot && (!held.isEmpty() || !channel.isWritable()
-        || inFlight.size() >= server.limits().maxInFlightPerConnection())) {
+        || inFlight.size() >= gateway.limits().maxInFlightPerConnection())) {
       held.add(f);
       updateReading();
       return;
@@ -199,15 +171,13 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
       return;
     }
     if ((f.getRequestCase() == ClientFrame.RequestCase.PING
-        || f.getRequestCase() == ClientFrame.RequestCase.CANCEL) && !controlToken()) {
-      int max = server.limits().controlPerSecond();
-      String why = "pings and cancels: more than " + max + " per second on this connection"
-          + " (limits.control_per_second)";
-      if (!controlRefusing) {
-        controlRefusing = true; // one audit record per burst, not one per refused frame
-        server.admission().refusedByDoor(new Admission.Caller(principal, peer,
-            Admission.Door.CLIENT), f.getRequestCase().name().toLowerCase(
-                java.util.Locale.ROOT), why, "resource_exhausted");
+        || f.getRequestCase() == ClientFrame.RequestCase.CANCEL)
+        && !control.take(System.nanoTime())) {
+      String why = "pings and cancels: more than " + control.rate()
+          + " per second on this connection (limits.control_per_second)";
+      if (control.firstRefusal()) { // one audit record per burst, not one per refused frame
+        gateway.admission().refusedByDoor(caller, f.getRequestCase().name().toLowerCase(
+            java.util.Locale.ROOT), why, "resource_exhausted");
       }
       answer(id, error(Error.Code.RESOURCE_EXHAUSTED, why).setReason(why));
       return;
@@ -215,7 +185,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     switch (f.getRequestCase()) {
       case PING:
         answer(id, ServerFrame.newBuilder().setPong(Pong.newBuilder().setProtocol(1)
-            .setServer(GatewayServer.version()).setPrincipal(principal.name())));
+            .setServer(gateway.version()).setPrincipal(principal.name())));
         break;
       case CANCEL:
         cancel(id, f.getCancel().getTarget());
@@ -236,38 +206,16 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     }
   }
 
-  /** Takes a token for a ping or a cancel; false past limits.control_per_second. */
-  private boolean controlToken() {
-    int rate = server.limits().controlPerSecond();
-    long now = System.nanoTime();
-    if (controlTokens < 0) {
-      controlTokens = rate;
-    } else {
-      controlTokens = Math.min(rate, controlTokens + (now - controlRefill) / 1e9 * rate);
-    }
-    controlRefill = now;
-    if (controlTokens < 1) {
-      return false;
-    }
-    controlTokens -= 1;
-    controlRefusing = false;
-    return true;
-  }
-
   /** Takes held requests while there is room for them. */
   private void drainHeld() {
     while (!held.isEmpty() && !closing && channel.isWritable()
-        && inFlight.size() < server.limits().maxInFlightPerConnection()) {
+        && inFlight.size() < gateway.limits().maxInFlightPerConnection()) {
       handle(held.poll());
     }
     updateReading();
   }
 
   // ---- requests --------------------------------------------------------------------------
-
-  private Admission.Caller caller() {
-    return new Admission.Caller(principal, peer, Admission.Door.CLIENT);
-  }
 
   /** The call's or cast's arguments, decoded only once the policy allows the request. */
   private Admission.Args args(List<io.beamgate.gateway.proto.Term> protoArgs) {
@@ -276,7 +224,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
       for (int i = 0; i < protoArgs.size(); i++) {
         try {
           args.add(TermProto.fromProto(protoArgs.get(i), "args[" + i + "]",
-              server.maxTermDepth()));
+              gateway.maxTermDepth()));
         } catch (TermProto.Rejected r) {
           throw new Admission.BadArgument(r.path(), r.getMessage());
         }
@@ -287,40 +235,12 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
 
   /** Admits {@code r} or answers the refusal; null when refused. */
   private Admission.Admitted admit(long id, Admission.Request r, Admission.Args args) {
-    Admission.Result res = server.admission().admit(caller(), r, args);
+    Admission.Result res = gateway.admission().admit(caller, r, args);
     if (res instanceof Admission.Refused no) {
-      answer(id, refusal(no));
+      answer(id, ClientErrors.refusal(no));
       return null;
     }
     return (Admission.Admitted) res;
-  }
-
-  private static Error.Builder refusal(Admission.Refused no) {
-    Error.Builder e;
-    switch (no.code()) {
-      case PERMISSION_DENIED:
-        e = error(Error.Code.PERMISSION_DENIED, "permission denied: " + no.detail());
-        break;
-      case INVALID_ARGUMENT:
-        e = error(Error.Code.INVALID_ARGUMENT, "invalid argument" + (no.path() == null ? ""
-            : " at " + no.path()) + ": " + no.reason());
-        break;
-      case RESOURCE_EXHAUSTED:
-        e = error(Error.Code.RESOURCE_EXHAUSTED, no.detail());
-        break;
-      case UNAVAILABLE:
-      default:
-        e = error(Error.Code.UNAVAILABLE, no.detail());
-        break;
-    }
-    e.setReason(no.reason());
-    if (no.path() != null) {
-      e.setPath(no.path());
-    }
-    if (no.rule() != null && no.code() == Admission.Code.PERMISSION_DENIED) {
-      e.setRule(no.rule());
-    }
-    return e;
   }
 
   private void call(long id, Call c) {
@@ -332,7 +252,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     BackendPool.Backend b = a.backend;
     InFlight req = new InFlight(a.request.what(), a, b, a.start);
     inFlight.put(id, req);
-    CompletableFuture<Term> f = server.backends().callAsync(server.rpc(), b, c.getModule(),
+    CompletableFuture<Term> f = gateway.call(b, c.getModule(),
         c.getFunction(), a.args, Duration.ofMillis(a.timeoutMillis(c.getTimeoutMs())),
         a.rule.limits().maxResultBytes(), other -> {
           req.backend = other;
@@ -359,7 +279,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
       }
       io.beamgate.gateway.proto.Term t;
       try {
-        t = TermProto.toProto(value, server.maxResultDepth());
+        t = TermProto.toProto(value, gateway.maxResultDepth());
       } catch (TermProto.TooDeep d) {
         a.finish("result_too_deep", d.getMessage());
         answer(id, error(Error.Code.RESOURCE_EXHAUSTED, "the result is " + d.getMessage()
@@ -416,7 +336,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
       return;
     }
     try {
-      server.rpc().cast(a.backend.node, c.getModule(), c.getFunction(), a.args,
+      gateway.cast(a.backend.node, c.getModule(), c.getFunction(), a.args,
           Duration.ofMillis(a.timeoutMillis(0)));
       a.finish("cast", null);
       answer(id, ServerFrame.newBuilder().setOk(Ok.getDefaultInstance()));
@@ -429,7 +349,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
   private void send(long id, Send s) {
     Admission.Admitted a = admit(id, Admission.Request.send(s.getName()), () -> {
       try {
-        return List.of(TermProto.fromProto(s.getMessage(), "message", server.maxTermDepth()));
+        return List.of(TermProto.fromProto(s.getMessage(), "message", gateway.maxTermDepth()));
       } catch (TermProto.Rejected r) {
         throw new Admission.BadArgument(r.path(), r.getMessage());
       }
@@ -437,7 +357,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     if (a == null) {
       return;
     }
-    server.sender().send(s.getName(), a.backend.node, a.args.get(0));
+    gateway.send(s.getName(), a.backend.node, a.args.get(0));
     a.finish("sent", null);
     answer(id, ServerFrame.newBuilder().setOk(Ok.getDefaultInstance()));
   }
@@ -462,21 +382,13 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     updateReading();
   }
 
-  private AuditRecord record(String what, String target, AuditRecord.Decision d, String rule,
-      String reason, long micros, String outcome) {
-    Principal p = principal;
-    return new AuditRecord(Instant.now(), p == null ? null : p.name(),
-        p == null ? null : p.fingerprintSha256(), p == null ? null : p.serialHex(), peer, target, what,
-        d, rule, reason, micros, outcome);
-  }
-
   /** Reads from the client only while it has room for requests and reads our answers. */
   private void updateReading() {
     if (channel == null || !channel.isActive()) {
       return;
     }
     boolean read = held.isEmpty()
-        && inFlight.size() < server.limits().maxInFlightPerConnection()
+        && inFlight.size() < gateway.limits().maxInFlightPerConnection()
         && channel.isWritable();
     if (channel.config().isAutoRead() != read) {
       channel.config().setAutoRead(read);
@@ -485,51 +397,24 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
-    if (ctx.channel().isWritable()) {
-      unwritableSince = 0;
+    if (out.writabilityChanged()) {
       drainHeld(); // the client reads again: start what waited
-    } else if (unwritableSince == 0) {
-      unwritableSince = System.nanoTime();
-      scheduleStallCheck();
     }
     updateReading();
     super.channelWritabilityChanged(ctx);
   }
 
-  /**
-   * Over limits.max_output_bytes and not a byte read by the client for
-   * limits.output_stall_ms: a client that does not read, as opposed to one that reads a burst
-   * of large answers slowly (which writability alone only slows down).
-   */
-  private boolean stalled() {
-    io.netty.channel.ChannelOutboundBuffer ob = channel.unsafe().outboundBuffer();
-    return !closing && unwritableSince != 0 && ob != null
-        && ob.totalPendingWriteBytes() > server.limits().maxOutputBytes()
-        && System.nanoTime() - unwritableSince
-            >= server.limits().outputStallMillis() * 1_000_000L;
-  }
-
-  /** Checks again while the connection stays unwritable (no answer may come to trigger it). */
-  private void scheduleStallCheck() {
-    channel.eventLoop().schedule(() -> {
-      if (stalled()) {
-        closeNotReading();
-      } else if (unwritableSince != 0 && !closing && channel.isActive()) {
-        scheduleStallCheck();
-      }
-    }, server.limits().outputStallMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
-  }
-
   /** A client that does not read its answers costs at most limits.max_output_bytes. */
   private void closeNotReading() {
     String why = "the client does not read its answers: more than "
-        + server.limits().maxOutputBytes() + " bytes queued for it for "
-        + server.limits().outputStallMillis() + " ms (limits.max_output_bytes,"
+        + gateway.limits().maxOutputBytes() + " bytes queued for it for "
+        + gateway.limits().outputStallMillis() + " ms (limits.max_output_bytes,"
         + " limits.output_stall_ms)";
     log.info("client {} from {}: {}; closing", principal == null ? "?" : principal.name(),
         peer, why);
-    server.admission().refusedByDoor(new Admission.Caller(principal, peer,
-        Admission.Door.CLIENT), null, why, "closed");
+    gateway.admission().refusedByDoor(caller != null ? caller
+        : new Admission.Caller(null, peer, null, Admission.Door.CLIENT, null), null, why,
+        "closed");
     closing = true;
     held.clear();
     for (Map.Entry<Long, InFlight> e : new ArrayList<>(inFlight.entrySet())) {
@@ -539,30 +424,12 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     channel.close();
   }
 
-  private static Error.Builder error(Error.Code code, String message) {
-    return Error.newBuilder().setCode(code).setMessage(message);
-  }
-
   private void answer(long id, Error.Builder e) {
     answer(id, ServerFrame.newBuilder().setError(e));
   }
 
   private void answer(long id, ServerFrame.Builder f) {
-    if (!channel.isActive()) {
-      return;
-    }
-    if (stalled()) {
-      closeNotReading();
-      return;
-    }
-    channel.write(f.setId(id).build(), channel.voidPromise());
-    if (!flushScheduled) {
-      flushScheduled = true;
-      channel.eventLoop().execute(() -> {
-        flushScheduled = false;
-        channel.flush();
-      });
-    }
+    out.write(f.setId(id).build());
   }
 
   /** Answers every request in flight with {@code code}, says why (id 0), and closes. */
@@ -602,8 +469,9 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
           : Error.Code.PROTOCOL_ERROR;
       log.info("client {} from {}: {}; closing", principal == null ? "?" : principal.name(),
           peer, fe.getMessage());
-      server.audit(record(null, null, AuditRecord.Decision.DENIED, null, fe.getMessage(), 0,
-          code.name().toLowerCase(java.util.Locale.ROOT)));
+      gateway.audit(AuditRecord.of(principal, peer).decision(AuditRecord.Decision.DENIED)
+          .reason(fe.getMessage()).outcome(code.name().toLowerCase(java.util.Locale.ROOT))
+          .build());
       closeWith(code, fe.getMessage());
       return;
     }
@@ -630,39 +498,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         req.admitted.finish("abandoned", "the client disconnected before the answer");
       }
     } finally {
-      server.disconnected(this);
+      gateway.disconnected(this);
     }
     super.channelInactive(ctx);
-  }
-
-  /**
-   * The kind of a remote failure without its values (which may hold arguments): the atom or
-   * tuple tag, looking inside {@code {'EXIT', {Reason, Stack}}}.
-   */
-  static String errorClass(Term reason) {
-    Term t = reason;
-    for (int i = 0; i < 4; i++) {
-      if (t instanceof Atom at) {
-        return at.name();
-      }
-      if (!(t instanceof io.beamgate.node.term.Tuple tu) || tu.arity() == 0) {
-        break;
-      }
-      if (tu.isTagged("EXIT", 2) || (tu.arity() == 2 && !(tu.get(0) instanceof Atom))) {
-        t = tu.isTagged("EXIT", 2) ? tu.get(1) : tu.get(0);
-        continue;
-      }
-      if (tu.arity() == 2 && tu.get(1) instanceof io.beamgate.node.term.ErlList
-          && tu.get(0) instanceof Atom a0) {
-        return a0.name(); // {Reason, Stack}
-      }
-      return tu.get(0) instanceof Atom a0 ? "{" + a0.name() + ", ...}" : "{...}";
-    }
-    return "(a non-atom reason)";
-  }
-
-
-  private static String abbreviate(String s) {
-    return s.length() > 300 ? s.substring(0, 300) + "..." : s;
   }
 }

@@ -7,13 +7,7 @@ import io.beamgate.gateway.bridge.BridgeContext;
 import io.beamgate.gateway.bridge.BridgeHandler;
 import io.beamgate.gateway.bridge.BridgeHub;
 import io.beamgate.gateway.bridge.BridgeLink;
-import io.beamgate.gateway.bridge.BridgeSession;
-import io.beamgate.gateway.bridge.ServerSession;
-import io.beamgate.gateway.proto.ClientFrame;
-import io.beamgate.gateway.proto.Error;
-import io.beamgate.gateway.protocol.FrameDecoder;
-import io.beamgate.gateway.protocol.FrameEncoder;
-import io.beamgate.gateway.protocol.TermProto;
+import io.beamgate.gateway.bridge.ServerSide;
 import io.beamgate.node.Cookie;
 import io.beamgate.node.LocalNode;
 import io.beamgate.node.Mailbox;
@@ -25,31 +19,16 @@ import io.beamgate.security.yaml.ConfigException;
 import io.beamgate.gateway.config.GatewayConfig;
 import io.beamgate.security.guard.AtomBudget;
 import io.beamgate.security.guard.TermGuard;
-import io.beamgate.gateway.transport.TlsContexts;
 import io.beamgate.security.tls.TlsException;
 import io.beamgate.security.tls.TlsSettings;
-import io.netty.bootstrap.ServerBootstrap;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.WriteBufferWaterMark;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.handler.timeout.IdleStateHandler;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.security.cert.CertificateException;
 import java.time.Duration;
 import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -68,27 +47,32 @@ public final class GatewayServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(GatewayServer.class);
 
   /** Startup and tuning choices that are not in the configuration file. */
-  public record Options(TlsSettings.Provider provider, Duration backendWait, int workerThreads) {
+  public record Options(TlsSettings.Provider provider, Duration backendWait, int workerThreads,
+      String gatewayId) {
     public static final Options DEFAULTS = new Options(TlsSettings.Provider.AUTO,
-        Duration.ofSeconds(10), 0);
+        Duration.ofSeconds(10), 0, null);
 
     public Options withProvider(TlsSettings.Provider p) {
-      return new Options(p, backendWait, workerThreads);
+      return new Options(p, backendWait, workerThreads, gatewayId);
     }
 
     public Options withBackendWait(Duration d) {
-      return new Options(provider, d, workerThreads);
+      return new Options(provider, d, workerThreads, gatewayId);
+    }
+
+    /**
+     * The id audit records carry as {@code gateway} (and in their {@code request_id}); null
+     * for the default, this host's name and the listener's port ({@code host:port}).
+     */
+    public Options withGatewayId(String id) {
+      return new Options(provider, backendWait, workerThreads, id);
     }
   }
 
   private final GatewayConfig config;
   private final Options options;
   private final AtomicReference<GatewayState> state = new AtomicReference<>();
-  private final Set<ClientConnection> connections = ConcurrentHashMap.newKeySet();
-  private final AtomicInteger open = new AtomicInteger();
-  // Connections past max_connections being told so (FullRefusal).
-  private final AtomicInteger telling = new AtomicInteger();
-  private final RefusedLog refusedLog = new RefusedLog(log);
+  private final ClientConnections connections = new ClientConnections();
   private final Limiter limiter = new Limiter();
   private Admission admission;
   private final ScheduledExecutorService timer;
@@ -98,26 +82,19 @@ public final class GatewayServer implements AutoCloseable {
   private BackendPool backends;
   private TermGuard guard;
   private AuditLog audit;
-  private EventLoopGroup boss;
-  private EventLoopGroup workers;
-  private boolean sharedWorkers;
-  private Channel listener;
+  private ClientListener listener;
+  private Reloader reloader;
+  private GatewayStatus status;
   private AdminSocket admin;
   private final io.beamgate.gateway.ops.GatewayMetrics metrics =
       new io.beamgate.gateway.ops.GatewayMetrics();
   private io.beamgate.gateway.ops.AdminHttp adminHttp;
-  private volatile String lastReloadError;
   private BridgeHub clusterHub;
+  private BridgeContext bridgeContext;
   private final java.util.List<BridgeLink> bridgeLinks =
       new java.util.concurrent.CopyOnWriteArrayList<>();
   private volatile boolean closed;
-  // The files as they were when a reload was last refused, and why: not retried until they
-  // change, but the error is repeated while they stay so (at most every REPEAT_REFUSAL).
-  private volatile Map<java.nio.file.Path, String> refusedStamps;
-  private volatile String refusedWhy;
-  private volatile long refusalLoggedAt;
-  static final Duration REPEAT_REFUSAL = Duration.ofSeconds(2);
-  final AtomicInteger refusalRepeats = new AtomicInteger(); // for tests
+  static final Duration REPEAT_REFUSAL = Reloader.REPEAT_REFUSAL;
 
   private GatewayServer(GatewayConfig config, Options options) {
     this.config = config;
@@ -184,7 +161,18 @@ public final class GatewayServer implements AutoCloseable {
         () -> config.limits().maxInFlight(), backends, () -> config.bridge().names(),
         this::audit, this::auditRefusal);
     admission.observe(metrics);
-    registerGauges();
+    admission.requestIds(audit::nextRequestId);
+    // What the bridge may reach of this gateway (and nothing else of it).
+    bridgeContext = new ServerBridgeContext(config.bridge(), timer, this::audit, admission,
+        guard, state::get, backends, rpc);
+    reloader = new Reloader(config, options.provider(), state, () -> audit, this::audit, metrics,
+        guard, connections, () -> clusterHub.sessions(), fresh -> status.certificateDates(fresh));
+    status = new GatewayStatus(new GatewayStatus.Parts(config, state::get, backends, admission,
+        guard, audit, connections, reloader, bridgeLinks, clusterHub, metrics,
+        () -> listener == null ? null : listener.address(),
+        () -> !closed && listener != null && listener.isActive()));
+    status.certificateDates(state.get());
+    status.registerGauges();
     try {
       if (!backends.awaitAny(options.backendWait())) {
         log.warn("no backend is up yet ({}); serving anyway: calls fail with UNAVAILABLE"
@@ -195,6 +183,8 @@ public final class GatewayServer implements AutoCloseable {
       throw new IOException("interrupted while waiting for backends");
     }
     bind();
+    audit.identify(options.gatewayId() != null ? options.gatewayId()
+        : hostName() + ":" + listenAddress().getPort());
     for (GatewayConfig.Bridge b : config.bridges()) {
       bridgeLinks.add(BridgeLink.start(bridgeContext, b, config.cluster(), cookie, st.tls()));
     }
@@ -248,175 +238,41 @@ public final class GatewayServer implements AutoCloseable {
   }
 
   private void bind() throws IOException {
-    GatewayConfig.Limits lim = config.limits();
-    boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-    // By default the client and bridge connections share the cluster-side node's I/O threads:
-    // a request and its call to a backend then often stay on one thread, with no hand-off.
-    sharedWorkers = options.workerThreads() == 0;
-    workers = sharedWorkers ? (EventLoopGroup) node.ioExecutor()
-        : new MultiThreadIoEventLoopGroup(options.workerThreads(), NioIoHandler.newFactory());
-    int idleMillis = lim.idleTimeoutMillis();
-    ServerBootstrap b = new ServerBootstrap().group(boss, workers)
-        .channel(NioServerSocketChannel.class)
-        .option(ChannelOption.SO_BACKLOG, 1024)
-        .childOption(ChannelOption.TCP_NODELAY, true)
-        .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
-            new WriteBufferWaterMark(lim.outputHighWater() / 4, lim.outputHighWater()))
-        .childHandler(new ChannelInitializer<SocketChannel>() {
+    ClientContext clients = new ClientDoor(config.limits(), admission, this::audit, backends,
+        rpc, sender, connections);
+    BridgeHandler.Side bridgeSide = new ServerSide(node, clusterHub, bridgeContext,
+        p -> state.get().policy().names(p), () -> closed);
+    listener = ClientListener.bind(new InetSocketAddress(config.listen().address(),
+        config.listen().port()), config.limits(), options.workerThreads(),
+        node.gatewayDoor().ioThreads(EventLoopGroup.class), metrics, new ClientListener.Parts() {
           @Override
-          protected void initChannel(SocketChannel ch) {
-            if (open.incrementAndGet() > lim.maxConnections()) {
-              open.decrementAndGet();
-              metrics.connection(false);
-              String why = "the gateway is full: " + lim.maxConnections()
-                  + " connections are open (limits.max_connections); try again later";
-              FullRefusal.install(ch, state.get(), telling, lim.maxConnections(), why);
-              refusedLog.refused(ch.remoteAddress(), lim.maxConnections(), ch.eventLoop());
-              audit(new AuditRecord(java.time.Instant.now(), null, null, null,
-                  String.valueOf(ch.remoteAddress()), null, null, AuditRecord.Decision.DENIED,
-                  null, "limits.max_connections reached", 0, "closed"));
-              return;
-            }
-            metrics.connection(true);
-            ch.closeFuture().addListener(f -> open.decrementAndGet());
-            GatewayState st = state.get();
-            ch.pipeline()
-                .addLast("tls", TlsContexts.handler(st.ssl(), ch.alloc(), st.tls()))
-                .addLast("alpn", new BridgeSwitch())
-                .addLast("idle", new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS))
-                .addLast("frames", new FrameDecoder<>(ClientFrame.parser(),
-                    lim.maxFrameBytes(), 2 * TermProto.DEFAULT_MAX_DEPTH + 8))
-                .addLast("encoder", FrameEncoder.INSTANCE)
-                .addLast("client", new ClientConnection(GatewayServer.this));
+          public GatewayState state() {
+            return state.get();
+          }
+
+          @Override
+          public void audit(AuditRecord r) {
+            GatewayServer.this.audit(r);
+          }
+
+          @Override
+          public TlsUp tlsUp() {
+            return new TlsUp(GatewayServer.this::audit, metrics, bridgeContext, bridgeSide);
+          }
+
+          @Override
+          public ClientContext clients() {
+            return clients;
           }
         });
-    InetSocketAddress addr = new InetSocketAddress(config.listen().address(),
-        config.listen().port());
+  }
+
+  /** This host's name, for the default gateway id; "localhost" when it cannot be read. */
+  private static String hostName() {
     try {
-      listener = b.bind(addr).sync().channel();
-    } catch (Exception e) {
-      if (e instanceof InterruptedException) {
-        Thread.currentThread().interrupt();
-      }
-      throw new IOException("cannot listen on " + addr + ": " + e.getMessage(), e);
-    }
-  }
-
-  /**
-   * After the TLS handshake: a connection that chose the bridge protocol (ALPN
-   * beamgate-bridge/1) leaves the client pipeline for the bridge's.
-   */
-  private final class BridgeSwitch extends io.netty.channel.ChannelInboundHandlerAdapter {
-    @Override
-    public void userEventTriggered(io.netty.channel.ChannelHandlerContext ctx, Object evt)
-        throws Exception {
-      if (evt instanceof io.netty.handler.ssl.SslHandshakeCompletionEvent e && e.isSuccess()
-          && TlsSettings.BRIDGE_ALPN.equals(ctx.pipeline()
-              .get(io.netty.handler.ssl.SslHandler.class).applicationProtocol())) {
-        io.netty.channel.ChannelPipeline p = ctx.pipeline();
-        int q = config.bridge().maxQueueBytes();
-        ctx.channel().config().setWriteBufferWaterMark(new WriteBufferWaterMark(q / 2, q));
-        p.remove("idle");
-        p.remove("frames");
-        p.remove("encoder");
-        p.remove("client");
-        BridgeHandler h = BridgeHandler.forServer(bridgeContext, new ServerSide(),
-            "bridge from " + ctx.channel().remoteAddress());
-        BridgeHandler.install(p, bridgeContext, h);
-        p.remove(this);
-        h.tlsUp(p.context(h));
-        return;
-      }
-      ctx.pipeline().remove(this);
-      ctx.fireUserEventTriggered(evt);
-    }
-  }
-
-  /** The accepting side of bridge links: this cluster, served to another under the policy. */
-  private final class ServerSide implements BridgeHandler.Side {
-    @Override
-    public String admit(io.beamgate.security.identity.Principal peer) {
-      boolean named = state.get().policy().names(peer);
-      return named ? null : "no rule names " + peer.name() + ": it may not bridge to this"
-          + " cluster";
-    }
-
-    @Override
-    public BridgeSession open(io.netty.channel.ChannelHandlerContext ctx,
-        io.beamgate.security.identity.Principal peer) {
-      BridgeSession s = new ServerSession(node, ctx.channel(), peer,
-          "bridge from " + peer.name(), clusterHub.nextNumber(), bridgeContext);
-      s.chain(BridgeHandler.chainOf(ctx));
-      clusterHub.attach(s);
-      log.info("bridge from {} ({}) up: serving this cluster under the policy", peer.name(),
-          ctx.channel().remoteAddress());
-      audit(new AuditRecord(java.time.Instant.now(), peer.name(), peer.fingerprintSha256(),
-          peer.serialHex(), String.valueOf(ctx.channel().remoteAddress()).replaceFirst("^/", ""),
-          null, "bridge", AuditRecord.Decision.ALLOWED, null, null, 0, "link up"));
-      if (closed) {
-        ctx.close();
-      }
-      return s;
-    }
-
-    @Override
-    public void closed(BridgeSession s, String why) {
-      if (s != null) {
-        clusterHub.detach(s);
-        s.closed();
-        log.info("{} down: {}", s.label(), why);
-        audit(new AuditRecord(java.time.Instant.now(), s.peer().name(),
-            s.peer().fingerprintSha256(), s.peer().serialHex(), s.label(), null, "bridge",
-            AuditRecord.Decision.ALLOWED, null, why, 0, "link down"));
-      }
-    }
-  }
-
-  /** What the bridge may reach of this gateway (and nothing else of it). */
-  private final BridgeContext bridgeContext = new BridgeDoors();
-
-  private final class BridgeDoors implements BridgeContext {
-    @Override
-    public GatewayConfig.BridgeSettings bridgeSettings() {
-      return config.bridge();
-    }
-
-    @Override
-    public ScheduledExecutorService timer() {
-      return timer;
-    }
-
-    @Override
-    public void audit(AuditRecord r) {
-      GatewayServer.this.audit(r);
-    }
-
-    @Override
-    public Admission admission() {
-      return admission;
-    }
-
-    @Override
-    public TermGuard guard() {
-      return guard;
-    }
-
-    @Override
-    public TlsInForce tlsInForce() {
-      GatewayState st = state.get();
-      return new TlsInForce(st.generation(), st.tls());
-    }
-
-    @Override
-    public void completed(BackendPool.Backend backend, BackendPool.Outcome outcome) {
-      backends.completed(backend, outcome);
-    }
-
-    @Override
-    public void cast(String node, String module, String function,
-        java.util.List<? extends io.beamgate.node.term.Term> args, Duration timeout)
-        throws io.beamgate.node.rpc.RpcException {
-      rpc.cast(node, module, function, args, timeout);
+      return java.net.InetAddress.getLocalHost().getHostName();
+    } catch (IOException e) {
+      return "localhost";
     }
   }
 
@@ -430,28 +286,9 @@ public final class GatewayServer implements AutoCloseable {
   }
 
   private void startReloads() {
-    int every = config.reload().watchIntervalMillis();
-    if (every > 0) {
-      timer.scheduleWithFixedDelay(() -> {
-        try {
-          Map<java.nio.file.Path, String> now = GatewayState.stamps(config);
-          if (!now.equals(state.get().stamps())) {
-            if (!now.equals(refusedStamps)) {
-              log.info("a policy, certificate or CRL file changed: reloading");
-              reload();
-            } else if (System.nanoTime() - refusalLoggedAt >= REPEAT_REFUSAL.toNanos()) {
-              refusalLoggedAt = System.nanoTime();
-              refusalRepeats.incrementAndGet();
-              log.error("{} (the files are still as they were)", refusedWhy);
-            }
-          }
-        } catch (RuntimeException e) {
-          log.error("reload check failed", e);
-        }
-      }, every, every, TimeUnit.MILLISECONDS);
-    }
+    reloader.watch(timer);
     try {
-      admin = AdminSocket.open(config.reload().adminSocket(), this);
+      admin = AdminSocket.open(config.reload().adminSocket(), operator());
     } catch (IOException e) {
       log.warn("no admin socket at {} ({}); `beamgate gateway reload` will not reach this"
           + " gateway (file watching and SIGHUP still work)", config.reload().adminSocket(),
@@ -465,126 +302,32 @@ public final class GatewayServer implements AutoCloseable {
   /**
    * Loads the policy, certificates and CRL again; when all are valid, they replace the ones in
    * force atomically and connections whose principal lost access are closed. When any is
-   * invalid, nothing changes and the reason is returned (and logged).
+   * invalid, nothing changes and the reason is returned (and logged). See {@link Reloader}.
    */
-  public synchronized ReloadResult reload() {
-    String auditNote = reopenAudit();
-    GatewayState old = state.get();
-    GatewayState fresh;
-    try {
-      fresh = GatewayState.load(config, options.provider(), old.generation() + 1);
-    } catch (ConfigException | IOException | RuntimeException e) {
-      String why = "reload refused, the previous policy and certificates stay in force: "
-          + e.getMessage() + auditNote;
-      log.error(why);
-      refusedWhy = why;
-      refusalLoggedAt = System.nanoTime();
-      refusedStamps = GatewayState.stamps(config);
-      lastReloadError = why;
-      metrics.reload(false);
-      return new ReloadResult(false, why);
-    }
-    for (String w : fresh.warnings()) {
-      log.warn("policy {}: {}", config.policy(), w);
-    }
-    if (fresh.policy().atomBudget() != guard.budget().limit()) {
-      log.warn("policy atom_budget changed to {}; it takes effect at the next restart (in force:"
-          + " {})", fresh.policy().atomBudget(), guard.budget().limit());
-    }
-    state.set(fresh);
-    lastReloadError = null;
-    metrics.reload(true);
-    certificateDates(fresh);
-    int closedCount = 0;
-    for (ClientConnection c : connections) {
-      String why = lostAccess(c, fresh);
-      if (why != null) {
-        closedCount++;
-        log.info("closing {} from {}: {}", c.principal().name(), c.peer(), why);
-        audit(new AuditRecord(java.time.Instant.now(), c.principal().name(),
-            c.principal().fingerprintSha256(), c.principal().serialHex(), c.peer(), null, null,
-            AuditRecord.Decision.DENIED, null, "reload: " + why, 0, "closed"));
-        c.closeWith(Error.Code.CLOSING, "access revoked by a policy or certificate reload: "
-            + why);
+  public ReloadResult reload() {
+    Reloader.Result r = reloader.reload();
+    return new ReloadResult(r.ok(), r.message());
+  }
+
+  /** Refused reloads repeated in the log while the files stay as they were (for tests). */
+  int refusalRepeats() {
+    return reloader.refusalRepeats.get();
+  }
+
+  /** What the admin socket may ask of this gateway. */
+  AdminSocket.Operator operator() {
+    return new AdminSocket.Operator() {
+      @Override
+      public String reload() {
+        ReloadResult r = GatewayServer.this.reload();
+        return (r.ok() ? "ok " : "error ") + r.message();
       }
-    }
-    for (BridgeSession b : clusterHub.sessions()) {
-      String why = lostAccess(b.peer(), b.chain(), fresh);
-      if (why != null) {
-        closedCount++;
-        log.info("closing {}: {}", b.label(), why);
-        audit(new AuditRecord(java.time.Instant.now(), b.peer().name(),
-            b.peer().fingerprintSha256(), b.peer().serialHex(), b.label(), null, "bridge",
-            AuditRecord.Decision.DENIED, null, "reload: " + why, 0, "closed"));
-        b.channel().close();
+
+      @Override
+      public Map<String, Object> status() {
+        return GatewayServer.this.status();
       }
-    }
-    String msg = "reloaded (generation " + fresh.generation() + "): policy with "
-        + fresh.policy().rules().size() + " rules; " + closedCount
-        + " connection(s) closed for lost access" + auditNote;
-    log.info(msg);
-    return new ReloadResult(true, msg);
-  }
-
-  /** Reopens the audit file (for logrotate's postrotate); a note for the result if it fails. */
-  private String reopenAudit() {
-    try {
-      if (audit != null) {
-        audit.reopen();
-      }
-      return "";
-    } catch (IOException e) {
-      return "; the audit file cannot be reopened: " + e.getMessage();
-    }
-  }
-
-  /** Why an open connection may no longer stay under {@code st}, or null. */
-  static String lostAccess(ClientConnection c, GatewayState st) {
-    return lostAccess(c.principal(), c.chain(), st);
-  }
-
-  static String lostAccess(io.beamgate.security.identity.Principal p,
-      java.security.cert.X509Certificate[] chain, GatewayState st) {
-    if (p == null) {
-      return null;
-    }
-    try {
-      st.validator().checkClientTrusted(chain, "UNKNOWN");
-    } catch (CertificateException e) {
-      return "certificate no longer accepted (" + e.getMessage() + ")";
-    }
-    boolean named = st.policy().names(p);
-    return named ? null : "no rule names " + p.name() + " any more";
-  }
-
-  // ---- for connections -------------------------------------------------------------------
-
-  GatewayConfig.Limits limits() {
-    return config.limits();
-  }
-
-  RpcClient rpc() {
-    return rpc;
-  }
-
-  Mailbox sender() {
-    return sender;
-  }
-
-  BackendPool backends() {
-    return backends;
-  }
-
-  int maxTermDepth() {
-    return TermProto.DEFAULT_MAX_DEPTH;
-  }
-
-  int maxResultDepth() {
-    return TermProto.DEFAULT_MAX_DEPTH;
-  }
-
-  Admission admission() {
-    return admission;
+    };
   }
 
   void audit(AuditRecord r) {
@@ -594,15 +337,13 @@ public final class GatewayServer implements AutoCloseable {
     }
   }
 
-  void connected(ClientConnection c) {
-    connections.add(c);
-    if (closed) {
-      c.closeWith(Error.Code.CLOSING, "the gateway is shutting down");
-    }
+  // For tests in this package (connections see the gateway through ClientContext).
+  BackendPool backends() {
+    return backends;
   }
 
-  void disconnected(ClientConnection c) {
-    connections.remove(c);
+  Admission admission() {
+    return admission;
   }
 
   String backendSummary() {
@@ -613,7 +354,7 @@ public final class GatewayServer implements AutoCloseable {
 
   /** The address the client listener is bound to. */
   public InetSocketAddress listenAddress() {
-    return (InetSocketAddress) listener.localAddress();
+    return listener.address();
   }
 
   /** The cluster-side node (for tests and the demo). */
@@ -627,101 +368,12 @@ public final class GatewayServer implements AutoCloseable {
    * and the last reload error.
    */
   public Map<String, Object> status() {
-    java.util.List<Object> bridges = new java.util.ArrayList<>();
-    for (BridgeLink l : bridgeLinks) {
-      bridges.add(l.status());
-    }
-    if (clusterHub != null) {
-      for (BridgeSession s : clusterHub.sessions()) {
-        bridges.add(s.status());
-      }
-    }
-    java.util.List<Object> each = new java.util.ArrayList<>();
-    for (BackendPool.Backend b : backends.backends()) {
-      Map<String, Object> m = new java.util.LinkedHashMap<>();
-      m.put("node", b.node);
-      m.put("up", b.up);
-      m.put("ejected", b.ejected);
-      m.put("in_flight", b.inFlight.get());
-      m.put("state", b.describe());
-      each.add(m);
-    }
-    GatewayState st = state.get();
-    Map<String, Object> m = new java.util.LinkedHashMap<>();
-    m.put("version", version());
-    m.put("node", config.cluster().nodeName());
-    m.put("listen", listener == null ? null : listenAddress().getAddress().getHostAddress()
-        + ":" + listenAddress().getPort());
-    m.put("ready", io.beamgate.gateway.ops.Health.ready(readiness(), java.time.Instant.now())
-        .ready());
-    m.put("connections", connections.size());
-    m.put("in_flight", admission.inFlight());
-    m.put("backends_up", backends.upCount());
-    m.put("backends", backendSummary());
-    m.put("backend_list", each);
-    m.put("generation", st.generation());
-    m.put("policy_rules", st.policy().rules().size());
-    m.put("files_changed", !GatewayState.stamps(config).equals(st.stamps()));
-    m.put("last_reload_error", lastReloadError);
-    m.put("atoms_used", guard.budget().used());
-    m.put("atom_budget", guard.budget().limit());
-    m.put("bridges", bridges);
-    m.put("audit", audit.status());
-    return m;
+    return status.status();
   }
 
   /** What {@code /ready} decides from. */
   io.beamgate.gateway.ops.Health.Facts readiness() {
-    GatewayState st = state.get();
-    int inRotation = 0;
-    for (BackendPool.Backend b : backends.backends()) {
-      if (b.up && !b.ejected) {
-        inRotation++;
-      }
-    }
-    return new io.beamgate.gateway.ops.Health.Facts(
-        !closed && listener != null && listener.isActive(), inRotation,
-        backends.backends().size(), st != null && st.policy() != null,
-        certificates.certificateNotAfter(), certificates.crlNextUpdate(), auditRefusal());
-  }
-
-  private volatile io.beamgate.gateway.ops.CertificateDates certificates =
-      new io.beamgate.gateway.ops.CertificateDates(null, null, null);
-
-  private void certificateDates(GatewayState st) {
-    certificates = io.beamgate.gateway.ops.CertificateDates.read(config.tls().certificate(),
-        config.tls().clientCas(), config.tls().crl());
-    metrics.certificates(certificates.certificateNotAfter(), certificates.clientCasNotAfter(),
-        certificates.crlNextUpdate());
-  }
-
-  /** Gauges read at each scrape. */
-  private void registerGauges() {
-    certificateDates(state.get());
-    metrics.gauge("beamgate.requests.in.flight", "Requests admitted and not finished",
-        admission::inFlight);
-    metrics.gauge("beamgate.connections.open", "Client connections open",
-        connections::size);
-    metrics.gauge("beamgate.backends.up", "Backends connected and in rotation",
-        () -> readiness().backendsUp());
-    for (BackendPool.Backend b : backends.backends()) {
-      metrics.flag("beamgate.backend.up", "1 when the backend is connected and in rotation",
-          () -> b.up && !b.ejected, "backend", b.node);
-      metrics.gauge("beamgate.backend.in.flight", "Calls in flight to the backend",
-          b.inFlight::get, "backend", b.node);
-    }
-    metrics.gauge("beamgate.bridge.links.up", "Bridge links up, opened or accepted",
-        () -> (int) bridgeLinks.stream().filter(BridgeLink::up).count()
-            + (clusterHub == null ? 0 : clusterHub.sessions().size()));
-    metrics.flag("beamgate.audit.writable", "1 while audit records can be written",
-        () -> Boolean.TRUE.equals(audit.status().get("writable")));
-    metrics.gauge("beamgate.audit.lost", "Audit records not written since the start",
-        () -> (int) Math.min(Integer.MAX_VALUE,
-            ((Number) audit.status().getOrDefault("lost", 0)).longValue()));
-    metrics.gauge("beamgate.atom.budget.used", "Atoms forwarded to the cluster so far",
-        () -> (int) Math.min(Integer.MAX_VALUE, guard.budget().used()));
-    metrics.gauge("beamgate.atom.budget.limit", "The policy's atom budget",
-        () -> (int) Math.min(Integer.MAX_VALUE, guard.budget().limit()));
+    return status.readiness();
   }
 
   io.beamgate.gateway.ops.GatewayMetrics metrics() {
@@ -734,8 +386,7 @@ public final class GatewayServer implements AutoCloseable {
   }
 
   public static String version() {
-    String v = GatewayServer.class.getPackage().getImplementationVersion();
-    return "beamgate " + (v == null ? "dev" : v);
+    return GatewayVersion.text();
   }
 
   /**
@@ -744,27 +395,21 @@ public final class GatewayServer implements AutoCloseable {
    */
   public void shutdown(Duration grace) {
     closed = true;
+    connections.refuseNew();
     if (listener != null) {
-      listener.close().awaitUninterruptibly();
+      listener.stopAccepting();
     }
-    long end = System.nanoTime() + grace.toNanos();
-    while (admission != null && admission.inFlight() > 0 && System.nanoTime() < end) {
-      try {
-        Thread.sleep(20);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        break;
-      }
+    if (admission != null) {
+      connections.drain(admission::inFlight, grace);
     }
-    for (ClientConnection c : connections) {
-      c.closeWith(Error.Code.CLOSING, "the gateway is shutting down");
-    }
+    connections.closeAll();
     close();
   }
 
   @Override
   public void close() {
     closed = true;
+    connections.refuseNew();
     if (adminHttp != null) {
       adminHttp.close();
     }
@@ -776,13 +421,7 @@ public final class GatewayServer implements AutoCloseable {
     }
     timer.shutdownNow();
     if (listener != null) {
-      listener.close().awaitUninterruptibly();
-    }
-    if (workers != null) {
-      if (!sharedWorkers) {
-        workers.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
-      }
-      boss.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
+      listener.close();
     }
     if (backends != null) {
       backends.close();

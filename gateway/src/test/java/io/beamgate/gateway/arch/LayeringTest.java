@@ -159,6 +159,119 @@ class LayeringTest {
   }
 
   /**
+   * The wiring: the classes that may know {@code GatewayServer} (it builds the parts and hands
+   * each its narrow interface), and the CLI that starts it.
+   */
+  static boolean isWiring(Path gatewayRoot, Path f) {
+    Path rel = gatewayRoot.relativize(f);
+    return rel.equals(Path.of("server", "GatewayServer.java")) || rel.startsWith("cli");
+  }
+
+  static List<Reference> reachesGatewayServer(Path repo) {
+    Path gateway = repo.resolve("gateway/src/main/java/io/beamgate/gateway");
+    List<Reference> out = new ArrayList<>();
+    for (Path f : ImportScan.javaFiles(gateway)) {
+      if (!isWiring(gateway, f)) {
+        out.addAll(ImportScan.word(f, "GatewayServer"));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * No class of the gateway but the wiring reaches into GatewayServer: client connections see
+   * it through {@code ClientContext}, the bridge through {@code BridgeContext}, the admin socket
+   * through {@code AdminSocket.Operator} (issue 12).
+   */
+  @Test
+  void onlyTheWiringReachesIntoGatewayServer() {
+    Path gateway = repo().resolve("gateway/src/main/java/io/beamgate/gateway");
+    assertTrue(Files.isRegularFile(gateway.resolve("server/ClientConnection.java")),
+        "ClientConnection is missing (expected: gateway/.../server)");
+    assertEquals(List.of(), reachesGatewayServer(repo()),
+        "classes that reach into GatewayServer (expected: only GatewayServer and the CLI; use"
+            + " ClientContext, BridgeContext or AdminSocket.Operator)");
+  }
+
+  @Test
+  void theWiringRuleFailsOnAFixtureThatBreaksIt(@TempDir Path fake) throws IOException {
+    Path server = fake.resolve("gateway/src/main/java/io/beamgate/gateway/server");
+    Files.createDirectories(server);
+    Files.writeString(server.resolve("ClientConnection.java"), "package x;\n"
+        + "/** Not GatewayServer in a comment. */\nclass ClientConnection {\n"
+        + "  ClientConnection(GatewayServer server) {}\n}\n");
+    Files.writeString(server.resolve("GatewayServer.java"), "class GatewayServer {}\n");
+    Path cli = fake.resolve("gateway/src/main/java/io/beamgate/gateway/cli");
+    Files.createDirectories(cli);
+    Files.writeString(cli.resolve("Main.java"), "class Main { GatewayServer s; }\n");
+    Path ops = fake.resolve("gateway/src/main/java/io/beamgate/gateway/ops");
+    Files.createDirectories(ops);
+    Files.writeString(ops.resolve("Status.java"),
+        "class Status {\n  Object o = io.beamgate.gateway.server.GatewayServer.class;\n}\n");
+    List<Reference> found = reachesGatewayServer(fake);
+    assertEquals(2, found.size(), found.toString());
+    assertTrue(found.stream().anyMatch(r -> r.file().endsWith("ClientConnection.java")
+        && r.line() == 4), found.toString());
+    assertTrue(found.stream().anyMatch(r -> r.file().endsWith("Status.java")
+        && r.line() == 2), found.toString());
+  }
+
+  static final java.util.regex.Pattern LOOP_CAST = java.util.regex.Pattern.compile(
+      "\\(\\s*(io\\.netty\\.channel\\.)?EventLoopGroup\\s*\\)\\s*\\w");
+
+  static List<String> loopDowncasts(Path repo) throws IOException {
+    List<String> out = new ArrayList<>();
+    for (Path f : ImportScan.javaFiles(repo.resolve("gateway/src/main/java"))) {
+      String[] lines = ImportScan.code(Files.readString(f)).split("\n", -1);
+      for (int i = 0; i < lines.length; i++) {
+        if (LOOP_CAST.matcher(lines[i]).find()) {
+          out.add(f.getFileName() + ":" + (i + 1));
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The node's I/O threads come through its door ({@code GatewayDoor.ioThreads}), never by
+   * downcasting {@code LocalNode.ioExecutor()} to Netty's type (issue 12).
+   */
+  @Test
+  void noGatewayClassDowncastsTheNodesThreads(@TempDir Path fake) throws IOException {
+    assertEquals(List.of(), loopDowncasts(repo()));
+    Path f = fake.resolve("gateway/src/main/java/x/Bad.java");
+    Files.createDirectories(f.getParent());
+    Files.writeString(f, "class Bad {\n  // (EventLoopGroup) node.ioExecutor() in a comment\n"
+        + "  Object g = (io.netty.channel.EventLoopGroup) node.ioExecutor();\n}\n");
+    assertEquals(List.of("Bad.java:3"), loopDowncasts(fake));
+  }
+
+  @Test
+  void theScannerSeesImportsAndQualifiedUsesButNotCommentsOrStrings() {
+    String src = """
+        package io.beamgate.security;
+        import io.netty.channel.Channel;
+        /* io.netty.in.Block
+           comment */ class A {
+          String s = "io.netty.in.String";
+          String t = \"""
+              io.netty.in.TextBlock
+              \""";
+          Object o = io.beamgate.gateway.server.GatewayServer.class; // io.netty.Line
+        }
+        """;
+    String code = ImportScan.code(src);
+    assertEquals(src.split("\n", -1).length, code.split("\n", -1).length,
+        "line breaks are kept");
+    assertTrue(code.contains("import io.netty.channel.Channel;"));
+    assertTrue(code.contains("io.beamgate.gateway.server.GatewayServer.class"));
+    assertFalse(code.contains("in.Block"));
+    assertFalse(code.contains("in.String"));
+    assertFalse(code.contains("in.TextBlock"));
+    assertFalse(code.contains("io.netty.Line"));
+  }
+
+  /**
    * What security holds that is the gateway's: a {@code security.config} package, or a class
    * named {@code Gateway*} or {@code ConfigCheck} (the gateway's configuration and
    * {@code gateway check} live in {@code gateway.config}, issue 12).
@@ -192,30 +305,5 @@ class LayeringTest {
     assertEquals(List.of("security/src/main/java/io/beamgate/security/config/Limits.java",
         "security/src/main/java/io/beamgate/security/yaml/GatewayConfigFile.java"),
         gatewayConfigurationInSecurity(fake));
-  }
-
-  @Test
-  void theScannerSeesImportsAndQualifiedUsesButNotCommentsOrStrings() {
-    String src = """
-        package io.beamgate.security;
-        import io.netty.channel.Channel;
-        /* io.netty.in.Block
-           comment */ class A {
-          String s = "io.netty.in.String";
-          String t = \"""
-              io.netty.in.TextBlock
-              \""";
-          Object o = io.beamgate.gateway.server.GatewayServer.class; // io.netty.Line
-        }
-        """;
-    String code = ImportScan.code(src);
-    assertEquals(src.split("\n", -1).length, code.split("\n", -1).length,
-        "line breaks are kept");
-    assertTrue(code.contains("import io.netty.channel.Channel;"));
-    assertTrue(code.contains("io.beamgate.gateway.server.GatewayServer.class"));
-    assertFalse(code.contains("in.Block"));
-    assertFalse(code.contains("in.String"));
-    assertFalse(code.contains("in.TextBlock"));
-    assertFalse(code.contains("io.netty.Line"));
   }
 }

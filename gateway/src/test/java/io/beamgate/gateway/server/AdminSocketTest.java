@@ -88,7 +88,7 @@ class AdminSocketTest {
   @Test
   void clientsAtAndPastTheLimitAndTheReadTimeout() throws Exception {
     Path p = dir.resolve("second.sock");
-    try (AdminSocket s = AdminSocket.open(p, t.gw, 2, Duration.ofMillis(500))) {
+    try (AdminSocket s = AdminSocket.open(p, t.gw.operator(), 2, Duration.ofMillis(500))) {
       SocketChannel a = connectIdle(p);
       connectIdle(p);
       Thread.sleep(100);

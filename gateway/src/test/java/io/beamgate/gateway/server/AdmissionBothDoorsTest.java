@@ -166,7 +166,7 @@ class AdmissionBothDoorsTest {
     for (int i = 0; i < 20; i++) {
       b.send(Tuple.of(Atom.of("cast"), Atom.of("kv"), Atom.of("hit"), ErlList.NIL));
     }
-    BridgeLinkTest.awaitAudit(bedA, "\"peer\":\"bridge from gw-b.test\"");
+    BridgeLinkTest.awaitAudit(bedA, "\"link\":\"bridge from gw-b.test\"");
     Thread.sleep(500);
     int bridged = countAudit("\"mfa\":\"kv:hit/0\",\"decision\":\"allowed\",\"rule\":"
         + "\"cluster-b\"");

@@ -56,19 +56,19 @@ class ReloadRefusalTest {
         "round_robin", "reload: {watch_interval_ms: 100, admin_socket: admin.sock}\n"),
         GatewayServer.Options.DEFAULTS.withBackendWait(Duration.ofSeconds(5)));
     bed.writePolicy(POLICY.replace("kv:get/1", "os:*")); // refused: os is on the deny-list
-    GatewayServerTest.waitUntil(() -> gw.refusalRepeats.get() >= 1);
-    int first = gw.refusalRepeats.get();
+    GatewayServerTest.waitUntil(() -> gw.refusalRepeats() >= 1);
+    int first = gw.refusalRepeats();
     Thread.sleep(REPEAT_WINDOW_MILLIS);
-    int more = gw.refusalRepeats.get() - first;
+    int more = gw.refusalRepeats() - first;
     // 30 checks in 3 s; at most one line every 2 s: 1 or 2 more, never one per check.
     assertTrue(more >= 1 && more <= 2, "repeated " + more + " times in 3 s");
     assertEquals(1L, ((Number) gw.status().get("generation")).longValue());
     bed.writePolicy(POLICY.replace("kv:get/1", "kv:get/2")); // fixed
     GatewayServerTest.waitUntil(() -> ((Number) gw.status().get("generation")).longValue()
         == 2);
-    int fixed = gw.refusalRepeats.get();
+    int fixed = gw.refusalRepeats();
     Thread.sleep(2_500);
-    assertEquals(fixed, gw.refusalRepeats.get(), "fixed: no more repeats");
+    assertEquals(fixed, gw.refusalRepeats(), "fixed: no more repeats");
   }
 
   static final long REPEAT_WINDOW_MILLIS = 3_000;

@@ -3,19 +3,27 @@ package io.beamgate.security.audit;
 import java.util.Locale;
 
 /**
- * One audit record as one line of JSON (JSON Lines); fields with no value are left out. Its
+ * One audit record as one line of JSON (JSON Lines), its fields always in this order:
+ * {@code v, time, gateway, request_id, principal, fingerprint, serial, peer, link, target, mfa,
+ * decision, rule, reason, latency_us, outcome}; fields with no value are left out. Its
  * string escaping serves the gateway's other JSON documents too.
  */
 public final class AuditJson {
   private AuditJson() {}
 
   static String toJson(AuditRecord r) {
-    StringBuilder sb = new StringBuilder(256).append('{');
+    // The order is part of the format (docs/admin-guide.md, "Audit log"): new fields are
+    // added, never moved.
+    StringBuilder sb = new StringBuilder(320).append('{');
+    sb.append("\"v\":").append(r.v());
     field(sb, "time", r.time().toString());
+    field(sb, "gateway", r.gateway());
+    field(sb, "request_id", r.requestId());
     field(sb, "principal", r.principal());
     field(sb, "fingerprint", r.fingerprint());
     field(sb, "serial", r.serial());
     field(sb, "peer", r.peer());
+    field(sb, "link", r.link());
     field(sb, "target", r.target());
     field(sb, "mfa", r.mfa());
     field(sb, "decision", r.decision().name().toLowerCase(Locale.ROOT));

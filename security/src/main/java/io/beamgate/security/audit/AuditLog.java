@@ -92,8 +92,35 @@ public final class AuditLog implements AutoCloseable {
     return new AuditLog(new StreamSink(out), onFailure, System::nanoTime, Clock.systemUTC());
   }
 
+  /**
+   * Names the gateway in every record from now on ({@code gateway}); records without a
+   * request id get one of {@code ID/N} (N counts from 1 in this run).
+   */
+  public void identify(String gatewayId) {
+    this.gatewayId = gatewayId;
+  }
+
+  /** The gateway's id, as written in each record's {@code gateway}, or null. */
+  public String gatewayId() {
+    return gatewayId;
+  }
+
+  /**
+   * A fresh request id, unique in this run: the gateway's id, a slash and a counter. A door
+   * takes one per request and puts it on every record of that request.
+   */
+  public String nextRequestId() {
+    String g = gatewayId;
+    return (g == null ? "" : g + "/") + requestIds.incrementAndGet();
+  }
+
+  private volatile String gatewayId;
+  private final java.util.concurrent.atomic.AtomicLong requestIds =
+      new java.util.concurrent.atomic.AtomicLong();
+
   /** Writes {@code r}; true when it is in the log, false when it is not (and counted). */
   public boolean record(AuditRecord r) {
+    r = r.stamped(gatewayId, this::nextRequestId);
     byte[] line = (AuditJson.toJson(r) + "\n").getBytes(StandardCharsets.UTF_8);
     synchronized (this) {
       long now = nanos.getAsLong();
@@ -209,8 +236,9 @@ public final class AuditLog implements AutoCloseable {
     Instant now = clock.instant();
     String why = "the audit log could not be written from " + outageSince + " to " + now
         + " (" + failure + "): " + lostInOutage + " record(s) lost";
-    byte[] gap = (AuditJson.toJson(new AuditRecord(now, null, null, null, null, null, null,
-        AuditRecord.Decision.FAILED, null, why, 0, "audit_gap")) + "\n")
+    byte[] gap = (AuditJson.toJson(AuditRecord.builder().time(now)
+        .decision(AuditRecord.Decision.FAILED).reason(why).outcome("audit_gap").build()
+        .stamped(gatewayId, this::nextRequestId)) + "\n")
         .getBytes(StandardCharsets.UTF_8);
     try {
       sink.append(gap);

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.beamgate.security.identity.Principal;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -30,9 +31,11 @@ class AuditLogTest {
 
   /** A record that names itself: its mfa is {@code probe:N/0}. */
   static AuditRecord numbered(int n) {
-    return new AuditRecord(Instant.parse("2026-11-22T12:00:00Z"), "spiffe://t/app", "ab12",
-        "7f", "127.0.0.1:5000", "backend@host", "probe:" + n + "/0",
-        AuditRecord.Decision.ALLOWED, "rule-1", "x".repeat(n % 50), n, "ok");
+    return AuditRecord.builder().time(Instant.parse("2026-11-22T12:00:00Z"))
+        .principal("spiffe://t/app").certificate("ab12", "7f").peer("127.0.0.1:5000")
+        .target("backend@host").mfa("probe:" + n + "/0").decision(AuditRecord.Decision.ALLOWED)
+        .rule("rule-1").reason("x".repeat(n % 50)).latencyMicros(n).outcome("ok")
+        .requestId("probe-" + n).build();
   }
 
   AuditLog onDisk(Path file, AuditLog.OnFailure f, AuditFile.Opener opener) throws IOException {
@@ -74,19 +77,30 @@ class AuditLogTest {
   void oneJsonLinePerDecisionWithoutEmptyFields() throws Exception {
     Path f = dir.resolve("audit.jsonl");
     AuditLog log = AuditLog.toFile(f, AuditLog.OnFailure.REFUSE);
-    assertTrue(log.record(new AuditRecord(Instant.parse("2026-11-22T12:00:00Z"),
-        "spiffe://t/app", "ab12", "7f", "127.0.0.1:5000", "backend@host", "kv:get/1",
-        AuditRecord.Decision.ALLOWED, "rule-1", null, 1234, "ok")));
-    assertTrue(log.record(new AuditRecord(Instant.parse("2026-11-22T12:00:01Z"),
-        "spiffe://t/app", "ab12", "7f", "127.0.0.1:5000", null, "os:cmd/1",
-        AuditRecord.Decision.DENIED, null, "built-in deny-list: os", 12, null)));
+    log.identify("gw-1:8443");
+    assertTrue(log.record(AuditRecord.of(new Principal("spiffe://t/app",
+            Principal.Kind.URI, "ab12", "7f"), "127.0.0.1:5000")
+        .time(Instant.parse("2026-11-22T12:00:00Z")).requestId("gw-1:8443/9")
+        .link("to-b").target("backend@host").mfa("kv:get/1")
+        .decision(AuditRecord.Decision.ALLOWED).rule("rule-1").latencyMicros(1234).outcome("ok")
+        .build()));
+    assertTrue(log.record(AuditRecord.of(new Principal("spiffe://t/app",
+            Principal.Kind.URI, "ab12", "7f"), "127.0.0.1:5000")
+        .time(Instant.parse("2026-11-22T12:00:01Z")).mfa("os:cmd/1")
+        .decision(AuditRecord.Decision.DENIED).reason("built-in deny-list: os")
+        .latencyMicros(12).build()));
     log.close();
     List<String> lines = lines(f);
     assertEquals(2, lines.size());
-    assertEquals("{\"time\":\"2026-11-22T12:00:00Z\",\"principal\":\"spiffe://t/app\","
+    // The documented order (docs/admin-guide.md, "Audit log"); a change here is a format change.
+    assertEquals("{\"v\":1,\"time\":\"2026-11-22T12:00:00Z\",\"gateway\":\"gw-1:8443\","
+        + "\"request_id\":\"gw-1:8443/9\",\"principal\":\"spiffe://t/app\","
         + "\"fingerprint\":\"ab12\",\"serial\":\"7f\",\"peer\":\"127.0.0.1:5000\","
-        + "\"target\":\"backend@host\",\"mfa\":\"kv:get/1\",\"decision\":\"allowed\","
-        + "\"rule\":\"rule-1\",\"latency_us\":1234,\"outcome\":\"ok\"}", lines.get(0));
+        + "\"link\":\"to-b\",\"target\":\"backend@host\",\"mfa\":\"kv:get/1\","
+        + "\"decision\":\"allowed\",\"rule\":\"rule-1\",\"latency_us\":1234,"
+        + "\"outcome\":\"ok\"}", lines.get(0));
+    assertTrue(lines.get(1).contains("\"gateway\":\"gw-1:8443\",\"request_id\":\"gw-1:8443/1\","),
+        "a record without a request id gets a fresh one: " + lines.get(1));
     assertTrue(lines.get(1).contains("\"decision\":\"denied\"")
         && !lines.get(1).contains("\"rule\""), lines.get(1));
     assertEquals("rw-r-----", java.nio.file.attribute.PosixFilePermissions.toString(
@@ -95,8 +109,9 @@ class AuditLogTest {
 
   @Test
   void hostileValuesCannotBreakTheLine() {
-    String line = AuditJson.toJson(new AuditRecord(Instant.EPOCH, "a\"b\\c\nd\u0000e\u2028",
-        null, null, null, null, "m:f/0", AuditRecord.Decision.FAILED, null, "x\ry", 0, null));
+    String line = AuditJson.toJson(AuditRecord.builder().time(Instant.EPOCH)
+        .principal("a\"b\\c\nd\u0000e\u2028").mfa("m:f/0").decision(AuditRecord.Decision.FAILED)
+        .reason("x\ry").build());
     assertFalse(line.contains("\n"), "still one line");
     assertTrue(line.contains("\"principal\":\"a\\\"b\\\\c\\nd\\u0000e\\u2028\""), line);
     assertTrue(line.contains("\"reason\":\"x\\ry\""), line);

@@ -1,0 +1,152 @@
+package io.beamgate.gateway.server;
+
+import io.beamgate.gateway.ops.GatewayMetrics;
+import io.beamgate.gateway.proto.ClientFrame;
+import io.beamgate.gateway.protocol.FrameDecoder;
+import io.beamgate.gateway.protocol.FrameEncoder;
+import io.beamgate.gateway.protocol.TermProto;
+import io.beamgate.gateway.transport.TlsContexts;
+import io.beamgate.security.audit.AuditRecord;
+import io.beamgate.gateway.config.GatewayConfig;
+import io.beamgate.security.identity.PeerIdentity;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.timeout.IdleStateHandler;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The client listener on {@code listen.port} and each accepted connection's pipeline:
+ * {@code tls} → {@code alpn} ({@link TlsUp}) → {@code idle} → {@code frames} → {@code encoder}
+ * → {@code client} ({@link ClientConnection}); or, past {@code limits.max_connections},
+ * {@link FullRefusal}.
+ */
+final class ClientListener implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(ClientListener.class);
+
+  /** What a new connection's handlers are made of. */
+  interface Parts {
+    /** The policy, TLS context and validator in force. */
+    GatewayState state();
+
+    void audit(AuditRecord r);
+
+    /** The handler that reads the identity and ALPN when the handshake completes. */
+    TlsUp tlsUp();
+
+    /** What client connections see of the gateway. */
+    ClientContext clients();
+  }
+
+  private final EventLoopGroup boss;
+  private final EventLoopGroup workers;
+  private final boolean sharedWorkers;
+  private final Channel channel;
+
+  private ClientListener(EventLoopGroup boss, EventLoopGroup workers, boolean sharedWorkers,
+      Channel channel) {
+    this.boss = boss;
+    this.workers = workers;
+    this.sharedWorkers = sharedWorkers;
+    this.channel = channel;
+  }
+
+  /**
+   * Listens on {@code addr}. With {@code workerThreads} 0 the connections share
+   * {@code nodeLoops} (the cluster-side node's I/O threads): a request and its call to a
+   * backend then often stay on one thread, with no hand-off. Else a group of their own.
+   */
+  static ClientListener bind(InetSocketAddress addr, GatewayConfig.Limits lim,
+      int workerThreads, EventLoopGroup nodeLoops, GatewayMetrics metrics, Parts parts)
+      throws IOException {
+    EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    boolean shared = workerThreads == 0;
+    EventLoopGroup workers = shared ? nodeLoops
+        : new MultiThreadIoEventLoopGroup(workerThreads, NioIoHandler.newFactory());
+    AtomicInteger open = new AtomicInteger();
+    AtomicInteger telling = new AtomicInteger(); // connections past the limit being told so
+    RefusedLog refusedLog = new RefusedLog(log);
+    int idleMillis = lim.idleTimeoutMillis();
+    ServerBootstrap b = new ServerBootstrap().group(boss, workers)
+        .channel(NioServerSocketChannel.class)
+        .option(ChannelOption.SO_BACKLOG, 1024)
+        .childOption(ChannelOption.TCP_NODELAY, true)
+        .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
+            new WriteBufferWaterMark(lim.outputHighWater() / 4, lim.outputHighWater()))
+        .childHandler(new ChannelInitializer<SocketChannel>() {
+          @Override
+          protected void initChannel(SocketChannel ch) {
+            if (open.incrementAndGet() > lim.maxConnections()) {
+              open.decrementAndGet();
+              metrics.connection(false);
+              String why = "the gateway is full: " + lim.maxConnections()
+                  + " connections are open (limits.max_connections); try again later";
+              FullRefusal.install(ch, parts.state(), telling, lim.maxConnections(), why);
+              refusedLog.refused(ch.remoteAddress(), lim.maxConnections(), ch.eventLoop());
+              parts.audit(AuditRecord.from(PeerIdentity.address(ch.remoteAddress()))
+                  .decision(AuditRecord.Decision.DENIED)
+                  .reason("limits.max_connections reached").outcome("closed").build());
+              return;
+            }
+            metrics.connection(true);
+            ch.closeFuture().addListener(f -> open.decrementAndGet());
+            GatewayState st = parts.state();
+            ch.pipeline()
+                .addLast("tls", TlsContexts.handler(st.ssl(), ch.alloc(), st.tls()))
+                .addLast("alpn", parts.tlsUp())
+                .addLast("idle", new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS))
+                .addLast("frames", new FrameDecoder<>(ClientFrame.parser(),
+                    lim.maxFrameBytes(), 2 * TermProto.DEFAULT_MAX_DEPTH + 8))
+                .addLast("encoder", FrameEncoder.INSTANCE)
+                .addLast("client", new ClientConnection(parts.clients()));
+          }
+        });
+    try {
+      return new ClientListener(boss, workers, shared, b.bind(addr).sync().channel());
+    } catch (Exception e) {
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+      }
+      boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+      if (!shared) {
+        workers.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+      }
+      throw new IOException("cannot listen on " + addr + ": " + e.getMessage(), e);
+    }
+  }
+
+  InetSocketAddress address() {
+    return (InetSocketAddress) channel.localAddress();
+  }
+
+  boolean isActive() {
+    return channel.isActive();
+  }
+
+  /** Stops accepting; the connections open stay. */
+  void stopAccepting() {
+    channel.close().awaitUninterruptibly();
+  }
+
+  /** Stops accepting and stops the listener's threads (not the node's, when shared). */
+  @Override
+  public void close() {
+    stopAccepting();
+    if (!sharedWorkers) {
+      workers.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
+    }
+    boss.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
+  }
+}
