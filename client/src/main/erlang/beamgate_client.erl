@@ -51,8 +51,11 @@
         {ok, pid()} | error().
 connect(Host, Port, Opts0) ->
     Opts = maps:merge(defaults(), to_map(Opts0)),
-    case check_opts(Opts) of
-        ok ->
+    %% ssl:connect hangs (OTP 25) when the ssl application is not running.
+    case {check_opts(Opts), application:ensure_all_started(ssl)} of
+        {ok, {error, Why}} ->
+            {error, {tls, fmt("cannot start OTP's ssl application: ~0p", [Why])}};
+        {ok, {ok, _}} ->
             Owner = self(),
             case gen_server:start(?MODULE, {Owner, host(Host), Port, Opts}, []) of
                 {ok, Pid} ->
@@ -63,7 +66,7 @@ connect(Host, Port, Opts0) ->
                 {error, {shutdown, {Code, Msg}}} -> {error, {Code, Msg}};
                 {error, Other} -> {error, {connection, fmt("cannot start: ~0p", [Other])}}
             end;
-        {error, _} = E -> E
+        {{error, _} = E, _} -> E
     end.
 
 -spec close(pid()) -> ok.
@@ -140,7 +143,10 @@ arg(I) -> "args[" ++ integer_to_list(I) ++ "]".
 init({Owner, Host, Port, Opts}) ->
     process_flag(trap_exit, true),
     Mon = erlang:monitor(process, Owner),
+    %% A gateway that stops reading must not block this process in ssl:send (its timers
+    %% would stop): past send_timeout the socket closes and every request is answered.
     SslOpts = [binary, {active, once}, {packet, raw}, {versions, ['tlsv1.3']},
+               {send_timeout, maps:get(keepalive_timeout, Opts)}, {send_timeout_close, true},
                {verify, verify_peer}, {alpn_advertised_protocols, [?ALPN]},
                {certfile, path(maps:get(certfile, Opts))},
                {keyfile, path(maps:get(keyfile, Opts))},
