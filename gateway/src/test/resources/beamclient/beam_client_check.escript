@@ -7,6 +7,7 @@
 
 main([Ebin, Port, Cert, Key, Ca, Mode | Rest]) ->
     true = code:add_patha(Ebin),
+    ok = io:setopts([{encoding, unicode}]),
     Opts = [{certfile, Cert}, {keyfile, Key}, {cacertfile, Ca} | opts(Mode)],
     case beamgate_client:connect("localhost", list_to_integer(Port), Opts) of
         {ok, C} ->
@@ -23,7 +24,7 @@ opts("keepalive") -> [{keepalive_interval, 200}, {keepalive_timeout, 600}];
 opts(_) -> [].
 
 show(Label, R) ->
-    io:format("~s ~w~n", [Label, R]),
+    io:format("~ts ~tw~n", [Label, R]),
     case R of
         {error, {_, Message}} -> io:format("~s_message ~ts~n", [Label, Message]);
         _ -> ok

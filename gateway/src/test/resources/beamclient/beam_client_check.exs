@@ -10,7 +10,7 @@
     certfile: cert, keyfile: key, cacertfile: ca)
 
 show = fn label, result ->
-  :io.format("~s ~w~n", [label, result])
+  :io.format("~ts ~tw~n", [label, result])
 
   with {:error, {_code, message}} <- result do
     IO.puts("#{label}_message #{message}")
@@ -26,6 +26,14 @@ end
   show.("reverse", Beamgate.call(conn, :lists, :reverse, [[1, "two", :three, {4.5, 'five'}, %{6 => [7]}]]))
 
 {:ok, [1, 2, 3]} = show.("seq", Beamgate.call(conn, :lists, :seq, [1, 3]))
+
+terms = [123456789012345678901234567890, -98765432109876543210, -9223372036854775808,
+         9223372036854775807, -1, 0, 1.0e-300, <<1, 2::3>>, [:a | :b], 'λx → y', [], {},
+         %{}, "", MyApp.KV, :über]
+{:ok, reversed} = show.("terms", Beamgate.call(conn, :lists, :reverse, [terms]))
+^reversed = Enum.reverse(terms)
+{:ok, {:inbox, {:"$beamgate_opaque", '<' ++ _}}} =
+  show.("opaque", Beamgate.call(conn, MyApp.KV, :inbox, []))
 {:error, {:permission_denied, _}} = show.("denied", Beamgate.call(conn, :os, :cmd, ['id']))
 
 {:error, {:permission_denied, _}} =

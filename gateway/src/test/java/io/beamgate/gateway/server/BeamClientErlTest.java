@@ -46,6 +46,7 @@ class BeamClientErlTest {
         - id: beam
           principals: ["uri:spiffe://test/alice"]
           calls: ["lists:reverse/1", "lists:seq/2", "'Elixir.MyApp.KV':get/1",
+                  "'Elixir.MyApp.KV':inbox/0",
                   "'Elixir.MyApp.KV':put/2", "timer:sleep/1", "binary:copy/2"]
           sends: [inbox]
           limits: {rate_per_second: 100000, concurrency: 1000, timeout_ms: 8000,
@@ -54,7 +55,8 @@ class BeamClientErlTest {
   /** The backend's Elixir-named module: a KV answer, and an inbox that keeps what it gets. */
   static final String KV = """
       -module('Elixir.MyApp.KV').
-      -export([get/1, put/2, start_inbox/0, dump/0]).
+      -export([get/1, put/2, inbox/0, start_inbox/0, dump/0]).
+      inbox() -> {inbox, whereis(inbox)}.
       get(K) -> #{key => K, value => <<"v:", K/binary>>, tags => [a, b], n => 42}.
       put(K, V) -> inbox ! {put, K, V}, ok.
       start_inbox() -> register(inbox, spawn(fun() -> loop([]) end)), ok.
@@ -77,6 +79,11 @@ class BeamClientErlTest {
         new Step("reverse", "call", "lists", "reverse",
             "[[1, <<\"two\">>, three, {4.5, \"five\"}, #{6 => [7]}]]", 5000),
         new Step("seq", "call", "lists", "seq", "[1, 3]", 5000),
+        new Step("terms", "call", "lists", "reverse", "[[123456789012345678901234567890, "
+            + "-98765432109876543210, -9223372036854775808, 9223372036854775807, -1, 0, "
+            + "1.0e-300, <<1, 2:3>>, [a | b], \"\u03bbx \u2192 y\", [], {}, #{}, <<>>, "
+            + "'Elixir.MyApp.KV', '\u00fcber']]", 5000),
+        new Step("opaque", "call", "'Elixir.MyApp.KV'", "inbox", "[]", 5000),
         new Step("denied", "call", "os", "cmd", "[\"id\"]", 5000),
         new Step("code_shape", "call", "lists", "reverse", "[[{os, cmd, \"id\"}]]", 5000),
         new Step("guard", "call", "lists", "reverse", "[[[[[[[[1]]]]]]]]", 5000),
@@ -240,7 +247,7 @@ class BeamClientErlTest {
 
   @Test
   void theErlangClientGetsWhatTheJavaClientGets() throws Exception {
-    StringBuilder file = new StringBuilder("{\"principal\", ping}.\n");
+    StringBuilder file = new StringBuilder("%% -*- coding: utf-8 -*-\n{\"principal\", ping}.\n");
     for (Step s : steps("erl")) {
       file.append(switch (s.kind()) {
         case "call" -> "{\"" + s.label() + "\", call, " + s.target() + ", " + s.function()
@@ -265,6 +272,7 @@ class BeamClientErlTest {
     // what the outcomes are, not only that they agree
     assertEquals("ok " + TermText.format(TermText.parse("[1, 2, 3]")), erl.get("seq"));
     assertEquals("error PERMISSION_DENIED", erl.get("denied"));
+    assertTrue(erl.get("opaque").contains("$beamgate_opaque"), erl.get("opaque"));
     assertEquals("error PERMISSION_DENIED", erl.get("code_shape"));
     assertEquals("error INVALID_ARGUMENT", erl.get("guard"));
     assertTrue(erl.get("guard_message").contains("args[0]"), erl.toString());
