@@ -110,8 +110,14 @@ public final class GatewayCommand implements Runnable {
         System.err.println("beamgate gateway run: " + e.getMessage());
         return 1;
       }
+      // Type=notify: systemd hears READY=1 now (listening, node up), RELOADING=1/READY=1
+      // around each reload, STOPPING=1 when the drain starts.
+      io.beamgate.gateway.ops.SdNotify systemd = io.beamgate.gateway.ops.SdNotify
+          .fromEnvironment();
+      server.notifyReloads(systemd);
       CountDownLatch stopped = new CountDownLatch(1);
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        systemd.stopping();
         server.shutdown(Duration.ofMillis(graceMillis));
         stopped.countDown();
       }, "beamgate-shutdown"));
@@ -129,6 +135,7 @@ public final class GatewayCommand implements Runnable {
           + " (admin socket " + cfg.reload().adminSocket()
           + (server.adminAddress() == null ? "" : ", admin HTTP " + server.adminAddress())
           + ")";
+      systemd.ready("listening on " + server.listenAddress());
       if (format == LogSetup.Format.JSON) {
         // stderr stays all JSON lines
         org.slf4j.LoggerFactory.getLogger(GatewayCommand.class).info(ready);

@@ -470,6 +470,23 @@ public final class GatewayServer implements AutoCloseable {
    * invalid, nothing changes and the reason is returned (and logged).
    */
   public synchronized ReloadResult reload() {
+    systemd.reloading();
+    try {
+      return reloadNow();
+    } finally {
+      systemd.ready("reloaded; " + (lastReloadError == null ? "files in force" : lastReloadError));
+    }
+  }
+
+  /** Where reloads are announced (sd_notify RELOADING=1, then READY=1); none by default. */
+  public void notifyReloads(io.beamgate.gateway.ops.SdNotify n) {
+    systemd = n;
+  }
+
+  private volatile io.beamgate.gateway.ops.SdNotify systemd =
+      io.beamgate.gateway.ops.SdNotify.to(null);
+
+  private ReloadResult reloadNow() {
     String auditNote = reopenAudit();
     GatewayState old = state.get();
     GatewayState fresh;

@@ -27,7 +27,9 @@ class SystemdUnitTest {
     String unit = Files.readString(UNIT, StandardCharsets.UTF_8);
     assertEquals("/bin/kill -HUP $MAINPID", value(unit, "ExecReload"));
     for (String k : List.of("NoNewPrivileges=yes", "ProtectSystem=strict", "ProtectHome=yes",
-        "PrivateTmp=yes", "CapabilityBoundingSet=", "User=beamgate", "UMask=0077")) {
+        "PrivateTmp=yes", "CapabilityBoundingSet=", "User=beamgate", "UMask=0077",
+        // the gateway sends sd_notify from its main process (SdNotify, GatewayNotifyTest)
+        "Type=notify", "NotifyAccess=main")) {
       assertTrue(unit.lines().anyMatch(k::equals), k);
     }
   }
