@@ -178,6 +178,10 @@ public final class Admission {
   public Result admit(Caller c, Request r, Args args) {
     long start = System.nanoTime();
     Result res = decide(c, r, args, start);
+    io.beamgate.gateway.ops.GatewayMetrics m = metrics;
+    if (m != null) {
+      m.decision(r.kind().name(), System.nanoTime() - start);
+    }
     if (res instanceof Refused f) {
       count(r.kind(), f.code() == Code.UNAVAILABLE && f.rule() != null
           ? AuditRecord.Decision.FAILED : AuditRecord.Decision.DENIED,
@@ -380,7 +384,11 @@ public final class Admission {
       this.permit = permit;
       this.backend = backend;
       this.start = start;
+      this.decided = System.nanoTime();
     }
+
+    /** When the decision was made (System.nanoTime): the backend stage starts here. */
+    private final long decided;
 
     /** The rule's timeout, shortened to {@code requestedMillis} when that is positive. */
     public long timeoutMillis(long requestedMillis) {
@@ -410,6 +418,10 @@ public final class Admission {
       admission.audit.accept(record(caller, backend.node, request.what(), dec, rule.id(), why,
           took / 1000, outcome));
       admission.count(request.kind(), dec, outcome, rule.id(), took);
+      io.beamgate.gateway.ops.GatewayMetrics m = admission.metrics;
+      if (m != null) {
+        m.backend(request.kind().name(), System.nanoTime() - decided);
+      }
     }
 
     /** Gives the permit back without an audit record (the door audits on its own). */

@@ -127,7 +127,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
             : " (certificate serial " + serial + ", sha256 " + fingerprint + ")");
         server.audit(new AuditRecord(Instant.now(), null, fingerprint, serial, peer, null, null,
             AuditRecord.Decision.DENIED, null, "tls handshake: " + why, 0, "closed"));
-        server.metrics().handshake("failed");
+        server.metrics().handshake("failed", io.beamgate.gateway.ops.HandshakeFailure.reason(
+            e.cause(), refused, Instant.now()));
         ctx.close();
         return;
       }

@@ -415,6 +415,11 @@ public final class GatewayServer implements AutoCloseable {
     }
 
     @Override
+    public void callRelayed(String role) {
+      metrics.bridgeCall(role);
+    }
+
+    @Override
     public void cast(String node, String module, String function,
         java.util.List<? extends io.beamgate.node.term.Term> args, Duration timeout)
         throws io.beamgate.node.rpc.RpcException {
@@ -732,6 +737,8 @@ public final class GatewayServer implements AutoCloseable {
     metrics.gauge("beamgate.bridge.links.up", "Bridge links up, opened or accepted",
         () -> (int) bridgeLinks.stream().filter(BridgeLink::up).count()
             + (clusterHub == null ? 0 : clusterHub.sessions().size()));
+    metrics.gauge("beamgate.bridge.queued.bytes", "Bytes queued for other gateways, over"
+        + " every bridge link up", () -> (int) Math.min(Integer.MAX_VALUE, bridgeQueued()));
     metrics.flag("beamgate.audit.writable", "1 while audit records can be written",
         () -> Boolean.TRUE.equals(audit.status().get("writable")));
     metrics.gauge("beamgate.audit.lost", "Audit records not written since the start",
@@ -741,6 +748,18 @@ public final class GatewayServer implements AutoCloseable {
         () -> (int) Math.min(Integer.MAX_VALUE, guard.budget().used()));
     metrics.gauge("beamgate.atom.budget.limit", "The policy's atom budget",
         () -> (int) Math.min(Integer.MAX_VALUE, guard.budget().limit()));
+  }
+
+  private long bridgeQueued() {
+    long sum = 0;
+    for (BridgeLink l : bridgeLinks) {
+      sum += l.queuedBytes();
+    }
+    for (BridgeSession s : clusterHub == null ? java.util.List.<BridgeSession>of()
+        : clusterHub.sessions()) {
+      sum += s.queuedBytes();
+    }
+    return sum;
   }
 
   io.beamgate.gateway.ops.GatewayMetrics metrics() {
