@@ -21,7 +21,8 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "gateway", mixinStandardHelpOptions = true,
     description = "The mTLS gateway in front of an Erlang cluster.",
     subcommands = {GatewayCommand.Run.class, GatewayCommand.Check.class,
-        GatewayCommand.Reload.class, GatewayStatusCommand.class})
+        GatewayCommand.Reload.class, GatewayStatusCommand.class,
+        GatewayReopenAuditCommand.class})
 public final class GatewayCommand implements Runnable {
   @Spec CommandSpec spec;
 
@@ -131,6 +132,7 @@ public final class GatewayCommand implements Runnable {
       } catch (IllegalArgumentException e) {
         // no SIGHUP on this platform: the admin socket and file watching remain
       }
+      GatewayReopenAuditCommand.onSigusr1(server);
       String ready = "beamgate gateway listening on " + server.listenAddress()
           + " (admin socket " + cfg.reload().adminSocket()
           + (server.adminAddress() == null ? "" : ", admin HTTP " + server.adminAddress())

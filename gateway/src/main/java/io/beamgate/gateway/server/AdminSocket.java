@@ -16,8 +16,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The operator's line into a running gateway: a Unix socket, owner-only, on which
- * {@code beamgate gateway reload} and {@code beamgate gateway status} write one command line
- * ({@code reload} or {@code status}) and read one answer line, {@code ok ...} or
+ * {@code beamgate gateway reload}, {@code reopen-audit} and {@code status} write one command
+ * line ({@code reload}, {@code reopen-audit} or {@code status}) and read one answer line, {@code ok ...} or
  * {@code error ...}; the status is one JSON document (the same as the admin listener's
  * {@code /status}).
  *
@@ -132,10 +132,14 @@ public final class AdminSocket implements AutoCloseable {
       if ("reload".equals(cmd)) {
         GatewayServer.ReloadResult r = gateway.reload();
         answer = (r.ok() ? "ok " : "error ") + r.message();
+      } else if ("reopen-audit".equals(cmd)) {
+        GatewayServer.ReloadResult r = gateway.reopenAuditFile();
+        answer = (r.ok() ? "ok " : "error ") + r.message();
       } else if ("status".equals(cmd)) {
         answer = "ok " + io.beamgate.gateway.ops.Json.write(gateway.status());
       } else {
-        answer = "error unknown command '" + cmd + "' (expected: reload or status)";
+        answer = "error unknown command '" + cmd
+            + "' (expected: reload, reopen-audit or status)";
       }
       write(c, answer);
     } catch (IOException e) {

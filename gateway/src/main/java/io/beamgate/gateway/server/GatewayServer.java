@@ -550,6 +550,22 @@ public final class GatewayServer implements AutoCloseable {
     return new ReloadResult(true, msg);
   }
 
+  /**
+   * Reopens the audit file now (SIGUSR1, {@code beamgate gateway reopen-audit}): after
+   * logrotate moved it away, the next record goes to a new file at the configured path.
+   */
+  public ReloadResult reopenAuditFile() {
+    String note = reopenAudit();
+    if (!note.isEmpty()) {
+      log.error("audit{}", note);
+      return new ReloadResult(false, note.substring(2));
+    }
+    log.info("audit file reopened: {}", config.audit().file() == null ? "standard output"
+        : config.audit().file());
+    return new ReloadResult(true, "audit file reopened: " + (config.audit().file() == null
+        ? "standard output (nothing to reopen)" : config.audit().file()));
+  }
+
   /** Reopens the audit file (for logrotate's postrotate); a note for the result if it fails. */
   private String reopenAudit() {
     try {
