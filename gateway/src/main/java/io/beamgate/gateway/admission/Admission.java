@@ -420,7 +420,8 @@ public final class Admission {
       admission.count(request.kind(), dec, outcome, rule.id(), took);
       io.beamgate.gateway.ops.GatewayMetrics m = admission.metrics;
       if (m != null) {
-        m.backend(request.kind().name(), System.nanoTime() - decided);
+        // the same end as the total's: the stages add up to it
+        m.backend(request.kind().name(), start + took - decided);
       }
     }
 

@@ -55,6 +55,17 @@ class DebPackageIT {
     Assumptions.assumeTrue(present, what);
   }
 
+  static void removeUser() throws Exception {
+    if (run("getent", "passwd", "beamgate").exit() == 0) {
+      Run r = run("userdel", "beamgate");
+      assertEquals(0, r.exit(), r.out());
+    }
+    if (run("getent", "group", "beamgate").exit() == 0) {
+      Run r = run("groupdel", "beamgate");
+      assertEquals(0, r.exit(), r.out());
+    }
+  }
+
   @Test
   void theDebInstallsRunsKeepsItsConffileAndPurges() throws Exception {
     assertTrue(Files.isRegularFile(DEB), DEB.toAbsolutePath() + " is missing (expected: built"
@@ -65,6 +76,9 @@ class DebPackageIT {
     assertFalse(before.out().contains("installed") && !before.out().contains("not-installed"),
         "a beamgate package is already installed here; this test installs and purges its own"
         + " (remove it with dpkg -P beamgate): " + before.out());
+    // A beamgate user left by an earlier run (a purge keeps it): gone, so that postinst is
+    // seen creating it.
+    removeUser();
     try {
       Run install = dpkg("-i", DEB.toAbsolutePath().toString());
       assertEquals(0, install.exit(), install.out());
@@ -106,6 +120,9 @@ class DebPackageIT {
       Run purge = dpkg("-P", "beamgate");
       assertEquals(0, purge.exit(), purge.out());
     }
+    assertEquals(0, run("getent", "passwd", "beamgate").exit(),
+        "a purge keeps the system user, as Debian does");
+    removeUser(); // this test's own: the machine is left as it was
     assertFalse(Files.exists(Path.of("/usr/bin/beamgate")));
     assertFalse(Files.exists(Path.of("/etc/beamgate/beamgate.env")), "purge removes conffiles");
     assertFalse(run("dpkg-query", "-W", "-f=${Status}", "beamgate").out()
