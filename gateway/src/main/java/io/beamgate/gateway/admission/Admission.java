@@ -208,6 +208,10 @@ public final class Admission {
       c = c.forRequest(ids.get());
     }
     Result res = decide(c, r, args, start);
+    io.beamgate.gateway.ops.GatewayMetrics m = metrics;
+    if (m != null) {
+      m.decision(r.kind().name(), System.nanoTime() - start);
+    }
     if (res instanceof Refused f) {
       count(r.kind(), f.code() == Code.UNAVAILABLE && f.rule() != null
           ? AuditRecord.Decision.FAILED : AuditRecord.Decision.DENIED,
@@ -418,7 +422,11 @@ public final class Admission {
       this.permit = permit;
       this.backend = backend;
       this.start = start;
+      this.decided = System.nanoTime();
     }
+
+    /** When the decision was made (System.nanoTime): the backend stage starts here. */
+    private final long decided;
 
     /** The rule's timeout, shortened to {@code requestedMillis} when that is positive. */
     public long timeoutMillis(long requestedMillis) {
@@ -448,6 +456,11 @@ public final class Admission {
       admission.audit.accept(record(caller, backend.node, request.what(), dec, rule.id(), why,
           took / 1000, outcome));
       admission.count(request.kind(), dec, outcome, rule.id(), took);
+      io.beamgate.gateway.ops.GatewayMetrics m = admission.metrics;
+      if (m != null) {
+        // the same end as the total's: the stages add up to it
+        m.backend(request.kind().name(), start + took - decided);
+      }
     }
 
     /** Gives the permit back without an audit record (the door audits on its own). */

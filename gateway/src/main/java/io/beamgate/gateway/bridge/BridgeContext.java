@@ -42,6 +42,13 @@ public interface BridgeContext {
   /** Tells the backend pool how a call served across a link ended on {@code backend}. */
   void completed(BackendPool.Backend backend, BackendPool.Outcome outcome);
 
+  /**
+   * A call crossed a link: {@code role} exposer (this cluster's call sent to the other
+   * gateway) or server (the other side's call admitted and sent to a backend here). For the
+   * gateway's metrics; nothing by default.
+   */
+  default void callRelayed(String role) {}
+
   /** Sends a cast admitted from a link to its backend node. */
   void cast(String node, String module, String function, List<? extends Term> args,
       Duration timeout) throws RpcException;

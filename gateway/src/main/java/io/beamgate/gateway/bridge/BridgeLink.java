@@ -99,6 +99,12 @@ public final class BridgeLink implements BridgeHandler.Side, AutoCloseable {
     return exposed;
   }
 
+  /** Bytes queued for the other gateway (0 while the link is down). */
+  public long queuedBytes() {
+    BridgeSession s = session;
+    return s == null ? 0 : s.queuedBytes();
+  }
+
   public Map<String, Object> status() {
     BridgeSession s = session;
     return s == null

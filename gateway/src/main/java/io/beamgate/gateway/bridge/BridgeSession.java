@@ -192,6 +192,12 @@ public abstract sealed class BridgeSession permits ExposerSession, ServerSession
     return who;
   }
 
+  /** Bytes written for the other gateway and not yet sent (the link's queue). */
+  public long queuedBytes() {
+    io.netty.channel.ChannelOutboundBuffer ob = channel.unsafe().outboundBuffer();
+    return ob == null ? 0 : ob.totalPendingWriteBytes();
+  }
+
   public Map<String, Object> status() {
     Map<String, Object> m = new java.util.LinkedHashMap<>();
     m.put("link", label);
@@ -200,6 +206,7 @@ public abstract sealed class BridgeSession permits ExposerSession, ServerSession
     m.put("links", links.size());
     m.put("monitors", watching.size() + proxyWatching.size());
     m.put("calls", callsInFlight());
+    m.put("queued_bytes", queuedBytes());
     m.put("proxies", tr.size());
     m.put("dropped", dropped.get());
     m.put("backpressure_pauses", pauses.get());

@@ -59,6 +59,12 @@ final class ExposerSession extends BridgeSession {
     return calls.size();
   }
 
+  /** A call going to the other gateway: its id, and one more relayed call counted. */
+  private long nextCallId() {
+    gw.callRelayed("exposer");
+    return callIds.getAndIncrement();
+  }
+
   @Override
   void pause(boolean paused) {
     door.pauseReading(paused);
@@ -153,7 +159,7 @@ final class ExposerSession extends BridgeSession {
     // one packet instead of two.
     Pid proxy = tr.newLocalPid();
     if (call) {
-      long id = callIds.getAndIncrement();
+      long id = nextCallId();
       calls.put(id, new Pending(proxy, s.from(), s.reqId(), monitor, link));
       callOfProxy.put(proxy, id);
       toPeer(Tuple.of(CALL, Int.of(id), tr.out(a.get(0)), a.get(1), a.get(2),
@@ -175,7 +181,7 @@ final class ExposerSession extends BridgeSession {
         && (req.isTagged("call", 5) || req.isTagged("block_call", 5))
         && req.get(1) instanceof Atom m && req.get(2) instanceof Atom fn
         && req.get(3) instanceof ErlList args && args.isProper()) {
-      long id = callIds.getAndIncrement();
+      long id = nextCallId();
       Ref res = node.makeRef();
       calls.put(id, new Pending(null, caller, null, false, false, f.get(1), res));
       toPeer(Tuple.of(CALL, Int.of(id), tr.out(res), m, fn, tr.out(args)));
@@ -190,7 +196,7 @@ final class ExposerSession extends BridgeSession {
         && req.get(3) instanceof ErlList args && args.isProper()) {
       // rex's legacy form, {From, {call, M, F, A, GroupLeader}}: what erl_call sends; the
       // answer is {rex, Result}
-      long id = callIds.getAndIncrement();
+      long id = nextCallId();
       Ref res = node.makeRef();
       calls.put(id, new Pending(null, caller, null, false, false, Atom.of("rex"), res));
       toPeer(Tuple.of(CALL, Int.of(id), tr.out(res), m, fn, tr.out(args)));

@@ -203,6 +203,7 @@ public final class ServerSession extends BridgeSession {
         a.start + timeoutMs * 1_000_000L);
     serving.put(id, s);
     servingByReq.put(reqId, s);
+    gw.callRelayed("server");
     a.backend.inFlight.incrementAndGet();
     node.spawnRequest(replies, reqId, a.backend.node, ERPC, EXECUTE_CALL,
         List.of(res, m, f, ErlList.of(a.args)));

@@ -21,7 +21,8 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "gateway", mixinStandardHelpOptions = true,
     description = "The mTLS gateway in front of an Erlang cluster.",
     subcommands = {GatewayCommand.Run.class, GatewayCommand.Check.class,
-        GatewayCommand.Reload.class, GatewayStatusCommand.class, ConfigReferenceCommand.class})
+        GatewayCommand.Reload.class, GatewayStatusCommand.class, ConfigReferenceCommand.class,
+        GatewayReopenAuditCommand.class})
 public final class GatewayCommand implements Runnable {
   @Spec CommandSpec spec;
 
@@ -115,8 +116,14 @@ public final class GatewayCommand implements Runnable {
         System.err.println("beamgate gateway run: " + e.getMessage());
         return 1;
       }
+      // Type=notify: systemd hears READY=1 now (listening, node up), RELOADING=1/READY=1
+      // around each reload, STOPPING=1 when the drain starts.
+      io.beamgate.gateway.ops.SdNotify systemd = io.beamgate.gateway.ops.SdNotify
+          .fromEnvironment();
+      server.notifyReloads(systemd);
       CountDownLatch stopped = new CountDownLatch(1);
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        systemd.stopping();
         server.shutdown(Duration.ofMillis(graceMillis));
         stopped.countDown();
       }, "beamgate-shutdown"));
@@ -130,10 +137,12 @@ public final class GatewayCommand implements Runnable {
       } catch (IllegalArgumentException e) {
         // no SIGHUP on this platform: the admin socket and file watching remain
       }
+      GatewayReopenAuditCommand.onSigusr1(server);
       String ready = "beamgate gateway listening on " + server.listenAddress()
           + " (admin socket " + cfg.reload().adminSocket()
           + (server.adminAddress() == null ? "" : ", admin HTTP " + server.adminAddress())
           + ")";
+      systemd.ready("listening on " + server.listenAddress());
       if (format == LogSetup.Format.JSON) {
         // stderr stays all JSON lines
         org.slf4j.LoggerFactory.getLogger(GatewayCommand.class).info(ready);

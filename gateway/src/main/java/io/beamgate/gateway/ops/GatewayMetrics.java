@@ -114,10 +114,63 @@ public final class GatewayMetrics implements AutoCloseable {
         .tag("result", accepted ? "accepted" : "refused_full").register(registry).increment();
   }
 
-  /** A TLS handshake's end: ok, failed (TLS or certificate), identity_refused. */
+  /** A TLS handshake's end: ok or identity_refused (see {@link #handshake(String, String)}). */
   public void handshake(String result) {
-    Counter.builder("beamgate.tls.handshakes").description("Client TLS handshakes by result")
-        .tag("result", result).register(registry).increment();
+    handshake(result, "none");
+  }
+
+  /**
+   * A TLS handshake's end: {@code result} ok, failed or identity_refused; {@code reason} why
+   * it failed, one of {@link HandshakeFailure}'s bounded set ("none" when it did not).
+   */
+  public void handshake(String result, String reason) {
+    Counter.builder("beamgate.tls.handshakes").description("Client TLS handshakes by result"
+        + " and failure reason").tags("result", result, "reason", reason).register(registry)
+        .increment();
+  }
+
+  /**
+   * The decision's buckets: policy, term guard, limits and backend choice take microseconds;
+   * the upper ones catch a guard walking a large term or a stalled lock.
+   */
+  static final Duration[] DECISION_BUCKETS = {Duration.ofNanos(10_000),
+      Duration.ofNanos(25_000), Duration.ofNanos(50_000), Duration.ofNanos(100_000),
+      Duration.ofNanos(250_000), Duration.ofNanos(500_000), Duration.ofMillis(1),
+      Duration.ofMillis(2), Duration.ofMillis(5), Duration.ofMillis(10), Duration.ofMillis(50),
+      Duration.ofMillis(250)};
+  private final ConcurrentHashMap<String, Timer> decisions = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Timer> backendTimes = new ConcurrentHashMap<>();
+
+  /**
+   * The first stage of a request: from its arrival at the admission path to its decision
+   * (admitted or refused), for every request.
+   */
+  public void decision(String kind, long nanos) {
+    decisions.computeIfAbsent(kind.toLowerCase(Locale.ROOT), k -> Timer
+        .builder("beamgate.request.decision.duration").description("From a request's arrival"
+            + " to its decision: policy, term guard, limits, backend choice")
+        .tag("kind", k).serviceLevelObjectives(DECISION_BUCKETS).register(registry))
+        .record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  /**
+   * The second stage of an admitted request: from its decision to its end (the backend's
+   * answer, a timeout, or the send done); the rest of beamgate.request.duration is the
+   * decision.
+   */
+  public void backend(String kind, long nanos) {
+    backendTimes.computeIfAbsent(kind.toLowerCase(Locale.ROOT), k -> Timer
+        .builder("beamgate.request.backend.duration").description("From an admitted"
+            + " request's decision to its backend's answer").tag("kind", k)
+        .serviceLevelObjectives(BUCKETS).register(registry))
+        .record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  /** A call relayed over a bridge link: role exposer (sent out) or server (served here). */
+  public void bridgeCall(String role) {
+    Counter.builder("beamgate.bridge.calls").description("Calls relayed over bridge links:"
+        + " exposer, sent to the other gateway; server, served here for it")
+        .tag("role", role).register(registry).increment();
   }
 
   /** A reload, applied or refused (the old files stay in force). */

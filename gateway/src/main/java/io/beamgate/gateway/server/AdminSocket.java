@@ -16,8 +16,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The operator's line into a running gateway: a Unix socket, owner-only, on which
- * {@code beamgate gateway reload} and {@code beamgate gateway status} write one command line
- * ({@code reload} or {@code status}) and read one answer line, {@code ok ...} or
+ * {@code beamgate gateway reload}, {@code reopen-audit} and {@code status} write one command
+ * line ({@code reload}, {@code reopen-audit} or {@code status}) and read one answer line, {@code ok ...} or
  * {@code error ...}; the status is one JSON document (the same as the admin listener's
  * {@code /status}).
  *
@@ -30,6 +30,9 @@ public final class AdminSocket implements AutoCloseable {
   interface Operator {
     /** Reloads; {@code ok MESSAGE} or {@code error MESSAGE}. */
     String reload();
+
+    /** Reopens the audit file; {@code ok MESSAGE} or {@code error MESSAGE}. */
+    String reopenAudit();
 
     /** The gateway's status as data. */
     java.util.Map<String, Object> status();
@@ -140,10 +143,13 @@ public final class AdminSocket implements AutoCloseable {
       String answer;
       if ("reload".equals(cmd)) {
         answer = gateway.reload();
+      } else if ("reopen-audit".equals(cmd)) {
+        answer = gateway.reopenAudit();
       } else if ("status".equals(cmd)) {
         answer = "ok " + io.beamgate.gateway.ops.Json.write(gateway.status());
       } else {
-        answer = "error unknown command '" + cmd + "' (expected: reload or status)";
+        answer = "error unknown command '" + cmd
+            + "' (expected: reload, reopen-audit or status)";
       }
       write(c, answer);
     } catch (IOException e) {

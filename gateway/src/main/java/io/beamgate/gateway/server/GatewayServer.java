@@ -164,7 +164,7 @@ public final class GatewayServer implements AutoCloseable {
     admission.requestIds(audit::nextRequestId);
     // What the bridge may reach of this gateway (and nothing else of it).
     bridgeContext = new ServerBridgeContext(config.bridge(), timer, this::audit, admission,
-        guard, state::get, backends, rpc);
+        guard, state::get, backends, rpc, metrics);
     reloader = new Reloader(config, options.provider(), state, () -> audit, this::audit, metrics,
         guard, connections, () -> clusterHub.sessions(), fresh -> status.certificateDates(fresh));
     status = new GatewayStatus(new GatewayStatus.Parts(config, state::get, backends, admission,
@@ -309,6 +309,20 @@ public final class GatewayServer implements AutoCloseable {
     return new ReloadResult(r.ok(), r.message());
   }
 
+  /** Where reloads are announced (sd_notify RELOADING=1, then READY=1); none by default. */
+  public void notifyReloads(io.beamgate.gateway.ops.SdNotify n) {
+    reloader.notify(n);
+  }
+
+  /**
+   * Reopens the audit file now (SIGUSR1, {@code beamgate gateway reopen-audit}): after
+   * logrotate moved it away, the next record goes to a new file at the configured path.
+   */
+  public ReloadResult reopenAuditFile() {
+    Reloader.Result r = reloader.reopenAuditFile(config.audit().file());
+    return new ReloadResult(r.ok(), r.message());
+  }
+
   /** Refused reloads repeated in the log while the files stay as they were (for tests). */
   int refusalRepeats() {
     return reloader.refusalRepeats.get();
@@ -320,6 +334,12 @@ public final class GatewayServer implements AutoCloseable {
       @Override
       public String reload() {
         ReloadResult r = GatewayServer.this.reload();
+        return (r.ok() ? "ok " : "error ") + r.message();
+      }
+
+      @Override
+      public String reopenAudit() {
+        ReloadResult r = GatewayServer.this.reopenAuditFile();
         return (r.ok() ? "ok " : "error ") + r.message();
       }
 

@@ -127,6 +127,17 @@ final class GatewayStatus {
     metrics.gauge("beamgate.bridge.links.up", "Bridge links up, opened or accepted",
         () -> (int) p.links().stream().filter(BridgeLink::up).count()
             + p.hub().sessions().size());
+    metrics.gauge("beamgate.bridge.queued.bytes", "Bytes queued for other gateways, over"
+        + " every bridge link up", () -> {
+          long sum = 0;
+          for (BridgeLink l : p.links()) {
+            sum += l.queuedBytes();
+          }
+          for (io.beamgate.gateway.bridge.BridgeSession s : p.hub().sessions()) {
+            sum += s.queuedBytes();
+          }
+          return (int) Math.min(Integer.MAX_VALUE, sum);
+        });
     metrics.flag("beamgate.audit.writable", "1 while audit records can be written",
         () -> Boolean.TRUE.equals(audit.status().get("writable")));
     metrics.gauge("beamgate.audit.lost", "Audit records not written since the start",

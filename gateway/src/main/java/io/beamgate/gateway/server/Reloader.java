@@ -112,6 +112,23 @@ final class Reloader {
    * invalid, nothing changes and the reason is returned (and logged).
    */
   synchronized Result reload() {
+    systemd.reloading();
+    try {
+      return reloadNow();
+    } finally {
+      systemd.ready("reloaded; " + (lastError == null ? "files in force" : lastError));
+    }
+  }
+
+  /** Where reloads are announced (sd_notify RELOADING=1, then READY=1); none by default. */
+  void notify(io.beamgate.gateway.ops.SdNotify n) {
+    systemd = n;
+  }
+
+  private volatile io.beamgate.gateway.ops.SdNotify systemd =
+      io.beamgate.gateway.ops.SdNotify.to(null);
+
+  private Result reloadNow() {
     String auditNote = reopenAudit();
     GatewayState old = state.get();
     GatewayState fresh;
@@ -167,6 +184,21 @@ final class Reloader {
         + " connection(s) closed for lost access" + auditNote;
     log.info(msg);
     return new Result(true, msg);
+  }
+
+  /**
+   * Reopens the audit file now (SIGUSR1, {@code beamgate gateway reopen-audit}): after
+   * logrotate moved it away, the next record goes to a new file at the configured path.
+   */
+  Result reopenAuditFile(Object where) {
+    String note = reopenAudit();
+    if (!note.isEmpty()) {
+      log.error("audit{}", note);
+      return new Result(false, note.substring(2));
+    }
+    String file = where == null ? "standard output (nothing to reopen)" : where.toString();
+    log.info("audit file reopened: {}", file);
+    return new Result(true, "audit file reopened: " + file);
   }
 
   /** Reopens the audit file (for logrotate's postrotate); a note for the result if it fails. */

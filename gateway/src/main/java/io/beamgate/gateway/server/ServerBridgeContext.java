@@ -25,10 +25,13 @@ final class ServerBridgeContext implements BridgeContext {
   private final Supplier<GatewayState> state;
   private final BackendPool backends;
   private final RpcClient rpc;
+  private final io.beamgate.gateway.ops.GatewayMetrics metrics;
 
   ServerBridgeContext(GatewayConfig.BridgeSettings settings, ScheduledExecutorService timer,
       Consumer<AuditRecord> audit, Admission admission, TermGuard guard,
-      Supplier<GatewayState> state, BackendPool backends, RpcClient rpc) {
+      Supplier<GatewayState> state, BackendPool backends, RpcClient rpc,
+      io.beamgate.gateway.ops.GatewayMetrics metrics) {
+    this.metrics = metrics;
     this.settings = settings;
     this.timer = timer;
     this.audit = audit;
@@ -73,6 +76,11 @@ final class ServerBridgeContext implements BridgeContext {
   @Override
   public void completed(BackendPool.Backend backend, BackendPool.Outcome outcome) {
     backends.completed(backend, outcome);
+  }
+
+  @Override
+  public void callRelayed(String role) {
+    metrics.bridgeCall(role);
   }
 
   @Override

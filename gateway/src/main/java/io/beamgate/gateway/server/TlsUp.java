@@ -56,7 +56,7 @@ final class TlsUp extends ChannelInboundHandlerAdapter {
     }
     String peer = PeerIdentity.address(ctx.channel().remoteAddress());
     if (!e.isSuccess()) {
-      refused(ctx, peer, TlsContexts.rootMessage(e.cause()));
+      refused(ctx, peer, e.cause());
       return;
     }
     PeerIdentity who;
@@ -81,7 +81,8 @@ final class TlsUp extends ChannelInboundHandlerAdapter {
   }
 
   /** The handshake failed: which certificate, when the trust manager refused one, and why. */
-  private void refused(ChannelHandlerContext ctx, String peer, String why) {
+  private void refused(ChannelHandlerContext ctx, String peer, Throwable cause) {
+    String why = TlsContexts.rootMessage(cause);
     X509Certificate refused = TlsContexts.takeRefusedClient();
     String fingerprint = refused == null ? null : Principal.fingerprint(refused);
     String serial = refused == null ? null : refused.getSerialNumber().toString(16);
@@ -90,7 +91,8 @@ final class TlsUp extends ChannelInboundHandlerAdapter {
     audit.accept(AuditRecord.from(peer).certificate(fingerprint, serial)
         .decision(AuditRecord.Decision.DENIED).reason("tls handshake: " + why).outcome("closed")
         .build());
-    metrics.handshake("failed");
+    metrics.handshake("failed", io.beamgate.gateway.ops.HandshakeFailure.reason(cause, refused,
+        java.time.Instant.now()));
     ctx.close();
   }
 

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The systemd unit shipped in src/main/dist: valid for systemd, and for the CLI it starts. */
 class SystemdUnitTest {
@@ -26,7 +27,9 @@ class SystemdUnitTest {
     String unit = Files.readString(UNIT, StandardCharsets.UTF_8);
     assertEquals("/bin/kill -HUP $MAINPID", value(unit, "ExecReload"));
     for (String k : List.of("NoNewPrivileges=yes", "ProtectSystem=strict", "ProtectHome=yes",
-        "PrivateTmp=yes", "CapabilityBoundingSet=", "User=beamgate", "UMask=0077")) {
+        "PrivateTmp=yes", "CapabilityBoundingSet=", "User=beamgate", "UMask=0077",
+        // the gateway sends sd_notify from its main process (SdNotify, GatewayNotifyTest)
+        "Type=notify", "NotifyAccess=main")) {
       assertTrue(unit.lines().anyMatch(k::equals), k);
     }
   }
@@ -35,7 +38,7 @@ class SystemdUnitTest {
   void itsCommandLineIsOneTheCliAccepts() throws Exception {
     String exec = value(Files.readString(UNIT, StandardCharsets.UTF_8), "ExecStart");
     List<String> words = Arrays.asList(exec.split(" +"));
-    int jar = words.indexOf("/opt/beamgate/beamgate.jar");
+    int jar = words.indexOf("/usr/bin/beamgate");
     String[] args = words.subList(jar + 1, words.size()).toArray(new String[0]);
     // throws on an unknown option or a missing value
     Main.commandLine().parseArgs(args);
@@ -43,7 +46,7 @@ class SystemdUnitTest {
   }
 
   @Test
-  void systemdAnalyzeVerifiesItWithoutAWord() throws Exception {
+  void systemdAnalyzeVerifiesItWithoutAWord(@TempDir Path dir) throws Exception {
     // Debian's systemd package has it (CI: apt-get install -y systemd).
     boolean present = Files.isExecutable(Path.of("/usr/bin/systemd-analyze"))
         || Files.isExecutable(Path.of("/bin/systemd-analyze"));
@@ -52,8 +55,15 @@ class SystemdUnitTest {
           + " systemd; this check must run, not skip)");
     }
     Assumptions.assumeTrue(present, "systemd-analyze is not installed");
-    Process p = new ProcessBuilder("systemd-analyze", "verify", UNIT.toAbsolutePath()
-        .toString()).redirectErrorStream(true).start();
+    // verify checks that ExecStart's program exists: the unit as shipped, with /usr/bin/beamgate
+    // (installed by the .deb, DebPackageIT) pointed at the launcher in src/main/dist.
+    Path launcher = Path.of("src", "main", "dist", "beamgate").toAbsolutePath();
+    assertTrue(Files.isExecutable(launcher), launcher + " must be executable");
+    Path unit = dir.resolve("beamgate.service");
+    Files.writeString(unit, Files.readString(UNIT, StandardCharsets.UTF_8)
+        .replace("ExecStart=/usr/bin/beamgate ", "ExecStart=" + launcher + " "));
+    Process p = new ProcessBuilder("systemd-analyze", "verify", unit.toString())
+        .redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertTrue(p.waitFor(60, TimeUnit.SECONDS));
     assertEquals(0, p.exitValue(), out);
