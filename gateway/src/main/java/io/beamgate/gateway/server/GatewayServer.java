@@ -102,6 +102,7 @@ public final class GatewayServer implements AutoCloseable {
   private boolean sharedWorkers;
   private Channel listener;
   private AdminSocket admin;
+  private io.beamgate.gateway.grpc.GrpcDoor grpc;
   private final io.beamgate.gateway.ops.GatewayMetrics metrics =
       new io.beamgate.gateway.ops.GatewayMetrics();
   private io.beamgate.gateway.ops.AdminHttp adminHttp;
@@ -193,6 +194,9 @@ public final class GatewayServer implements AutoCloseable {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted while waiting for backends");
     }
+    grpc = io.beamgate.gateway.grpc.GrpcDoor.start(new io.beamgate.gateway.grpc.GrpcDoor.Wiring(
+        () -> admission, rpc, sender, backends, config.limits(), config.grpc(), this::audit,
+        this::readiness, metrics, version()), timer);
     bind();
     for (GatewayConfig.Bridge b : config.bridges()) {
       bridgeLinks.add(BridgeLink.start(bridgeContext, b, config.cluster(), cookie, st.tls()));
@@ -283,6 +287,9 @@ public final class GatewayServer implements AutoCloseable {
             ch.closeFuture().addListener(f -> open.decrementAndGet());
             GatewayState st = state.get();
             ch.pipeline()
+                .addLast("alpn-guard", new io.beamgate.gateway.transport.AlpnGuard(java.util.List.of(
+                    TlsSettings.ALPN, TlsSettings.BRIDGE_ALPN, TlsSettings.GRPC_ALPN),
+                    GatewayServer.this::alpnRefused))
                 .addLast("tls", TlsContexts.handler(st.ssl(), ch.alloc(), st.tls()))
                 .addLast("alpn", new BridgeSwitch())
                 .addLast("idle", new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS))
@@ -304,14 +311,33 @@ public final class GatewayServer implements AutoCloseable {
     }
   }
 
+  /** A client that offered only protocols this listener does not speak (AlpnGuard). */
+  private void alpnRefused(String peer, String why) {
+    log.info("TLS handshake from {} refused: {}", peer, why);
+    metrics.handshake("no_application_protocol");
+    audit(new AuditRecord(java.time.Instant.now(), null, null, null, peer, null, null,
+        AuditRecord.Decision.DENIED, null, "tls handshake: " + why, 0, "closed"));
+  }
+
   /**
    * After the TLS handshake: a connection that chose the bridge protocol (ALPN
-   * beamgate-bridge/1) leaves the client pipeline for the bridge's.
+   * beamgate-bridge/1) leaves the client pipeline for the bridge's; one that chose h2, for
+   * the gRPC door's.
    */
   private final class BridgeSwitch extends io.netty.channel.ChannelInboundHandlerAdapter {
     @Override
     public void userEventTriggered(io.netty.channel.ChannelHandlerContext ctx, Object evt)
         throws Exception {
+      if (evt instanceof io.netty.handler.ssl.SslHandshakeCompletionEvent e && e.isSuccess()
+          && TlsSettings.GRPC_ALPN.equals(ctx.pipeline()
+              .get(io.netty.handler.ssl.SslHandler.class).applicationProtocol())) {
+        for (String h : new String[] {"idle", "frames", "encoder", "client"}) {
+          ctx.pipeline().remove(h);
+        }
+        ctx.pipeline().remove(this);
+        grpc.attach(ctx.channel());
+        return;
+      }
       if (evt instanceof io.netty.handler.ssl.SslHandshakeCompletionEvent e && e.isSuccess()
           && TlsSettings.BRIDGE_ALPN.equals(ctx.pipeline()
               .get(io.netty.handler.ssl.SslHandler.class).applicationProtocol())) {
@@ -510,6 +536,7 @@ public final class GatewayServer implements AutoCloseable {
             + why);
       }
     }
+    closedCount += grpc.closeLostAccess((p, chain) -> lostAccess(p, chain, fresh));
     for (BridgeSession b : clusterHub.sessions()) {
       String why = lostAccess(b.peer(), b.chain(), fresh);
       if (why != null) {
@@ -775,6 +802,9 @@ public final class GatewayServer implements AutoCloseable {
     }
     for (BridgeLink l : bridgeLinks) {
       l.close();
+    }
+    if (grpc != null) {
+      grpc.close();
     }
     timer.shutdownNow();
     if (listener != null) {

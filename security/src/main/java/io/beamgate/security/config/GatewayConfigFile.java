@@ -53,6 +53,7 @@ import org.snakeyaml.engine.v2.nodes.Node;
  * admin: {listen: 127.0.0.1:9464}   # metrics, health, status over HTTP (default: off);
  *                                   # a port alone means loopback; another address needs
  *                                   # allow_remote: true (no authentication on it)
+ * grpc: {reflection: false}         # gRPC server reflection on the gRPC door (ALPN h2)
  * bridges:                          # links to other clusters' gateways
  *   - name: cluster-a
  *     connect: {host: gw-a.example.org, port: 9443}
@@ -64,7 +65,8 @@ import org.snakeyaml.engine.v2.nodes.Node;
  */
 public final class GatewayConfigFile {
   private static final Set<String> TOP = Set.of("version", "listen", "tls", "cluster", "limits",
-      "policy", "audit", "reload", "bridge", "bridges", "atom_state", "admin");
+      "policy", "audit", "reload", "bridge", "bridges", "atom_state", "admin", "grpc");
+  private static final Set<String> GRPC = Set.of("reflection");
   private static final Set<String> ADMIN = Set.of("listen", "allow_remote");
   private static final Set<String> BRIDGE = Set.of("max_proxies", "keepalive_ms",
       "max_queue_bytes", "max_frame_bytes", "call_timeout_ms", "names");
@@ -298,11 +300,14 @@ public final class GatewayConfigFile {
     Path atomState = part(errors, () -> dir.resolve(Optional.ofNullable(
         y.string(top, "atom_state", root, false)).orElse(GatewayConfig.DEFAULT_ATOM_STATE)));
     GatewayConfig.Admin admin = part(errors, () -> admin(y, top));
+    GatewayConfig.Grpc grpc = part(errors, () -> top.get("grpc") == null
+        ? GatewayConfig.Grpc.DEFAULTS : new GatewayConfig.Grpc(y.bool(y.mapping(top.get("grpc"),
+            "grpc", GRPC), "reflection", false)));
     if (!errors.isEmpty()) {
       throw new ConfigException(file.toString(), errors);
     }
     return new GatewayConfig(file, listen, tls, cluster, limits, policy, audit, reload, bridge,
-        List.copyOf(bridges), atomState, admin);
+        List.copyOf(bridges), atomState, admin, grpc);
   }
 
   private interface Part<T> {
