@@ -232,33 +232,6 @@ class GrpcDoorErlTest {
   }
 
   @Test
-  void reflectionIsOffByDefault() throws Exception {
-    var stub = io.grpc.reflection.v1.ServerReflectionGrpc.newStub(ch);
-    var done = new java.util.concurrent.CompletableFuture<Throwable>();
-    var req = stub.serverReflectionInfo(new io.grpc.stub.StreamObserver<>() {
-      @Override
-      public void onNext(io.grpc.reflection.v1.ServerReflectionResponse r) {
-        done.complete(null);
-      }
-
-      @Override
-      public void onError(Throwable t) {
-        done.complete(t);
-      }
-
-      @Override
-      public void onCompleted() {
-        done.complete(null);
-      }
-    });
-    req.onNext(io.grpc.reflection.v1.ServerReflectionRequest.newBuilder().setListServices("")
-        .build());
-    Throwable t = done.get(10, TimeUnit.SECONDS);
-    assertTrue(t instanceof StatusRuntimeException s
-        && s.getStatus().getCode() == Status.Code.UNIMPLEMENTED, String.valueOf(t));
-  }
-
-  @Test
   void aClientWhoseAccessIsRevokedIsClosed() throws Exception {
     assertEquals(TermText.parse("[1,2]"), grpcCall(call("lists", "seq", Int.of(1), Int.of(2))));
     bed.writePolicy(POLICY.replace("alice", "carol"));
