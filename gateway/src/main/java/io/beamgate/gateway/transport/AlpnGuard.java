@@ -22,8 +22,9 @@ import java.util.function.BiConsumer;
  * <p>Why here and not in the TLS engine: Netty's OpenSSL (BoringSSL) contexts cannot be told to
  * fail on a missing match (only the JDK's can), and the gateway runs on both. Reading the offer
  * from the ClientHello gives one behaviour for both providers, and the audit record can say
- * what the client offered. The ClientHello itself is bounded by Netty's
- * {@link SslClientHelloHandler#MAX_CLIENT_HELLO_LENGTH}.
+ * what the client offered. The ClientHello is read before the client is authenticated, so it
+ * is bounded ({@link #MAX_CLIENT_HELLO_BYTES}): Netty allocates the length a ClientHello claims
+ * once it has the header, and its own bound is 16 MiB.
  */
 public final class AlpnGuard extends SslClientHelloHandler<Void> {
   /** A plaintext TLS record: alert, TLS 1.2 record version, length 2, fatal (2), 120. */
@@ -32,16 +33,51 @@ public final class AlpnGuard extends SslClientHelloHandler<Void> {
   /** The ALPN extension's type (RFC 7301, section 3.1). */
   private static final int ALPN_EXTENSION = 16;
 
+  /**
+   * The longest ClientHello read, as the JDK's own default (jdk.tls.maxHandshakeMessageSize):
+   * a real one is a few KiB, post-quantum key shares included. A longer one closes the
+   * connection (and is audited as a failed handshake).
+   */
+  public static final int MAX_CLIENT_HELLO_BYTES = 32 * 1024;
+
   private final List<String> spoken;
   private final BiConsumer<String, String> refused;
+  // Set once the client is refused: what it sends after is dropped, not looked at again.
+  private boolean closing;
+
+  /** As below, with ClientHellos of at most {@link #MAX_CLIENT_HELLO_BYTES}. */
+  public AlpnGuard(List<String> spoken, BiConsumer<String, String> refused) {
+    this(spoken, MAX_CLIENT_HELLO_BYTES, refused);
+  }
 
   /**
    * @param spoken the protocols this listener speaks
+   * @param maxClientHelloBytes the longest ClientHello read (1..16 MiB)
    * @param refused told (peer address, why) for each client refused
    */
-  public AlpnGuard(List<String> spoken, BiConsumer<String, String> refused) {
+  public AlpnGuard(List<String> spoken, int maxClientHelloBytes,
+      BiConsumer<String, String> refused) {
+    super(checkMax(maxClientHelloBytes));
     this.spoken = List.copyOf(spoken);
     this.refused = refused;
+  }
+
+  private static int checkMax(int max) {
+    if (max < 1 || max > MAX_CLIENT_HELLO_LENGTH) {
+      throw new IllegalArgumentException("maxClientHelloBytes: " + max + " (expected: 1.."
+          + MAX_CLIENT_HELLO_LENGTH + ")");
+    }
+    return max;
+  }
+
+  @Override
+  protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out)
+      throws Exception {
+    if (closing) {
+      in.skipBytes(in.readableBytes());
+      return;
+    }
+    super.decode(ctx, in, out);
   }
 
   @Override
@@ -60,6 +96,7 @@ public final class AlpnGuard extends SslClientHelloHandler<Void> {
       ctx.pipeline().remove(this); // the ClientHello's bytes go on to the TLS handler
       return;
     }
+    closing = true;
     String peer = String.valueOf(ctx.channel().remoteAddress()).replaceFirst("^/", "");
     refused.accept(peer, future.cause().getMessage());
     ctx.writeAndFlush(Unpooled.wrappedBuffer(NO_APPLICATION_PROTOCOL))

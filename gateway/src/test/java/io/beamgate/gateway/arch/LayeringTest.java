@@ -54,7 +54,12 @@ class LayeringTest {
         t -> t.startsWith("io.beamgate.gateway.server") || t.startsWith("io.beamgate.gateway.cli")
             || t.startsWith("io.beamgate.gateway.bridge"),
         "gateway/src/main/java/io/beamgate/gateway/admission/Bad.java",
-        "import io.beamgate.gateway.bridge.BridgeSession;");
+        "import io.beamgate.gateway.bridge.BridgeSession;"),
+    GRPC_IS_BELOW_THE_SERVER("gateway/src/main/java/io/beamgate/gateway/grpc",
+        t -> t.startsWith("io.beamgate.gateway.server") || t.startsWith("io.beamgate.gateway.cli")
+            || t.startsWith("io.beamgate.gateway.bridge"),
+        "gateway/src/main/java/io/beamgate/gateway/grpc/Bad.java",
+        "import io.beamgate.gateway.server.GatewayServer;");
 
     final String root;
     final Predicate<String> forbidden;

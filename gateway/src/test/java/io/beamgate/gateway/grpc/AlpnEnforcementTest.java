@@ -118,6 +118,8 @@ class AlpnEnforcementTest {
     assertTrue(audit.contains("no application protocol in common: the client offered [foo]"),
         audit);
     assertTrue(audit.contains("[foo, http/1.1]"), audit);
+    assertEquals(1, audit.split("the client offered \\[foo\\]", -1).length - 1,
+        "one audit record per refused client: " + audit);
 
     String h2 = sClient("-alpn", "foo,h2");
     assertTrue(h2.contains("ALPN protocol: h2"), h2);
