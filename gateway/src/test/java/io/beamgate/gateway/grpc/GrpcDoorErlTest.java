@@ -245,6 +245,34 @@ class GrpcDoorErlTest {
     assertEquals(Status.Code.PERMISSION_DENIED, e.getStatus().getCode(), e.toString());
   }
 
+  @Test
+  void maxInFlightPerConnectionBoundsTheConnectionsConcurrentRpcs() throws Exception {
+    ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    gw.close();
+    gw = GatewayServer.start(bed.writeConfig(List.of(e1.name()), epmd.port(), "round_robin",
+        "limits: {max_in_flight_per_connection: 2}\n"), GatewayServer.Options.DEFAULTS
+            .withBackendWait(Duration.ofSeconds(10)));
+    ch = channel(alice);
+    grpcCall(call("lists", "seq", Int.of(1), Int.of(2))); // connected
+    List<com.google.common.util.concurrent.ListenableFuture<io.beamgate.gateway.proto.Term>>
+        calls = new java.util.ArrayList<>();
+    for (int i = 0; i < 3; i++) { // at the limit, and one past it
+      calls.add(ClientCalls.futureUnaryCall(ch.newCall(GatewayMethods.CALL, CallOptions.DEFAULT
+          .withDeadlineAfter(20, TimeUnit.SECONDS)), call("timer", "sleep", Int.of(700))));
+    }
+    int most = 0;
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+    while (!calls.stream().allMatch(java.util.concurrent.Future::isDone)
+        && System.nanoTime() < end) {
+      most = Math.max(most, ((Number) gw.status().get("in_flight")).intValue());
+      Thread.sleep(5);
+    }
+    for (var f : calls) {
+      assertEquals(TermText.parse("ok"), TermProto.fromProto(f.get(), "r", 8)); // none refused
+    }
+    assertEquals(2, most, "the third RPC waits for a stream (HTTP/2 max concurrent streams)");
+  }
+
   void awaitNothingInFlight() throws InterruptedException {
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
     while (((Number) gw.status().get("in_flight")).intValue() != 0
