@@ -212,6 +212,13 @@ public final class ConfigTables {
         "must be true for an `admin.listen` address that is not loopback (127.0.0.0/8, ::1, "
         + "localhost); otherwise the file is refused"));
 
+  /** The gRPC door (ALPN h2 on the listener's port; always on, under the same policy). */
+  public static final ConfigSection GRPC = ConfigSection.of("grpc",
+    ConfigKey.bool("reflection", false,
+        "gRPC server reflection on the gRPC door (ALPN `h2`, [grpc-guide.md](grpc-guide.md)): "
+        + "lists the services and serves the public `.proto` to any client whose certificate "
+        + "the gateway accepts; off by default"));
+
   /** Bounds of every bridge link, opened or accepted. */
   public static final ConfigSection BRIDGE = ConfigSection.of("bridge",
     ConfigKey.integer("max_proxies", 100_000, 16, 
@@ -294,6 +301,7 @@ public final class ConfigTables {
     ConfigKey.section("audit", false, AUDIT),
     ConfigKey.section("reload", false, RELOAD),
     ConfigKey.section("admin", false, ADMIN),
+    ConfigKey.section("grpc", false, GRPC),
     ConfigKey.section("bridge", false, BRIDGE),
     ConfigKey.list("bridges", false, BRIDGES, 
         "the links this gateway opens to other clusters' gateways (below); accepted links "

@@ -20,7 +20,26 @@ public record GatewayConfig(
     BridgeSettings bridge,
     List<Bridge> bridges,
     Path atomState,
-    Admin admin) {
+    Admin admin,
+    Grpc grpc) {
+
+  /** As below, with the gRPC door's defaults (tests, tools). */
+  public GatewayConfig(Path file, Listen listen, Tls tls, Cluster cluster, Limits limits,
+      Path policy, Audit audit, Reload reload, BridgeSettings bridge, List<Bridge> bridges,
+      Path atomState, Admin admin) {
+    this(file, listen, tls, cluster, limits, policy, audit, reload, bridge, bridges, atomState,
+        admin, Grpc.DEFAULTS);
+  }
+
+  /**
+   * The gRPC door (ALPN h2 on the listener's port; always on, under the same policy).
+   *
+   * @param reflection whether gRPC server reflection answers (default false): it shows the
+   *     public .proto only, but lets anyone with a client certificate list the services
+   */
+  public record Grpc(boolean reflection) {
+    public static final Grpc DEFAULTS = new Grpc(false);
+  }
 
   /** As below, with no admin HTTP listener (tests, tools). */
   public GatewayConfig(Path file, Listen listen, Tls tls, Cluster cluster, Limits limits,

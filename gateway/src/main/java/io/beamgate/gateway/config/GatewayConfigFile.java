@@ -92,11 +92,14 @@ public final class GatewayConfigFile {
     Path atomState = part(errors, () -> top.path("atom_state"));
     GatewayConfig.Admin admin = part(errors, () -> top.has("admin")
         ? admin(top.section("admin")) : null);
+    GatewayConfig.Grpc grpc = part(errors, () -> top.has("grpc")
+        ? new GatewayConfig.Grpc(top.section("grpc").bool("reflection"))
+        : GatewayConfig.Grpc.DEFAULTS);
     if (!errors.isEmpty()) {
       throw new ConfigException(file.toString(), errors);
     }
     return new GatewayConfig(file, listen, tls, cluster, limits, policy, audit, reload, bridge,
-        List.copyOf(bridges), atomState, admin);
+        List.copyOf(bridges), atomState, admin, grpc);
   }
 
   private static GatewayConfig.Cluster cluster(StrictYaml y, SectionReader c,

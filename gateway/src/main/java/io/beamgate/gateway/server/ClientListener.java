@@ -48,6 +48,9 @@ final class ClientListener implements AutoCloseable {
 
     /** What client connections see of the gateway. */
     ClientContext clients();
+
+    /** A client offered only ALPN protocols this listener does not speak (AlpnGuard). */
+    void alpnRefused(String peer, String why);
   }
 
   private final EventLoopGroup boss;
@@ -104,6 +107,10 @@ final class ClientListener implements AutoCloseable {
             ch.closeFuture().addListener(f -> open.decrementAndGet());
             GatewayState st = parts.state();
             ch.pipeline()
+                .addLast("alpn-guard", new io.beamgate.gateway.transport.AlpnGuard(
+                    java.util.List.of(io.beamgate.security.tls.TlsSettings.ALPN,
+                        io.beamgate.security.tls.TlsSettings.BRIDGE_ALPN,
+                        io.beamgate.security.tls.TlsSettings.GRPC_ALPN), parts::alpnRefused))
                 .addLast("tls", TlsContexts.handler(st.ssl(), ch.alloc(), st.tls()))
                 .addLast("alpn", parts.tlsUp())
                 .addLast("idle", new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS))

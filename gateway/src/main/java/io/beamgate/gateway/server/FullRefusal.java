@@ -116,9 +116,12 @@ final class FullRefusal extends ChannelInboundHandlerAdapter {
       ctx.fireUserEventTriggered(evt);
       return;
     }
-    if (!e.isSuccess() || io.beamgate.security.tls.TlsSettings.BRIDGE_ALPN.equals(
-        ctx.pipeline().get(SslHandler.class).applicationProtocol())) {
-      ctx.close(); // a bridge link does not read client frames; it retries with backoff
+    String alpn = ctx.pipeline().get(SslHandler.class).applicationProtocol();
+    if (!e.isSuccess() || io.beamgate.security.tls.TlsSettings.BRIDGE_ALPN.equals(alpn)
+        || io.beamgate.security.tls.TlsSettings.GRPC_ALPN.equals(alpn)) {
+      // A bridge link does not read client frames (it retries with backoff); a gRPC client
+      // would not either (it sees the connection close: UNAVAILABLE).
+      ctx.close();
       return;
     }
     ServerFrame f = ServerFrame.newBuilder().setId(0).setError(Error.newBuilder()

@@ -86,6 +86,7 @@ public final class GatewayServer implements AutoCloseable {
   private Reloader reloader;
   private GatewayStatus status;
   private AdminSocket admin;
+  private io.beamgate.gateway.grpc.GrpcDoor grpc;
   private final io.beamgate.gateway.ops.GatewayMetrics metrics =
       new io.beamgate.gateway.ops.GatewayMetrics();
   private io.beamgate.gateway.ops.AdminHttp adminHttp;
@@ -165,8 +166,14 @@ public final class GatewayServer implements AutoCloseable {
     // What the bridge may reach of this gateway (and nothing else of it).
     bridgeContext = new ServerBridgeContext(config.bridge(), timer, this::audit, admission,
         guard, state::get, backends, rpc, metrics);
+    grpc = io.beamgate.gateway.grpc.GrpcDoor.start(new io.beamgate.gateway.grpc.GrpcDoor.Wiring(
+        () -> admission, rpc, sender, backends, config.limits(), config.grpc(), this::audit,
+        this::readiness, metrics, version()), timer);
     reloader = new Reloader(config, options.provider(), state, () -> audit, this::audit, metrics,
         guard, connections, () -> clusterHub.sessions(), fresh -> status.certificateDates(fresh));
+    // gRPC connections of principals that lost access close on a reload, as native ones do.
+    reloader.alsoClose(fresh -> grpc.closeLostAccess((p, chain) ->
+        Reloader.lostAccess(new io.beamgate.security.identity.PeerIdentity(p, chain, ""), fresh)));
     status = new GatewayStatus(new GatewayStatus.Parts(config, state::get, backends, admission,
         guard, audit, connections, reloader, bridgeLinks, clusterHub, metrics,
         () -> listener == null ? null : listener.address(),
@@ -257,7 +264,16 @@ public final class GatewayServer implements AutoCloseable {
 
           @Override
           public TlsUp tlsUp() {
-            return new TlsUp(GatewayServer.this::audit, metrics, bridgeContext, bridgeSide);
+            return new TlsUp(GatewayServer.this::audit, metrics, bridgeContext, bridgeSide,
+                grpc);
+          }
+
+          @Override
+          public void alpnRefused(String peer, String why) {
+            log.info("TLS handshake from {} refused: {}", peer, why);
+            metrics.handshake("failed", "alpn");
+            GatewayServer.this.audit(AuditRecord.from(peer).decision(AuditRecord.Decision.DENIED)
+                .reason("tls handshake: " + why).outcome("closed").build());
           }
 
           @Override
@@ -430,6 +446,9 @@ public final class GatewayServer implements AutoCloseable {
   public void close() {
     closed = true;
     connections.refuseNew();
+    if (grpc != null) {
+      grpc.close();
+    }
     if (adminHttp != null) {
       adminHttp.close();
     }

@@ -120,6 +120,13 @@ final class Reloader {
     }
   }
 
+  /** Other connections to close on a reload (the gRPC door's): how many it closed. */
+  void alsoClose(java.util.function.ToIntFunction<GatewayState> others) {
+    this.others = others;
+  }
+
+  private volatile java.util.function.ToIntFunction<GatewayState> others = st -> 0;
+
   /** Where reloads are announced (sd_notify RELOADING=1, then READY=1); none by default. */
   void notify(io.beamgate.gateway.ops.SdNotify n) {
     systemd = n;
@@ -179,6 +186,7 @@ final class Reloader {
         b.channel().close();
       }
     }
+    closedCount += others.applyAsInt(fresh);
     String msg = "reloaded (generation " + fresh.generation() + "): policy with "
         + fresh.policy().rules().size() + " rules; " + closedCount
         + " connection(s) closed for lost access" + auditNote;

@@ -40,8 +40,11 @@ final class TlsUp extends ChannelInboundHandlerAdapter {
   private final BridgeContext bridge;
   private final BridgeHandler.Side bridgeSide;
 
+  private final io.beamgate.gateway.grpc.GrpcDoor grpc;
+
   TlsUp(Consumer<AuditRecord> audit, GatewayMetrics metrics, BridgeContext bridge,
-      BridgeHandler.Side bridgeSide) {
+      BridgeHandler.Side bridgeSide, io.beamgate.gateway.grpc.GrpcDoor grpc) {
+    this.grpc = grpc;
     this.audit = audit;
     this.metrics = metrics;
     this.bridge = bridge;
@@ -71,8 +74,19 @@ final class TlsUp extends ChannelInboundHandlerAdapter {
       return;
     }
     ChannelPipeline p = ctx.pipeline();
-    if (TlsSettings.BRIDGE_ALPN.equals(p.get(SslHandler.class).applicationProtocol())) {
+    String alpn = p.get(SslHandler.class).applicationProtocol();
+    if (TlsSettings.BRIDGE_ALPN.equals(alpn)) {
       toBridge(ctx, who);
+      return;
+    }
+    if (TlsSettings.GRPC_ALPN.equals(alpn) && grpc != null) {
+      // The gRPC door: the connection leaves the native client pipeline for the door's relay.
+      for (String name : CLIENT_HANDLERS) {
+        p.remove(name);
+      }
+      p.remove(this);
+      metrics.handshake("ok");
+      grpc.attach(ctx.channel(), who);
       return;
     }
     metrics.handshake("ok");

@@ -24,7 +24,7 @@ import javax.net.ssl.X509TrustManager;
 public final class TlsContexts {
   private TlsContexts() {}
 
-  /** The server side: requires and validates a client certificate; both ALPN protocols. */
+  /** The server side: requires and validates a client certificate; every ALPN protocol. */
   public static SslContext server(TlsSettings s) throws TlsException {
     TlsMaterial m = TlsMaterial.load(s);
     try {
@@ -39,7 +39,7 @@ public final class TlsContexts {
   public static SslContext server(TlsMaterial m, TlsSettings s) throws TlsException {
     try {
       SslContextBuilder b = SslContextBuilder.forServer(m.privateKey(), m.certificateChain());
-      return apply(b, s, TlsSettings.ALPN, TlsSettings.BRIDGE_ALPN)
+      return apply(b, s, TlsSettings.ALPN, TlsSettings.BRIDGE_ALPN, TlsSettings.GRPC_ALPN)
           .trustManager(TrustManagers.recording(m.trustManager()))
           .clientAuth(ClientAuth.REQUIRE).build();
     } catch (Exception e) {

@@ -58,7 +58,12 @@ class LayeringTest {
     CONFIG_IS_THE_GATEWAYS_BOTTOM("gateway/src/main/java/io/beamgate/gateway/config",
         t -> t.startsWith("io.beamgate.gateway.") && !t.startsWith("io.beamgate.gateway.config"),
         "gateway/src/main/java/io/beamgate/gateway/config/Bad.java",
-        "import io.beamgate.gateway.admission.BackendPool;");
+        "import io.beamgate.gateway.admission.BackendPool;"),
+    GRPC_IS_BELOW_THE_SERVER("gateway/src/main/java/io/beamgate/gateway/grpc",
+        t -> t.startsWith("io.beamgate.gateway.server") || t.startsWith("io.beamgate.gateway.cli")
+            || t.startsWith("io.beamgate.gateway.bridge"),
+        "gateway/src/main/java/io/beamgate/gateway/grpc/Bad.java",
+        "import io.beamgate.gateway.server.GatewayServer;");
 
     final String root;
     final Predicate<String> forbidden;

@@ -28,6 +28,8 @@ public record TlsSettings(Path certificateChain, Path privateKey, Path trustedCa
   public static final String ALPN = "beamgate/1";
   /** The link between two gateways that bridge two clusters. */
   public static final String BRIDGE_ALPN = "beamgate-bridge/1";
+  /** The same client requests as the gRPC service beamgate.v1.Gateway (HTTP/2). */
+  public static final String GRPC_ALPN = "h2";
 
   public TlsSettings {
     Objects.requireNonNull(certificateChain, "certificateChain");
