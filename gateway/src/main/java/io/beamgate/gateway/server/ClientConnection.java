@@ -106,16 +106,14 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
   @Override
   public void channelActive(ChannelHandlerContext ctx) throws Exception {
     channel = ctx.channel();
-    peer = String.valueOf(channel.remoteAddress());
-    if (peer.startsWith("/")) {
-      peer = peer.substring(1);
-    }
+    peer = io.beamgate.gateway.transport.ProxyProtocolGate.peer(channel);
     super.channelActive(ctx);
   }
 
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
     if (evt instanceof SslHandshakeCompletionEvent e) {
+      peer = io.beamgate.gateway.transport.ProxyProtocolGate.peer(channel); // after PROXY
       if (!e.isSuccess()) {
         String why = TlsContexts.rootMessage(e.cause());
         // The certificate the trust manager refused (expired, revoked, unknown CA), when the

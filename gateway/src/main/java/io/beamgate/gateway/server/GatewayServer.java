@@ -25,6 +25,7 @@ import io.beamgate.security.config.ConfigException;
 import io.beamgate.security.config.GatewayConfig;
 import io.beamgate.security.guard.AtomBudget;
 import io.beamgate.security.guard.TermGuard;
+import io.beamgate.gateway.transport.ProxyProtocolGate;
 import io.beamgate.gateway.transport.TlsContexts;
 import io.beamgate.security.tls.TlsException;
 import io.beamgate.security.tls.TlsSettings;
@@ -290,6 +291,9 @@ public final class GatewayServer implements AutoCloseable {
                     lim.maxFrameBytes(), 2 * TermProto.DEFAULT_MAX_DEPTH + 8))
                 .addLast("encoder", FrameEncoder.INSTANCE)
                 .addLast("client", new ClientConnection(GatewayServer.this));
+            ProxyProtocolGate.install(ch.pipeline(), config.listen().proxyProtocol(),
+                (peer, why) -> audit(new AuditRecord(java.time.Instant.now(), null, null, null,
+                    peer, null, null, AuditRecord.Decision.DENIED, null, why, 0, "closed")));
           }
         });
     InetSocketAddress addr = new InetSocketAddress(config.listen().address(),
@@ -323,7 +327,7 @@ public final class GatewayServer implements AutoCloseable {
         p.remove("encoder");
         p.remove("client");
         BridgeHandler h = BridgeHandler.forServer(bridgeContext, new ServerSide(),
-            "bridge from " + ctx.channel().remoteAddress());
+            "bridge from " + ProxyProtocolGate.peer(ctx.channel()));
         BridgeHandler.install(p, bridgeContext, h);
         p.remove(this);
         h.tlsUp(p.context(h));
@@ -351,9 +355,9 @@ public final class GatewayServer implements AutoCloseable {
       s.chain(BridgeHandler.chainOf(ctx));
       clusterHub.attach(s);
       log.info("bridge from {} ({}) up: serving this cluster under the policy", peer.name(),
-          ctx.channel().remoteAddress());
+          ProxyProtocolGate.peer(ctx.channel()));
       audit(new AuditRecord(java.time.Instant.now(), peer.name(), peer.fingerprintSha256(),
-          peer.serialHex(), String.valueOf(ctx.channel().remoteAddress()).replaceFirst("^/", ""),
+          peer.serialHex(), ProxyProtocolGate.peer(ctx.channel()),
           null, "bridge", AuditRecord.Decision.ALLOWED, null, null, 0, "link up"));
       if (closed) {
         ctx.close();

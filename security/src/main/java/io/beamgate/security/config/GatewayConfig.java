@@ -92,8 +92,47 @@ public record GatewayConfig(
    */
   public record Admin(String address, int port, boolean allowRemote) {}
 
-  /** The public mTLS listener. */
-  public record Listen(String address, int port) {}
+  /**
+   * The public mTLS listener.
+   *
+   * @param proxyProtocol PROXY protocol from load balancers (off: {@link ProxyProtocol#OFF})
+   */
+  public record Listen(String address, int port, ProxyProtocol proxyProtocol) {
+    public Listen(String address, int port) {
+      this(address, port, ProxyProtocol.OFF);
+    }
+
+    public Listen {
+      java.util.Objects.requireNonNull(proxyProtocol, "proxyProtocol");
+    }
+  }
+
+  /**
+   * PROXY protocol (v1 or v2, as HAProxy's send-proxy and send-proxy-v2 write it) on the
+   * listener: a connection from one of {@code from} must start with a PROXY header, whose
+   * source address then stands for the client in audit records and logs; a connection from
+   * anywhere else that starts with one is refused (it would forge its address). Connections
+   * from elsewhere without a header are served as before.
+   *
+   * @param from the load balancers' addresses or blocks (empty: PROXY protocol off, the
+   *     default)
+   */
+  public record ProxyProtocol(List<Cidr> from) {
+    public static final ProxyProtocol OFF = new ProxyProtocol(List.of());
+
+    public ProxyProtocol {
+      from = List.copyOf(from);
+    }
+
+    public boolean enabled() {
+      return !from.isEmpty();
+    }
+
+    /** Whether {@code a} is a listed load balancer. */
+    public boolean trusts(java.net.InetAddress a) {
+      return from.stream().anyMatch(c -> c.contains(a));
+    }
+  }
 
   /** The listener's TLS files. */
   public record Tls(Path certificate, Path key, Path clientCas, Path crl, boolean allowTls12,

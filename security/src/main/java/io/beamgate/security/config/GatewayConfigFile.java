@@ -19,6 +19,7 @@ import org.snakeyaml.engine.v2.nodes.Node;
  * <pre>
  * version: 1
  * listen: {address: 0.0.0.0, port: 9443}
+ *   # proxy_protocol: {from: [10.0.0.2, 10.0.1.0/28]}  # PROXY v1/v2 from these LBs only
  * tls:
  *   certificate: gateway.pem        # chain, PEM
  *   key: gateway.key                # PKCS#8 PEM, owner-only
@@ -78,7 +79,8 @@ public final class GatewayConfigFile {
   private static final Set<String> AUDIT = Set.of("file", "on_failure");
   private static final Set<String> RELOAD = Set.of("watch_interval_ms", "admin_socket");
   private static final Set<String> BACKEND = Set.of("node", "port");
-  private static final Set<String> LISTEN = Set.of("address", "port");
+  private static final Set<String> LISTEN = Set.of("address", "port", "proxy_protocol");
+  private static final Set<String> PROXY_PROTOCOL = Set.of("from");
   private static final Set<String> TLS = Set.of("certificate", "key", "client_cas", "crl",
       "allow_tls12", "handshake_timeout_ms");
   private static final Set<String> CLUSTER = Set.of("node_name", "cookie_file",
@@ -125,7 +127,8 @@ public final class GatewayConfigFile {
       Map<String, Node> l = y.mapping(y.required(top, "listen", root, "configuration"),
           "listen", LISTEN);
       GatewayConfig.Listen li = new GatewayConfig.Listen(
-          y.string(l, "address", root, true), y.integer(l, "port", root, 0, 1, true));
+          y.string(l, "address", root, true), y.integer(l, "port", root, 0, 1, true),
+          proxyProtocol(y, l));
       if (li.port() > 65535) {
         throw y.err(l.get("port"), "port", li.port() + " (expected: 1..65535)");
       }
@@ -360,6 +363,31 @@ public final class GatewayConfigFile {
           + " allow_remote: true only behind a firewall that lets the monitoring in alone)");
     }
     return new GatewayConfig.Admin(host, port, remote);
+  }
+
+  /** listen.proxy_protocol: {from: [ADDRESS or ADDRESS/PREFIX, ...]}; absent: off. */
+  private static GatewayConfig.ProxyProtocol proxyProtocol(StrictYaml y, Map<String, Node> l)
+      throws ConfigException {
+    Node n = l.get("proxy_protocol");
+    if (n == null) {
+      return GatewayConfig.ProxyProtocol.OFF;
+    }
+    Map<String, Node> m = y.mapping(n, "proxy_protocol", PROXY_PROTOCOL);
+    Node fn = y.required(m, "from", n, "proxy_protocol");
+    List<Cidr> from = new ArrayList<>();
+    for (Node e : y.sequence(fn, "from")) {
+      String text = y.scalar(e, "from");
+      try {
+        from.add(Cidr.parse(text));
+      } catch (IllegalArgumentException ex) {
+        throw y.err(e, "from", ex.getMessage());
+      }
+    }
+    if (from.isEmpty()) {
+      throw y.err(fn, "from", "empty (expected: the load balancers' addresses; remove"
+          + " proxy_protocol to turn it off)");
+    }
+    return new GatewayConfig.ProxyProtocol(from);
   }
 
   /** Loopback by its literal form only: a host name is not resolved while reading a file. */
