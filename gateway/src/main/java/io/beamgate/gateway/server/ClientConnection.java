@@ -327,6 +327,16 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     if (a == null) {
       return;
     }
+    String notRetryable = io.beamgate.gateway.admission.RetryDeclaration.refusal(a,
+        c.getIdempotent());
+    if (notRetryable != null) {
+      a.release();
+      server.admission().refusedByDoor(caller(), a.request.what(), notRetryable,
+          "permission_denied");
+      answer(id, error(Error.Code.PERMISSION_DENIED, "permission denied: " + notRetryable)
+          .setReason(notRetryable).setRule(a.rule.id()));
+      return;
+    }
     BackendPool.Backend b = a.backend;
     InFlight req = new InFlight(a.request.what(), a, b, a.start);
     inFlight.put(id, req);

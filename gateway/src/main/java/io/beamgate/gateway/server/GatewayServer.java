@@ -771,6 +771,9 @@ public final class GatewayServer implements AutoCloseable {
   @Override
   public void close() {
     closed = true;
+    for (ClientConnection c : connections) {
+      c.channel().close(); // at once, as a stopped process's are (shutdown tells them first)
+    }
     if (adminHttp != null) {
       adminHttp.close();
     }
