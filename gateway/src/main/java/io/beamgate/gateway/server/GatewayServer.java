@@ -91,6 +91,7 @@ public final class GatewayServer implements AutoCloseable {
   private final AtomicInteger telling = new AtomicInteger();
   private final Limiter limiter = new Limiter();
   private Admission admission;
+  private io.beamgate.gateway.scale.ClusterShare scale; // null unless config.scale
   private final ScheduledExecutorService timer;
   private LocalNode node;
   private RpcClient rpc;
@@ -194,6 +195,8 @@ public final class GatewayServer implements AutoCloseable {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted while waiting for backends");
     }
+    scale = io.beamgate.gateway.scale.ClusterShare.start(config.scale(), node.name(), rpc,
+        backends, guard.budget(), limiter);
     bind();
     for (GatewayConfig.Bridge b : config.bridges()) {
       bridgeLinks.add(BridgeLink.start(bridgeContext, b, config.cluster(), cookie, st.tls()));
@@ -672,6 +675,7 @@ public final class GatewayServer implements AutoCloseable {
     m.put("atoms_used", guard.budget().used());
     m.put("atom_budget", guard.budget().limit());
     m.put("bridges", bridges);
+    m.put("scale", scale == null ? null : scale.status());
     m.put("audit", audit.status());
     return m;
   }
@@ -784,6 +788,9 @@ public final class GatewayServer implements AutoCloseable {
       l.close();
     }
     timer.shutdownNow();
+    if (scale != null) {
+      scale.close();
+    }
     if (listener != null) {
       listener.close().awaitUninterruptibly();
     }

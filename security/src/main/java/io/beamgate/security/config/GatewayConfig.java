@@ -19,15 +19,35 @@ public record GatewayConfig(
     BridgeSettings bridge,
     List<Bridge> bridges,
     Path atomState,
-    Admin admin) {
+    Admin admin,
+    Scale scale) {
+
+  /** As below, with limits kept by this gateway alone (no {@code scale} section). */
+  public GatewayConfig(Path file, Listen listen, Tls tls, Cluster cluster, Limits limits,
+      Path policy, Audit audit, Reload reload, BridgeSettings bridge, List<Bridge> bridges,
+      Path atomState, Admin admin) {
+    this(file, listen, tls, cluster, limits, policy, audit, reload, bridge, bridges, atomState,
+        admin, null);
+  }
 
   /** As below, with no admin HTTP listener (tests, tools). */
   public GatewayConfig(Path file, Listen listen, Tls tls, Cluster cluster, Limits limits,
       Path policy, Audit audit, Reload reload, BridgeSettings bridge, List<Bridge> bridges,
       Path atomState) {
     this(file, listen, tls, cluster, limits, policy, audit, reload, bridge, bridges, atomState,
-        null);
+        null, null);
   }
+
+  /**
+   * Limits shared by the gateways of one cluster (null: this gateway keeps its own, the
+   * default). The gateways find each other through the backends (docs/deployment.md): each
+   * enforces its share of every rule's rate and concurrency (the limit divided by the
+   * gateways up), and new atoms are charged against the backends' measured atom counts.
+   *
+   * @param group gateways of one group share; another group on the same backends does not
+   * @param pollMillis how often each backend is asked who is up and how many atoms it has
+   */
+  public record Scale(String group, int pollMillis) {}
 
   /** The atom budget's state file when the configuration names none, beside it. */
   public static final String DEFAULT_ATOM_STATE = "beamgate-atoms.state";

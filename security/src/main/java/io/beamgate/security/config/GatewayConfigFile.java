@@ -54,6 +54,7 @@ import org.snakeyaml.engine.v2.nodes.Node;
  * admin: {listen: 127.0.0.1:9464}   # metrics, health, status over HTTP (default: off);
  *                                   # a port alone means loopback; another address needs
  *                                   # allow_remote: true (no authentication on it)
+ * scale: {group: edge1, poll_ms: 1000}  # limits shared with the group's other gateways
  * bridges:                          # links to other clusters' gateways
  *   - name: cluster-a
  *     connect: {host: gw-a.example.org, port: 9443}
@@ -65,7 +66,8 @@ import org.snakeyaml.engine.v2.nodes.Node;
  */
 public final class GatewayConfigFile {
   private static final Set<String> TOP = Set.of("version", "listen", "tls", "cluster", "limits",
-      "policy", "audit", "reload", "bridge", "bridges", "atom_state", "admin");
+      "policy", "audit", "reload", "bridge", "bridges", "atom_state", "admin", "scale");
+  private static final Set<String> SCALE = Set.of("group", "poll_ms");
   private static final Set<String> ADMIN = Set.of("listen", "allow_remote");
   private static final Set<String> BRIDGE = Set.of("max_proxies", "keepalive_ms",
       "max_queue_bytes", "max_frame_bytes", "call_timeout_ms", "names");
@@ -301,11 +303,12 @@ public final class GatewayConfigFile {
     Path atomState = part(errors, () -> dir.resolve(Optional.ofNullable(
         y.string(top, "atom_state", root, false)).orElse(GatewayConfig.DEFAULT_ATOM_STATE)));
     GatewayConfig.Admin admin = part(errors, () -> admin(y, top));
+    GatewayConfig.Scale scale = part(errors, () -> scale(y, top));
     if (!errors.isEmpty()) {
       throw new ConfigException(file.toString(), errors);
     }
     return new GatewayConfig(file, listen, tls, cluster, limits, policy, audit, reload, bridge,
-        List.copyOf(bridges), atomState, admin);
+        List.copyOf(bridges), atomState, admin, scale);
   }
 
   private interface Part<T> {
@@ -363,6 +366,26 @@ public final class GatewayConfigFile {
           + " allow_remote: true only behind a firewall that lets the monitoring in alone)");
     }
     return new GatewayConfig.Admin(host, port, remote);
+  }
+
+  /** scale: {group: NAME, poll_ms: 1000}; absent: limits kept by this gateway alone. */
+  private static GatewayConfig.Scale scale(StrictYaml y, Map<String, Node> top)
+      throws ConfigException {
+    Node n = top.get("scale");
+    if (n == null) {
+      return null;
+    }
+    Map<String, Node> m = y.mapping(n, "scale", SCALE);
+    String group = m.containsKey("group") ? y.scalar(m.get("group"), "group") : "default";
+    if (!group.matches("[A-Za-z0-9_.-]{1,64}")) {
+      throw y.err(m.get("group"), "group", "'" + group + "' (expected: 1..64 letters, digits,"
+          + " '_', '.' or '-')");
+    }
+    int poll = y.integer(m, "poll_ms", n, 1_000, 100, false);
+    if (poll > 60_000) {
+      throw y.err(m.get("poll_ms"), "poll_ms", poll + " (expected: 100..60000)");
+    }
+    return new GatewayConfig.Scale(group, poll);
   }
 
   /** listen.proxy_protocol: {from: [ADDRESS or ADDRESS/PREFIX, ...]}; absent: off. */
