@@ -52,20 +52,32 @@ final class ClusterPoll {
     return Binary.of(s.getBytes(StandardCharsets.UTF_8));
   }
 
-  /** Asks each of {@code backends}; those that do not answer in time are left out. */
+  // Each backend's growth as last measured: one that does not answer keeps counting.
+  private final java.util.Map<String, Long> growth = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /**
+   * Asks each of {@code backends}. The atoms used are the sum of every backend's growth over
+   * its baseline (the last measure for one that did not answer): an atom the gateways forward
+   * lands on at least one backend, so the sum is at least the distinct atoms forwarded through
+   * every gateway (the largest growth alone would not be: atoms spread over backends would
+   * each count once, then reach every backend later).
+   */
   Snapshot poll(List<String> backends) {
     Set<String> gateways = new HashSet<>();
     gateways.add(self);
-    long used = 0;
     int answered = 0;
     for (String b : backends) {
       try {
-        used = Math.max(used, pollOne(b, gateways));
+        growth.put(b, pollOne(b, gateways));
         answered++;
       } catch (Exception e) {
         org.slf4j.LoggerFactory.getLogger(ClusterPoll.class).debug("scale: {} did not answer:"
             + " {}", b, e.getMessage());
       }
+    }
+    long used = 0;
+    for (long g : growth.values()) {
+      used += g;
     }
     return new Snapshot(Set.copyOf(gateways), used, answered);
   }

@@ -27,9 +27,10 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>each rule's rate and concurrency: the limit divided by the gateways up (at least one
  *       request, so a gateway never refuses everything), rebalanced at each poll;
- *   <li>the atom budget: what is left of it after the backends' measured growth (the largest
- *       over the backends), split exactly among the gateways up (the remainder to the first
- *       by name); this gateway admits at most its part until the next poll measures again.
+ *   <li>the atom budget: what is left of it after the backends' measured growth (summed over
+ *       the backends, see {@link ClusterPoll#poll}), split exactly among the gateways up (the
+ *       remainder to the first by name); this gateway admits at most its part until the next
+ *       poll measures again.
  * </ul>
  *
  * A gateway that no backend answers (cut off from the cluster) keeps the last gateway count it
@@ -48,10 +49,15 @@ public final class ClusterShare implements AtomBudget.SharedPool, AutoCloseable 
   private volatile Set<String> gateways;
   private volatile boolean cutOff = true;
   private volatile Instant lastAnswer;
-  // the atom share, guarded by this
+  // the atom share, guarded by this. Atoms this gateway took are charged until a poll that
+  // began after the previous poll began has measured them: one taken just as a poll begins
+  // may reach its backend after the count, so it stays charged one poll longer (counted
+  // twice meanwhile, never zero times).
   private long atomsUsed;
   private long allowance;
-  private long taken;
+  private long takenTotal;
+  private long markPrevious;
+  private long markCurrent;
   private boolean measured;
 
   ClusterShare(GatewayConfig.Scale config, String self, ClusterPoll poll,
@@ -107,14 +113,27 @@ public final class ClusterShare implements AtomBudget.SharedPool, AutoCloseable 
 
   void pollNow() {
     try {
-      apply(poll.poll(backendsUp.get()));
+      long mark;
+      synchronized (this) {
+        mark = takenTotal;
+      }
+      apply(poll.poll(backendsUp.get()), mark);
     } catch (RuntimeException e) {
       log.error("scale: poll failed", e);
     }
   }
 
-  /** Takes in what a poll saw. */
+  /** Takes in what a poll that began now saw (tests). */
   void apply(ClusterPoll.Snapshot s) {
+    long mark;
+    synchronized (this) {
+      mark = takenTotal;
+    }
+    apply(s, mark);
+  }
+
+  /** Takes in what a poll saw that began when this gateway had taken {@code mark} atoms. */
+  private void apply(ClusterPoll.Snapshot s, long mark) {
     if (s.backendsAnswered() == 0) {
       if (!cutOff) {
         log.warn("scale: no backend answered; keeping the last share ({} gateways up, no new"
@@ -142,12 +161,17 @@ public final class ClusterShare implements AtomBudget.SharedPool, AutoCloseable 
       int n = sorted.size();
       int me = Math.max(0, sorted.indexOf(self));
       allowance = left / n + (me < left % n ? 1 : 0);
-      taken = 0;
+      markPrevious = markCurrent;
+      markCurrent = mark;
     }
   }
 
+  private synchronized long charged() {
+    return takenTotal - markPrevious;
+  }
+
   private synchronized long remainingAllowance() {
-    return Math.max(0, allowance - taken);
+    return Math.max(0, allowance - charged());
   }
 
   @Override
@@ -156,13 +180,13 @@ public final class ClusterShare implements AtomBudget.SharedPool, AutoCloseable 
       return "no backend has answered this gateway's poll yet, so the cluster's atom count is"
           + " unknown (scale); try again shortly";
     }
-    if (taken + atoms > allowance) {
+    if (charged() + atoms > allowance) {
       return atomsUsed + " of atom_budget " + atomLimit + " atoms already added to the"
           + " backends, and this gateway's share of the rest until the next count (" + allowance
           + " among " + gatewaysUp() + " gateway(s)) is spent"
           + (cutOff ? "; no backend answers this gateway now" : "");
     }
-    taken += atoms;
+    takenTotal += atoms;
     return null;
   }
 
@@ -177,7 +201,7 @@ public final class ClusterShare implements AtomBudget.SharedPool, AutoCloseable 
     synchronized (this) {
       m.put("atoms_used_cluster", atomsUsed);
       m.put("atom_share", allowance);
-      m.put("atom_share_taken", taken);
+      m.put("atom_share_taken", charged());
     }
     return m;
   }
