@@ -104,9 +104,14 @@ final class ClusterPoll {
       if (key.equals(BASELINE) && t.get(1) instanceof Int i) {
         baseline = i.value();
       } else if (key instanceof Tuple k && k.arity() == 3 && k.get(0).equals(GATEWAY)
-          && k.get(1).equals(group) && k.get(2) instanceof Atom node
-          && up.contains(node.name())) {
-        gateways.add(node.name());
+          && k.get(1).equals(group) && k.get(2) instanceof Atom node) {
+        if (up.contains(node.name())) {
+          gateways.add(node.name());
+        } else if (!node.name().equals(self)) {
+          // a gateway gone (or renamed by its restart): forgotten, so registrations do not
+          // pile up; one only cut off registers again at its next poll
+          call(backend, "application", "unset_env", List.of(APP, key));
+        }
       }
     }
     if (baseline == null || baseline > count) {
