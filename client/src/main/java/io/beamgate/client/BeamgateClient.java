@@ -61,6 +61,15 @@ import java.util.concurrent.TimeoutException;
  * fail with the last connection failure's code ({@link Code#CONNECTION} or {@link Code#TLS});
  * with {@code waitForConnection(false)} they fail with it at once.
  *
+ * <p><b>Several gateways.</b> Given several gateway addresses
+ * ({@link ClientConfig.Builder#gateways}), or a host name standing for several
+ * ({@link ClientConfig.Builder#everyAddress}), the client keeps a connection to each and
+ * spreads requests round robin over those that are up. A request that failed on one gateway
+ * goes to another only when it cannot run twice: when it was never executed (CONNECTION,
+ * TLS, UNAVAILABLE, CLOSING), or, when its outcome is unknown, if it is a ping or an
+ * {@linkplain #callIdempotent idempotent call}. Any other call, cast or send lost in flight
+ * fails with {@link Code#OUTCOME_UNKNOWN}, exactly once, as with one gateway.
+ *
  * <p><b>Terms.</b> Arguments are node terms; pids, references, ports and funs are refused by
  * the gateway. Results are node terms, except that a pid, reference, port or fun comes back
  * as {@code {'$beamgate_opaque', "Text"}} ({@link #opaqueText}), as the gateway sends only
@@ -68,10 +77,10 @@ import java.util.concurrent.TimeoutException;
  */
 public final class BeamgateClient implements AutoCloseable {
   private final ClientConfig config;
-  private final Transport transport;
+  private final Failover transport;
   private final Blocking blocking = new Blocking();
 
-  private BeamgateClient(ClientConfig config, Transport transport) {
+  private BeamgateClient(ClientConfig config, Failover transport) {
     this.config = config;
     this.transport = transport;
   }
@@ -83,7 +92,7 @@ public final class BeamgateClient implements AutoCloseable {
    * @throws GatewayException TLS: the certificate, key or CA files cannot be used
    */
   public static BeamgateClient start(ClientConfig config) throws GatewayException {
-    Transport t = new Transport(Objects.requireNonNull(config, "config"));
+    Failover t = Failover.create(Objects.requireNonNull(config, "config"));
     t.start();
     return new BeamgateClient(config, t);
   }
@@ -124,9 +133,14 @@ public final class BeamgateClient implements AutoCloseable {
     return config;
   }
 
-  /** Whether the connection is up now (it may drop at any moment). */
+  /** Whether a connection (to any of its gateways) is up now (it may drop at any moment). */
   public boolean isConnected() {
     return transport.isConnected();
+  }
+
+  /** How many of its gateways' connections are up now. */
+  public int connectedGateways() {
+    return transport.connectedCount();
   }
 
   /** {@code module:function(args...)} on a backend node, with the default timeout. */
@@ -141,15 +155,38 @@ public final class BeamgateClient implements AutoCloseable {
    */
   public CompletableFuture<Term> call(String module, String function,
       List<? extends Term> args, Duration timeout) {
+    return call(module, function, args, timeout, false);
+  }
+
+  /** An idempotent call (see below) with the default timeout. */
+  public CompletableFuture<Term> callIdempotent(String module, String function,
+      List<? extends Term> args) {
+    return callIdempotent(module, function, args, config.callTimeout());
+  }
+
+  /**
+   * A call that may run twice: when its outcome is unknown (its gateway died or went silent
+   * with it in flight), it is run again on another gateway, within its timeout. The gateway
+   * admits it only under a policy rule marked {@code idempotent: true}: otherwise it fails
+   * with {@link Code#PERMISSION_DENIED} before it runs, so what is retried is what the
+   * policy's author said may run twice.
+   */
+  public CompletableFuture<Term> callIdempotent(String module, String function,
+      List<? extends Term> args, Duration timeout) {
+    return call(module, function, args, timeout, true);
+  }
+
+  private CompletableFuture<Term> call(String module, String function,
+      List<? extends Term> args, Duration timeout, boolean idempotent) {
     Call.Builder c = Call.newBuilder().setModule(Objects.requireNonNull(module, "module"))
-        .setFunction(Objects.requireNonNull(function, "function"));
+        .setFunction(Objects.requireNonNull(function, "function")).setIdempotent(idempotent);
     try {
       addArgs(args, c::addArgs);
     } catch (GatewayException e) {
       return CompletableFuture.failedFuture(e);
     }
     return transport.submit(Transport.Kind.CALL, ClientFrame.newBuilder().setCall(c).build(),
-        timeout, BeamgateClient::result);
+        timeout, BeamgateClient::result, idempotent);
   }
 
   /** {@code module:function(args...)} without waiting for it to run, default timeout. */
@@ -172,7 +209,7 @@ public final class BeamgateClient implements AutoCloseable {
       return CompletableFuture.failedFuture(e);
     }
     return transport.submit(Transport.Kind.CAST, ClientFrame.newBuilder().setCast(c).build(),
-        timeout, BeamgateClient::ok);
+        timeout, BeamgateClient::ok, false);
   }
 
   /** Sends {@code message} to the process registered as {@code name}, default timeout. */
@@ -194,7 +231,7 @@ public final class BeamgateClient implements AutoCloseable {
     Send s = Send.newBuilder().setName(Objects.requireNonNull(name, "name")).setMessage(m)
         .build();
     return transport.submit(Transport.Kind.SEND, ClientFrame.newBuilder().setSend(s).build(),
-        timeout, BeamgateClient::ok);
+        timeout, BeamgateClient::ok, false);
   }
 
   /** Pings the gateway, default timeout. */
@@ -206,7 +243,7 @@ public final class BeamgateClient implements AutoCloseable {
   public CompletableFuture<Pong> ping(Duration timeout) {
     return transport.submit(Transport.Kind.PING,
         ClientFrame.newBuilder().setPing(Ping.getDefaultInstance()).build(), timeout,
-        BeamgateClient::pong);
+        BeamgateClient::pong, true);
   }
 
   /** The same requests, waiting for their answers. */
@@ -347,6 +384,16 @@ public final class BeamgateClient implements AutoCloseable {
 
     public void send(String name, Term message, Duration timeout) throws GatewayException {
       await(BeamgateClient.this.send(name, message, timeout));
+    }
+
+    public Term callIdempotent(String module, String function, List<? extends Term> args)
+        throws GatewayException {
+      return await(BeamgateClient.this.callIdempotent(module, function, args));
+    }
+
+    public Term callIdempotent(String module, String function, List<? extends Term> args,
+        Duration timeout) throws GatewayException {
+      return await(BeamgateClient.this.callIdempotent(module, function, args, timeout));
     }
 
     public Pong ping() throws GatewayException {

@@ -34,8 +34,30 @@ public final class ClientConfig {
   public static final Duration DEFAULT_KEEPALIVE_INTERVAL = Duration.ofSeconds(10);
   public static final Duration DEFAULT_KEEPALIVE_TIMEOUT = Duration.ofSeconds(20);
 
+  /** One gateway's address: its host name or address (which its certificate names) and port. */
+  public record Gateway(String host, int port) {
+    public Gateway {
+      if (host == null || host.isBlank()) {
+        throw new IllegalArgumentException("host: missing");
+      }
+      if (port < 1 || port > 65535) {
+        throw new IllegalArgumentException("port: " + port + " (expected: 1..65535)");
+      }
+    }
+
+    @Override
+    public String toString() {
+      return host.contains(":") ? "[" + host + "]:" + port : host + ":" + port;
+    }
+  }
+
+  public static final int DEFAULT_MAX_ATTEMPTS = 3;
+
   private final String host;
   private final int port;
+  private final java.util.List<Gateway> gateways;
+  private final boolean everyAddress;
+  private final int maxAttempts;
   private final Path certificateChain;
   private final Path privateKey;
   private final Path trustedCas;
@@ -61,6 +83,21 @@ public final class ClientConfig {
     }
     this.host = b.host;
     this.port = b.port;
+    java.util.List<Gateway> gs = new java.util.ArrayList<>();
+    gs.add(new Gateway(b.host, b.port));
+    for (Gateway g : b.more) {
+      if (gs.contains(g)) {
+        throw new IllegalArgumentException("gateway address: " + g + " is listed twice");
+      }
+      gs.add(g);
+    }
+    this.gateways = java.util.List.copyOf(gs);
+    this.everyAddress = b.everyAddress;
+    if (b.maxAttempts < 1 || b.maxAttempts > 16) {
+      throw new IllegalArgumentException("maxAttempts: " + b.maxAttempts
+          + " (expected: 1..16)");
+    }
+    this.maxAttempts = b.maxAttempts;
     this.certificateChain = Objects.requireNonNull(b.certificateChain, "certificateChain");
     this.privateKey = Objects.requireNonNull(b.privateKey, "privateKey");
     this.trustedCas = Objects.requireNonNull(b.trustedCas, "trustedCas");
@@ -116,6 +153,34 @@ public final class ClientConfig {
 
   public int port() {
     return port;
+  }
+
+  /**
+   * Every gateway the client connects to, the first being {@link #host()}:{@link #port()}.
+   * With more than one, the client keeps a connection to each, spreads requests over those
+   * that are up, and sends a request that failed on one to another when that is safe (see
+   * {@link BeamgateClient}, Failover).
+   */
+  public java.util.List<Gateway> gateways() {
+    return gateways;
+  }
+
+  /**
+   * Whether each gateway's host name is resolved to all its addresses at start, with one
+   * connection to each (a DNS name with several records standing for several gateways; each
+   * must present a certificate naming the host). Default false: one connection per gateway.
+   */
+  public boolean everyAddress() {
+    return everyAddress;
+  }
+
+  /**
+   * How many gateways one request may be tried on, the first included (1..16, default 3):
+   * a request that was not sent, or a ping or idempotent call whose outcome is unknown, is
+   * tried on another gateway while attempts and its timeout remain.
+   */
+  public int maxAttempts() {
+    return maxAttempts;
   }
 
   /** PEM: the client's certificate, then its intermediates. */
@@ -223,7 +288,8 @@ public final class ClientConfig {
 
   @Override
   public String toString() {
-    return "ClientConfig[" + host + ":" + port + ", cert " + certificateChain + ", key "
+    return "ClientConfig[" + gateways.stream().map(Gateway::toString)
+        .collect(java.util.stream.Collectors.joining(", ")) + ", cert " + certificateChain + ", key "
         + privateKey + ", cas " + trustedCas + ", " + tlsProvider + "]";
   }
 
@@ -246,8 +312,49 @@ public final class ClientConfig {
     private Duration keepaliveInterval = DEFAULT_KEEPALIVE_INTERVAL;
     private Duration keepaliveTimeout = DEFAULT_KEEPALIVE_TIMEOUT;
     private boolean keepaliveWithoutCalls;
+    private final java.util.List<Gateway> more = new java.util.ArrayList<>();
+    private boolean everyAddress;
+    private int maxAttempts = DEFAULT_MAX_ATTEMPTS;
 
     private Builder() {}
+
+    /**
+     * Several gateways, each {@code HOST:PORT} as in {@link #gateway(String)}: the client
+     * connects to all and fails over between them. Replaces any address set before.
+     */
+    public Builder gateways(java.util.List<String> hostPorts) {
+      if (hostPorts.isEmpty()) {
+        throw new IllegalArgumentException("gateways: empty (expected: at least one"
+            + " HOST:PORT)");
+      }
+      java.util.List<Gateway> parsed = new java.util.ArrayList<>();
+      for (String hp : hostPorts) {
+        gateway(hp);
+        parsed.add(new Gateway(host, port));
+      }
+      Gateway first = parsed.remove(0);
+      this.host = first.host();
+      this.port = first.port();
+      more.clear();
+      more.addAll(parsed);
+      return this;
+    }
+
+    public Builder gateways(String... hostPorts) {
+      return gateways(java.util.List.of(hostPorts));
+    }
+
+    /** See {@link ClientConfig#everyAddress()}. */
+    public Builder everyAddress(boolean b) {
+      this.everyAddress = b;
+      return this;
+    }
+
+    /** See {@link ClientConfig#maxAttempts()}. */
+    public Builder maxAttempts(int n) {
+      this.maxAttempts = n;
+      return this;
+    }
 
     public Builder host(String host) {
       this.host = host;

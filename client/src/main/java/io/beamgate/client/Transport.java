@@ -87,6 +87,10 @@ final class Transport {
   }
 
   private final ClientConfig config;
+  private final String host;
+  private final int port;
+  private final java.net.InetAddress dial;
+  private final boolean waitForConnection;
   private final String address;
   private final SslContext sslContext;
   private final EventLoopGroup group;
@@ -116,10 +120,26 @@ final class Transport {
   private ScheduledFuture<?> reconnectTimer;
 
   Transport(ClientConfig config) throws GatewayException {
+    this(config, config.host(), config.port(), null, config.waitForConnection(),
+        ClientTls.context(config));
+  }
+
+  /**
+   * One connection to the gateway {@code host:port}, whose certificate must name
+   * {@code host}; dialled at {@code dial} when not null (one of the host name's addresses).
+   * {@code waitForConnection} false: requests fail at once while disconnected (a client with
+   * several gateways sends them to another).
+   */
+  Transport(ClientConfig config, String host, int port, java.net.InetAddress dial,
+      boolean waitForConnection, SslContext sslContext) {
     this.config = config;
-    this.address = config.host().contains(":") ? "[" + config.host() + "]:" + config.port()
-        : config.host() + ":" + config.port();
-    this.sslContext = ClientTls.context(config);
+    this.host = host;
+    this.port = port;
+    this.dial = dial;
+    this.waitForConnection = waitForConnection;
+    String hp = host.contains(":") ? "[" + host + "]:" + port : host + ":" + port;
+    this.address = dial == null ? hp : hp + " (" + dial.getHostAddress() + ")";
+    this.sslContext = sslContext;
     this.backoff = new Backoff(config.reconnectMin(), config.reconnectMax(),
         () -> ThreadLocalRandom.current().nextDouble());
     this.group = new MultiThreadIoEventLoopGroup(1,
@@ -200,7 +220,7 @@ final class Transport {
     ChannelFuture cf = bootstrap.clone().handler(new ChannelInitializer<SocketChannel>() {
       @Override
       protected void initChannel(SocketChannel ch) {
-        SslHandler tls = sslContext.newHandler(ch.alloc(), config.host(), config.port());
+        SslHandler tls = sslContext.newHandler(ch.alloc(), host, port);
         tls.setHandshakeTimeoutMillis(config.connectTimeout().toMillis());
         // The gateway's certificate must name the host we dialled, whatever Netty's default.
         SSLEngine engine = tls.engine();
@@ -214,7 +234,8 @@ final class Transport {
             .addLast("client", handler);
         tls.handshakeFuture().addListener(f -> handshakeDone(ch, handler, tls, f));
       }
-    }).connect(config.host(), config.port());
+    }).connect(dial == null ? java.net.InetSocketAddress.createUnresolved(host, port)
+        : new java.net.InetSocketAddress(dial, port));
     connecting = cf.channel();
     cf.addListener(f -> {
       if (!f.isSuccess()) {
@@ -226,7 +247,7 @@ final class Transport {
   private GatewayException connectError(Throwable cause) {
     String why;
     if (cause instanceof UnknownHostException) {
-      why = "unknown host " + config.host();
+      why = "unknown host " + host;
     } else if (cause instanceof io.netty.channel.ConnectTimeoutException) {
       why = "no answer within " + config.connectTimeout().toMillis() + " ms";
     } else if (cause instanceof ConnectException) {
@@ -330,7 +351,7 @@ final class Transport {
     }
     lastFailure = why;
     firstConnection.completeExceptionally(why);
-    if (!config.waitForConnection()) {
+    if (!waitForConnection) {
       List<Pending<?>> waiting = new ArrayList<>(queue);
       queue.clear();
       for (Pending<?> p : waiting) {
@@ -371,7 +392,7 @@ final class Transport {
     }
     p.timer = loop.schedule(() -> expire(p), Math.max(0, p.deadline - System.nanoTime()),
         TimeUnit.NANOSECONDS);
-    if (channel == null && lastFailure != null && !config.waitForConnection()) {
+    if (channel == null && lastFailure != null && !waitForConnection) {
       p.fail(notConnected(p, "while disconnected"));
       return;
     }

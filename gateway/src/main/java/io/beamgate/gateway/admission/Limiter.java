@@ -11,6 +11,17 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class Limiter {
   private final ConcurrentHashMap<String, Bucket> buckets = new ConcurrentHashMap<>();
   private final java.util.function.LongSupplier clock;
+  // How many gateways share each rule's limits (io.beamgate.gateway.scale); 1: this one alone.
+  private volatile java.util.function.IntSupplier sharers = () -> 1;
+
+  /**
+   * Enforces only this gateway's share of each rule's limits: the rate divided by
+   * {@code gateways} (a burst of at least one), the concurrency too (at least one). Read at
+   * every request, so a gateway joining or leaving rebalances at once.
+   */
+  public void shareWith(java.util.function.IntSupplier gateways) {
+    this.sharers = gateways;
+  }
 
   public Limiter() {
     this(System::nanoTime);
@@ -72,21 +83,27 @@ public final class Limiter {
   /** Refills the bucket, checks the limits, and takes a token (and a slot when inFlight). */
   private Bucket take(Rule rule, String principal, boolean inFlight) throws Exhausted {
     Rule.Limits l = rule.limits();
+    int n = Math.max(1, sharers.getAsInt());
+    double rate = (double) l.ratePerSecond() / n;
+    double burst = Math.max(1, rate);
+    int concurrency = Math.max(1, l.concurrency() / n);
+    String of = n == 1 ? null : " (this gateway's share, " + n + " gateways sharing it: ";
     Bucket b = buckets.computeIfAbsent(rule.id() + '\u0000' + principal,
-        k -> new Bucket(l.ratePerSecond(), clock.getAsLong()));
+        k -> new Bucket((int) Math.ceil(burst), clock.getAsLong()));
     synchronized (b) {
       long now = clock.getAsLong();
       // in double: nanoseconds times a large rate would overflow a long
-      b.tokens = Math.min(l.ratePerSecond(),
-          b.tokens + (now - b.last) / 1e9 * l.ratePerSecond());
+      b.tokens = Math.min(burst, b.tokens + (now - b.last) / 1e9 * rate);
       b.last = now;
-      if (inFlight && b.inFlight >= l.concurrency()) {
+      if (inFlight && b.inFlight >= concurrency) {
         throw new Exhausted("concurrency limit of rule " + rule.id() + ": " + l.concurrency()
-            + " requests in flight for " + principal);
+            + " requests in flight for " + principal
+            + (of == null ? "" : of + concurrency + ")"));
       }
       if (b.tokens < 1) {
         throw new Exhausted("rate limit of rule " + rule.id() + ": " + l.ratePerSecond()
-            + " requests per second for " + principal);
+            + " requests per second for " + principal + (of == null ? "" : of
+                + String.format(java.util.Locale.ROOT, "%.4g", rate) + " per second)"));
       }
       b.tokens -= 1;
       if (inFlight) {

@@ -22,13 +22,35 @@ public final class ConfigTables {
       .map(AuditLog.OnFailure::configName).toList();
 
   /** The public mTLS listener. */
+  public static final ConfigSection PROXY_PROTOCOL = ConfigSection.of("listen.proxy_protocol",
+    ConfigKey.required("from", ConfigKey.Type.LIST,
+        "the load balancers' addresses or CIDR blocks (literals, e.g. `[10.0.0.2, "
+        + "10.0.1.0/28]`); a connection from one of them must start with a PROXY v1 or v2 "
+        + "header, whose source address becomes the client's (audit `peer`, logs); one from "
+        + "elsewhere that sends a header, a listed one that sends none, or a malformed header "
+        + "is refused (logged and audited). Without `proxy_protocol`, headers are not read "
+        + "([deployment](deployment.md))"));
+
   public static final ConfigSection LISTEN = ConfigSection.of("listen",
     ConfigKey.required("address", ConfigKey.Type.TEXT, 
         "the address the public listener binds; clients and bridging gateways both connect "
         + "here"),
     ConfigKey.requiredInteger("port", 1, 65535, 
         "the only port the gateway opens for the network (with `bridges`, each bridge's node "
-        + "also listens, on `cluster.listen_address`)"));
+        + "also listens, on `cluster.listen_address`)"),
+    ConfigKey.section("proxy_protocol", false, PROXY_PROTOCOL));
+
+  /** Limits shared with the other gateways of a group (none unless the section is there). */
+  public static final ConfigSection SCALE = ConfigSection.of("scale",
+    ConfigKey.optional("group", ConfigKey.Type.TEXT,
+        "the group's name (1..64 letters, digits, `_`, `.`, `-`; `default` when left out): "
+        + "the gateways of one group on the same backends find each other there and each "
+        + "enforces its share of every rule's rate and concurrency (the limit divided by the "
+        + "gateways up), and the atom budget is charged against the backends' measured atom "
+        + "counts ([deployment](deployment.md)); without `scale`, each gateway keeps its own"),
+    ConfigKey.integer("poll_ms", 1_000, 100, 60_000,
+        "how often each backend is asked which gateways of the group are up and how many "
+        + "atoms it has"));
 
   /** The listener's TLS files. */
   public static final ConfigSection TLS = ConfigSection.of("tls",
@@ -302,6 +324,7 @@ public final class ConfigTables {
     ConfigKey.section("reload", false, RELOAD),
     ConfigKey.section("admin", false, ADMIN),
     ConfigKey.section("grpc", false, GRPC),
+    ConfigKey.section("scale", false, SCALE),
     ConfigKey.section("bridge", false, BRIDGE),
     ConfigKey.list("bridges", false, BRIDGES, 
         "the links this gateway opens to other clusters' gateways (below); accepted links "

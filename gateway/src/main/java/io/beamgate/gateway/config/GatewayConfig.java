@@ -21,14 +21,23 @@ public record GatewayConfig(
     List<Bridge> bridges,
     Path atomState,
     Admin admin,
-    Grpc grpc) {
+    Grpc grpc,
+    Scale scale) {
+
+  /** As below, with limits kept by this gateway alone (no {@code scale} section). */
+  public GatewayConfig(Path file, Listen listen, Tls tls, Cluster cluster, Limits limits,
+      Path policy, Audit audit, Reload reload, BridgeSettings bridge, List<Bridge> bridges,
+      Path atomState, Admin admin, Grpc grpc) {
+    this(file, listen, tls, cluster, limits, policy, audit, reload, bridge, bridges, atomState,
+        admin, grpc, null);
+  }
 
   /** As below, with the gRPC door's defaults (tests, tools). */
   public GatewayConfig(Path file, Listen listen, Tls tls, Cluster cluster, Limits limits,
       Path policy, Audit audit, Reload reload, BridgeSettings bridge, List<Bridge> bridges,
       Path atomState, Admin admin) {
     this(file, listen, tls, cluster, limits, policy, audit, reload, bridge, bridges, atomState,
-        admin, Grpc.DEFAULTS);
+        admin, Grpc.DEFAULTS, null);
   }
 
   /**
@@ -46,8 +55,19 @@ public record GatewayConfig(
       Path policy, Audit audit, Reload reload, BridgeSettings bridge, List<Bridge> bridges,
       Path atomState) {
     this(file, listen, tls, cluster, limits, policy, audit, reload, bridge, bridges, atomState,
-        null);
+        null, Grpc.DEFAULTS, null);
   }
+
+  /**
+   * Limits shared by the gateways of one cluster (null: this gateway keeps its own, the
+   * default). The gateways find each other through the backends (docs/deployment.md): each
+   * enforces its share of every rule's rate and concurrency (the limit divided by the
+   * gateways up), and new atoms are charged against the backends' measured atom counts.
+   *
+   * @param group gateways of one group share; another group on the same backends does not
+   * @param pollMillis how often each backend is asked who is up and how many atoms it has
+   */
+  public record Scale(String group, int pollMillis) {}
 
   /** The atom budget's state file when the configuration names none, beside it. */
   public static final String DEFAULT_ATOM_STATE = ConfigTables.TOP.row("atom_state").dflt();
@@ -113,8 +133,47 @@ public record GatewayConfig(
    */
   public record Admin(String address, int port, boolean allowRemote) {}
 
-  /** The public mTLS listener. */
-  public record Listen(String address, int port) {}
+  /**
+   * The public mTLS listener.
+   *
+   * @param proxyProtocol PROXY protocol from load balancers (off: {@link ProxyProtocol#OFF})
+   */
+  public record Listen(String address, int port, ProxyProtocol proxyProtocol) {
+    public Listen(String address, int port) {
+      this(address, port, ProxyProtocol.OFF);
+    }
+
+    public Listen {
+      java.util.Objects.requireNonNull(proxyProtocol, "proxyProtocol");
+    }
+  }
+
+  /**
+   * PROXY protocol (v1 or v2, as HAProxy's send-proxy and send-proxy-v2 write it) on the
+   * listener: a connection from one of {@code from} must start with a PROXY header, whose
+   * source address then stands for the client in audit records and logs; a connection from
+   * anywhere else that starts with one is refused (it would forge its address). Connections
+   * from elsewhere without a header are served as before.
+   *
+   * @param from the load balancers' addresses or blocks (empty: PROXY protocol off, the
+   *     default)
+   */
+  public record ProxyProtocol(List<Cidr> from) {
+    public static final ProxyProtocol OFF = new ProxyProtocol(List.of());
+
+    public ProxyProtocol {
+      from = List.copyOf(from);
+    }
+
+    public boolean enabled() {
+      return !from.isEmpty();
+    }
+
+    /** Whether {@code a} is a listed load balancer. */
+    public boolean trusts(java.net.InetAddress a) {
+      return from.stream().anyMatch(c -> c.contains(a));
+    }
+  }
 
   /** The listener's TLS files. */
   public record Tls(Path certificate, Path key, Path clientCas, Path crl, boolean allowTls12,

@@ -67,7 +67,9 @@ public final class GatewayConfigFile {
     part(errors, () -> top.integer("version"));
     GatewayConfig.Listen listen = part(errors, () -> {
       SectionReader l = top.section("listen");
-      return new GatewayConfig.Listen(l.text("address"), l.integer("port"));
+      return new GatewayConfig.Listen(l.text("address"), l.integer("port"),
+          l.has("proxy_protocol") ? proxyProtocol(l.section("proxy_protocol"))
+              : GatewayConfig.ProxyProtocol.OFF);
     });
     GatewayConfig.Tls tls = part(errors, () -> {
       SectionReader t = top.section("tls");
@@ -95,11 +97,13 @@ public final class GatewayConfigFile {
     GatewayConfig.Grpc grpc = part(errors, () -> top.has("grpc")
         ? new GatewayConfig.Grpc(top.section("grpc").bool("reflection"))
         : GatewayConfig.Grpc.DEFAULTS);
+    GatewayConfig.Scale scale = part(errors, () -> top.has("scale")
+        ? scale(top.section("scale")) : null);
     if (!errors.isEmpty()) {
       throw new ConfigException(file.toString(), errors);
     }
     return new GatewayConfig(file, listen, tls, cluster, limits, policy, audit, reload, bridge,
-        List.copyOf(bridges), atomState, admin, grpc);
+        List.copyOf(bridges), atomState, admin, grpc, scale);
   }
 
   private static GatewayConfig.Cluster cluster(StrictYaml y, SectionReader c,
@@ -250,6 +254,36 @@ public final class GatewayConfigFile {
           + " allow_remote: true only behind a firewall that lets the monitoring in alone)");
     }
     return new GatewayConfig.Admin(host, port, remote);
+  }
+
+  /** scale: {group: NAME, poll_ms: 1000}. */
+  private static GatewayConfig.Scale scale(SectionReader m) throws ConfigException {
+    String group = m.has("group") ? m.text("group") : "default";
+    if (!group.matches("[A-Za-z0-9_.-]{1,64}")) {
+      throw m.err("group", "'" + group + "' (expected: 1..64 letters, digits, '_', '.' or"
+          + " '-')");
+    }
+    return new GatewayConfig.Scale(group, m.integer("poll_ms"));
+  }
+
+  /** listen.proxy_protocol: {from: [ADDRESS or ADDRESS/PREFIX, ...]}. */
+  private static GatewayConfig.ProxyProtocol proxyProtocol(SectionReader m)
+      throws ConfigException {
+    List<Cidr> from = new ArrayList<>();
+    StrictYaml y = m.yaml();
+    for (Node e : m.list("from")) {
+      String text = y.scalar(e, "from");
+      try {
+        from.add(Cidr.parse(text));
+      } catch (IllegalArgumentException ex) {
+        throw y.err(e, "from", ex.getMessage());
+      }
+    }
+    if (from.isEmpty()) {
+      throw m.err("from", "empty (expected: the load balancers' addresses; remove"
+          + " proxy_protocol to turn it off)");
+    }
+    return new GatewayConfig.ProxyProtocol(from);
   }
 
   /** Loopback by its literal form only: a host name is not resolved while reading a file. */

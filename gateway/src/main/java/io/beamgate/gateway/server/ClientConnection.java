@@ -109,7 +109,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
   @Override
   public void channelActive(ChannelHandlerContext ctx) throws Exception {
     channel = ctx.channel();
-    peer = PeerIdentity.address(channel.remoteAddress());
+    peer = io.beamgate.gateway.transport.ProxyProtocolGate.peer(channel);
     out = new OutputFlow(channel, gateway.limits().maxOutputBytes(),
         gateway.limits().outputStallMillis(), this::closeNotReading, () -> closing);
     super.channelActive(ctx);
@@ -119,6 +119,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
     if (evt instanceof PeerIdentity w) {
       who = w;
+      peer = w.address(); // the client's, read from a PROXY header when there was one
       principal = w.principal();
       caller = Admission.Caller.client(w);
       gateway.connected(this);
@@ -247,6 +248,16 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     Admission.Admitted a = admit(id, Admission.Request.call(c.getModule(), c.getFunction(),
         c.getArgsCount()), args(c.getArgsList()));
     if (a == null) {
+      return;
+    }
+    String notRetryable = io.beamgate.gateway.admission.RetryDeclaration.refusal(a,
+        c.getIdempotent());
+    if (notRetryable != null) {
+      a.release();
+      gateway.admission().refusedByDoor(caller, a.request.what(), notRetryable,
+          "permission_denied");
+      answer(id, error(Error.Code.PERMISSION_DENIED, "permission denied: " + notRetryable)
+          .setReason(notRetryable).setRule(a.rule.id()));
       return;
     }
     BackendPool.Backend b = a.backend;

@@ -52,6 +52,15 @@ final class ClientConnections implements Iterable<ClientConnection> {
     }
   }
 
+  /** Closes every open connection's channel now, without a word (the gateway stops). */
+  void closeChannels() {
+    for (ClientConnection c : open) {
+      if (c.channel() != null) {
+        c.channel().close();
+      }
+    }
+  }
+
   /** Tells every open connection the gateway is shutting down, and closes it. */
   void closeAll() {
     closing = true;

@@ -51,6 +51,12 @@ final class ClientListener implements AutoCloseable {
 
     /** A client offered only ALPN protocols this listener does not speak (AlpnGuard). */
     void alpnRefused(String peer, String why);
+
+    /** PROXY protocol on this listener (OFF unless configured). */
+    GatewayConfig.ProxyProtocol proxyProtocol();
+
+    /** A connection refused by the PROXY protocol gate. */
+    void proxyRefused(String peer, String why);
   }
 
   private final EventLoopGroup boss;
@@ -118,6 +124,8 @@ final class ClientListener implements AutoCloseable {
                     lim.maxFrameBytes(), 2 * TermProto.DEFAULT_MAX_DEPTH + 8))
                 .addLast("encoder", FrameEncoder.INSTANCE)
                 .addLast("client", new ClientConnection(parts.clients()));
+            io.beamgate.gateway.transport.ProxyProtocolGate.install(ch.pipeline(),
+                parts.proxyProtocol(), parts::proxyRefused);
           }
         });
     try {

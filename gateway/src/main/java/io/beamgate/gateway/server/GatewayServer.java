@@ -87,6 +87,7 @@ public final class GatewayServer implements AutoCloseable {
   private GatewayStatus status;
   private AdminSocket admin;
   private io.beamgate.gateway.grpc.GrpcDoor grpc;
+  private io.beamgate.gateway.scale.ClusterShare scale; // null unless config.scale
   private final io.beamgate.gateway.ops.GatewayMetrics metrics =
       new io.beamgate.gateway.ops.GatewayMetrics();
   private io.beamgate.gateway.ops.AdminHttp adminHttp;
@@ -189,6 +190,8 @@ public final class GatewayServer implements AutoCloseable {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted while waiting for backends");
     }
+    scale = io.beamgate.gateway.scale.ClusterShare.start(config.scale(), node.name(), rpc,
+        backends, guard.budget(), limiter);
     bind();
     audit.identify(options.gatewayId() != null ? options.gatewayId()
         : hostName() + ":" + listenAddress().getPort());
@@ -266,6 +269,17 @@ public final class GatewayServer implements AutoCloseable {
           public TlsUp tlsUp() {
             return new TlsUp(GatewayServer.this::audit, metrics, bridgeContext, bridgeSide,
                 grpc);
+          }
+
+          @Override
+          public GatewayConfig.ProxyProtocol proxyProtocol() {
+            return config.listen().proxyProtocol();
+          }
+
+          @Override
+          public void proxyRefused(String peer, String why) {
+            GatewayServer.this.audit(AuditRecord.from(peer).decision(AuditRecord.Decision.DENIED)
+                .reason(why).outcome("closed").build());
           }
 
           @Override
@@ -404,7 +418,9 @@ public final class GatewayServer implements AutoCloseable {
    * and the last reload error.
    */
   public Map<String, Object> status() {
-    return status.status();
+    Map<String, Object> m = status.status();
+    m.put("scale", scale == null ? null : scale.status());
+    return m;
   }
 
   /** What {@code /ready} decides from. */
@@ -446,6 +462,12 @@ public final class GatewayServer implements AutoCloseable {
   public void close() {
     closed = true;
     connections.refuseNew();
+    // Client connections close at once, as a stopped process's do (a drain tells them first);
+    // with the node's threads as workers, closing the listener alone would leave them open.
+    connections.closeChannels();
+    if (scale != null) {
+      scale.close();
+    }
     if (grpc != null) {
       grpc.close();
     }

@@ -57,7 +57,7 @@ final class TlsUp extends ChannelInboundHandlerAdapter {
       super.userEventTriggered(ctx, evt);
       return;
     }
-    String peer = PeerIdentity.address(ctx.channel().remoteAddress());
+    String peer = io.beamgate.gateway.transport.ProxyProtocolGate.peer(ctx.channel());
     if (!e.isSuccess()) {
       refused(ctx, peer, e.cause());
       return;

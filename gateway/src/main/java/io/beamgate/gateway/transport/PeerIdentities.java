@@ -41,6 +41,7 @@ public final class PeerIdentities {
       }
       chain[i] = x;
     }
-    return PeerIdentity.of(chain, PeerIdentity.address(ch.remoteAddress()));
+    // The client's address: from the PROXY header when a listed load balancer sent one.
+    return PeerIdentity.of(chain, ProxyProtocolGate.peer(ch));
   }
 }

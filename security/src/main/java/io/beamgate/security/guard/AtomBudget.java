@@ -126,6 +126,9 @@ public final class AtomBudget {
     if (STANDARD.contains(n) || admitted.contains(n)) {
       return true;
     }
+    if (shared != null) {
+      return admitAll(java.util.List.of(a), null) == null;
+    }
     while (true) {
       int c = count.get();
       if (c >= limit) {
@@ -151,8 +154,31 @@ public final class AtomBudget {
     return r == null ? null : r.atom();
   }
 
-  /** Why atoms were not admitted: the atom, and whether the pool or the share was full. */
-  public record Refusal(Atom atom, boolean share) {}
+  /**
+   * Why atoms were not admitted: the atom, and whether the pool or the share was full;
+   * {@code cluster}: the cluster-wide pool's reason, when it was that (else null).
+   */
+  public record Refusal(Atom atom, boolean share, String cluster) {
+    public Refusal(Atom atom, boolean share) {
+      this(atom, share, null);
+    }
+  }
+
+  /**
+   * A pool shared with other gateways, asked after this budget's own checks pass: it may say
+   * no to atoms this gateway alone would admit (io.beamgate.gateway.scale).
+   */
+  public interface SharedPool {
+    /** Null when {@code atoms} new atoms may go into the cluster now (and are counted); else why not. */
+    String take(int atoms);
+  }
+
+  private volatile SharedPool shared;
+
+  /** Also charges new atoms to {@code pool} (null: this budget alone). */
+  public void shareWith(SharedPool pool) {
+    this.shared = pool;
+  }
 
   /**
    * As {@link #admitAll(java.util.Collection)}, charging the new atoms to {@code principal}'s
@@ -178,6 +204,11 @@ public final class AtomBudget {
     int mine = principal == null ? 0 : byPrincipal.getOrDefault(principal, 0);
     if (principal != null && mine + fresh.size() > perPrincipal) {
       return new Refusal(first, true);
+    }
+    SharedPool pool = shared;
+    String no = pool == null ? null : pool.take(fresh.size());
+    if (no != null) {
+      return new Refusal(first, false, no);
     }
     for (String n : fresh) {
       if (admitted.add(n)) {

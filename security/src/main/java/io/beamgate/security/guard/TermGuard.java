@@ -130,6 +130,10 @@ public final class TermGuard {
           + " principal may; atom_budget_per_principal): unknown atom '"
           + abbreviate(over.atom().name()) + "'", null);
     }
+    if (over != null && over.cluster() != null) {
+      return Verdict.refuse("atom budget exhausted across the cluster (" + over.cluster()
+          + "): unknown atom '" + abbreviate(over.atom().name()) + "'", null);
+    }
     if (over != null) {
       return Verdict.refuse("atom budget exhausted (" + budget.limit()
           + " distinct atoms forwarded): unknown atom '" + abbreviate(over.atom().name())

@@ -38,13 +38,14 @@ import org.snakeyaml.engine.v2.nodes.Node;
  *     allow_pids: false
  *     permissive: false
  *     unsafe: false
+ *     idempotent: false          # true: its calls may run twice (clients may retry them)
  * </pre>
  */
 public final class PolicyFile {
   private static final Set<String> TOP = Set.of("version", "atom_budget",
       "atom_budget_per_principal", "groups", "rules");
   private static final Set<String> RULE = Set.of("id", "principals", "calls", "sends", "atoms",
-      "limits", "allow_pids", "allow_refs", "permissive", "unsafe",
+      "limits", "allow_pids", "allow_refs", "permissive", "unsafe", "idempotent",
       "shadow"); // shadow: the old name of permissive, refused with a hint
   private static final Set<String> LIMITS = Set.of("rate_per_second", "concurrency",
       "timeout_ms", "max_arg_bytes", "max_result_bytes", "max_depth");
@@ -283,10 +284,16 @@ public final class PolicyFile {
           + " rules, which never change a decision");
     }
     boolean permissive = yaml.bool(m, "permissive", false);
+    boolean idempotent = yaml.bool(m, "idempotent", false);
+    if (idempotent) {
+      warnings.addAll(PolicyLint.idempotent(file + ":" + StrictYaml.line(m.get("idempotent")),
+          id, calls, sends));
+    }
     if (errors.size() > errorsBefore || brokenGroup[0]) {
       return null; // its principals' errors are recorded
     }
-    return new Rule(id, principals, calls, sends, limits, guard, permissive, unsafe);
+    return new Rule(id, principals, calls, sends, limits, guard, permissive, unsafe,
+        idempotent);
   }
 
   /** One principal rule; a very broad prefix is a warning at its line. */

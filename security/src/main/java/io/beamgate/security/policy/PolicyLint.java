@@ -46,6 +46,28 @@ final class PolicyLint {
   }
 
   /**
+   * Warnings for {@code idempotent: true}: it says nothing of sends (clients never retry
+   * them), and over a wildcard it promises that functions nobody has looked at, including
+   * those added later, may run twice.
+   */
+  static List<String> idempotent(String at, String id, List<CallPattern> calls,
+      Set<String> sends) {
+    List<String> out = new java.util.ArrayList<>();
+    if (calls.isEmpty()) {
+      out.add(at + ": idempotent: rule '" + id + "' allows sends only; idempotent applies to"
+          + " calls (clients never retry a send): remove it");
+    }
+    for (CallPattern c : calls) {
+      if (!c.isExact()) {
+        out.add(at + ": idempotent: rule '" + id + "' marks the wildcard " + c + " idempotent:"
+            + " clients may run any function it matches twice, including ones added later;"
+            + " name the functions (module:function/arity) in a rule of their own");
+      }
+    }
+    return out;
+  }
+
+  /**
    * A warning for every rule that names the same principals and allows the same calls and
    * sends as an earlier one: the first decides every request, so the second only misleads.
    * A permissive rule and a plain one are not the same (the permissive one decides denials).

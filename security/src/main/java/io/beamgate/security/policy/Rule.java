@@ -8,9 +8,19 @@ import java.util.Set;
 /**
  * One policy rule: who ({@code principals}), what ({@code calls}, {@code sends}), within which
  * limits, and whether it allows what it would deny, recording it ({@code permissive}).
+ * {@code idempotent}: the admin says every call the rule allows may run twice with no harm, so
+ * a client may declare such a call retryable and run it again on another gateway when its
+ * outcome is unknown (a call declared so under a rule without it is refused).
  */
 public record Rule(String id, List<PrincipalMatcher> principals, List<CallPattern> calls,
-    Set<String> sends, Limits limits, GuardRule guard, boolean permissive, boolean unsafe) {
+    Set<String> sends, Limits limits, GuardRule guard, boolean permissive, boolean unsafe,
+    boolean idempotent) {
+
+  /** A rule whose calls are not marked idempotent. */
+  public Rule(String id, List<PrincipalMatcher> principals, List<CallPattern> calls,
+      Set<String> sends, Limits limits, GuardRule guard, boolean permissive, boolean unsafe) {
+    this(id, principals, calls, sends, limits, guard, permissive, unsafe, false);
+  }
 
   /**
    * Per-rule limits.

@@ -112,7 +112,8 @@ class PolicyFileTest {
   @Test
   void eachKindOfFileErrorNamesTheLineAndKey() {
     assertEquals("p.yaml:9: colour: unknown key in rule (expected one of [allow_pids,"
-        + " allow_refs, atoms, calls, id, limits, permissive, principals, sends, shadow, unsafe])",
+        + " allow_refs, atoms, calls, id, idempotent, limits, permissive, principals, sends,"
+        + " shadow, unsafe])",
         error(GOOD.replace("    sends: [kv_server]", "    colour: blue\n    sends: [kv_server]")));
     assertTrue(error(GOOD.replace("atom_budget: 500", "atom_budget: lots"))
         .startsWith("p.yaml:2: atom_budget: 'lots' (expected: a whole number)"));
