@@ -1,6 +1,7 @@
 package io.beamgate.gateway.grpc;
 
 import io.beamgate.gateway.admission.Admission;
+import io.beamgate.gateway.answer.CallOutcome;
 import io.beamgate.gateway.proto.Call;
 import io.beamgate.gateway.proto.Cast;
 import io.beamgate.gateway.proto.Error;

@@ -1,10 +1,9 @@
 package io.beamgate.gateway.server;
 
-import static io.beamgate.gateway.server.ClientErrors.abbreviate;
-import static io.beamgate.gateway.server.ClientErrors.error;
-import static io.beamgate.gateway.server.ClientErrors.errorClass;
+import static io.beamgate.gateway.answer.CallOutcome.error;
 
 import io.beamgate.gateway.admission.Admission;
+import io.beamgate.gateway.answer.CallOutcome;
 import io.beamgate.gateway.admission.BackendPool;
 import io.beamgate.gateway.proto.Call;
 import io.beamgate.gateway.proto.Cast;
@@ -17,10 +16,8 @@ import io.beamgate.gateway.proto.ServerFrame;
 import io.beamgate.gateway.protocol.FrameException;
 import io.beamgate.gateway.protocol.TermProto;
 import io.beamgate.gateway.transport.TlsContexts;
-import io.beamgate.node.etf.EtfEncoder;
 import io.beamgate.node.rpc.RpcException;
 import io.beamgate.node.term.Term;
-import io.beamgate.node.term.TermText;
 import io.beamgate.security.audit.AuditRecord;
 import io.beamgate.security.identity.PeerIdentity;
 import io.beamgate.security.identity.Principal;
@@ -35,7 +32,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -238,7 +234,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
   private Admission.Admitted admit(long id, Admission.Request r, Admission.Args args) {
     Admission.Result res = gateway.admission().admit(caller, r, args);
     if (res instanceof Admission.Refused no) {
-      answer(id, ClientErrors.refusal(no));
+      answer(id, CallOutcome.refusal(no).toBuilder());
       return null;
     }
     return (Admission.Admitted) res;
@@ -278,66 +274,16 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     }
     finish(id, req);
     Admission.Admitted a = req.admitted;
-    if (e == null) {
-      long size = EtfEncoder.encodedSize(value);
-      long max = a.rule.limits().maxResultBytes();
-      if (size > max) {
-        String why = "result of " + size + " bytes is over rule " + a.rule.id()
-            + "'s max_result_bytes (" + max + ")";
-        a.finish("result_too_large", why);
-        answer(id, error(Error.Code.RESOURCE_EXHAUSTED, why).setReason(why));
-        return;
-      }
-      io.beamgate.gateway.proto.Term t;
-      try {
-        t = TermProto.toProto(value, gateway.maxResultDepth());
-      } catch (TermProto.TooDeep d) {
-        a.finish("result_too_deep", d.getMessage());
-        answer(id, error(Error.Code.RESOURCE_EXHAUSTED, "the result is " + d.getMessage()
-            + "; the client protocol cannot carry it"));
-        return;
-      }
-      a.finish("ok", null);
-      answer(id, ServerFrame.newBuilder().setResult(t));
+    CallOutcome o = CallOutcome.of(a, value, e, gateway.maxResultDepth());
+    if (o instanceof CallOutcome.Value v) {
+      answer(id, ServerFrame.newBuilder().setResult(v.term()));
       return;
     }
-    Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-    if (cause instanceof RpcException r) {
-      switch (r.kind()) {
-        case BADRPC: {
-          String text = TermText.format(r.badrpc());
-          a.finish("badrpc", "badrpc: " + errorClass(r.reason()));
-          answer(id, error(Error.Code.BAD_RPC, req.mfa + " on " + req.backend.node + " failed: "
-              + abbreviate(text)).setErlang(text));
-          return;
-        }
-        case TIMEOUT:
-          a.finish("timeout", r.getMessage());
-          answer(id, error(Error.Code.TIMEOUT, r.getMessage()
-              + "; the call may still have run"));
-          return;
-        case TOO_LARGE: {
-          String why = "result of " + r.reason() + " bytes (encoded, not decoded) is over rule "
-              + a.rule.id() + "'s max_result_bytes (" + a.rule.limits().maxResultBytes() + ")";
-          a.finish("result_too_large", why);
-          answer(id, error(Error.Code.RESOURCE_EXHAUSTED, why).setReason(why));
-          return;
-        }
-        case NODEDOWN:
-          a.finish("outcome_unknown", r.getMessage());
-          answer(id, error(Error.Code.OUTCOME_UNKNOWN, "backend " + req.backend.node
-              + " went down during the call: it may or may not have run"));
-          return;
-        case NOT_CONNECTED:
-        default:
-          a.finish("unavailable", r.getMessage());
-          answer(id, error(Error.Code.UNAVAILABLE, r.getMessage()));
-          return;
-      }
+    Error err = ((CallOutcome.Failure) o).error();
+    if (err.getCode() == Error.Code.INTERNAL) {
+      log.error("call {} for {} failed inside the gateway", req.mfa, principal.name(), e);
     }
-    log.error("call {} for {} failed inside the gateway", req.mfa, principal.name(), cause);
-    a.finish("internal", String.valueOf(cause));
-    answer(id, error(Error.Code.INTERNAL, "internal error (logged by the gateway)"));
+    answer(id, err.toBuilder());
   }
 
   private void cast(long id, Cast c) {

@@ -59,6 +59,11 @@ class LayeringTest {
         t -> t.startsWith("io.beamgate.gateway.") && !t.startsWith("io.beamgate.gateway.config"),
         "gateway/src/main/java/io/beamgate/gateway/config/Bad.java",
         "import io.beamgate.gateway.admission.BackendPool;"),
+    ANSWERS_ARE_BELOW_BOTH_DOORS("gateway/src/main/java/io/beamgate/gateway/answer",
+        t -> t.startsWith("io.beamgate.gateway.server") || t.startsWith("io.beamgate.gateway.cli")
+            || t.startsWith("io.beamgate.gateway.bridge") || t.startsWith("io.beamgate.gateway.grpc"),
+        "gateway/src/main/java/io/beamgate/gateway/answer/Bad.java",
+        "import io.beamgate.gateway.grpc.GrpcDoor;"),
     GRPC_IS_BELOW_THE_SERVER("gateway/src/main/java/io/beamgate/gateway/grpc",
         t -> t.startsWith("io.beamgate.gateway.server") || t.startsWith("io.beamgate.gateway.cli")
             || t.startsWith("io.beamgate.gateway.bridge"),

@@ -1,4 +1,4 @@
-package io.beamgate.gateway.grpc;
+package io.beamgate.gateway.answer;
 
 import io.beamgate.gateway.admission.Admission;
 import io.beamgate.gateway.proto.Error;
@@ -12,11 +12,11 @@ import java.util.concurrent.CompletionException;
 
 /**
  * How an admitted call ended, in the client protocol's words: the result as a protocol term,
- * or the Error the native protocol would answer (same codes, same messages), with the request
- * finished and audited exactly once. Written for the gRPC door; the native door's
- * ClientConnection answers the same way.
+ * or the Error to answer, with the request finished and audited exactly once. Both client
+ * doors answer through it (the native protocol's ClientConnection and the gRPC door), so the
+ * same failure has the same code and message on both.
  */
-sealed interface CallOutcome {
+public sealed interface CallOutcome {
   /** The call returned {@code term}. */
   record Value(io.beamgate.gateway.proto.Term term) implements CallOutcome {}
 
@@ -24,7 +24,8 @@ sealed interface CallOutcome {
   record Failure(Error error) implements CallOutcome {}
 
   /** Ends {@code a} (audit, permit) with what the cluster answered. */
-  static CallOutcome of(Admission.Admitted a, Term value, Throwable e, int maxResultDepth) {
+  public static CallOutcome of(Admission.Admitted a, Term value, Throwable e,
+      int maxResultDepth) {
     String mfa = a.request.what();
     if (e == null) {
       long size = EtfEncoder.encodedSize(value);
@@ -80,7 +81,7 @@ sealed interface CallOutcome {
   }
 
   /** The native protocol's Error for a refusal by the admission path. */
-  static Error refusal(Admission.Refused no) {
+  public static Error refusal(Admission.Refused no) {
     Error.Builder e;
     switch (no.code()) {
       case PERMISSION_DENIED:
@@ -116,7 +117,7 @@ sealed interface CallOutcome {
     return new Failure(b.build());
   }
 
-  static Error.Builder error(Error.Code code, String message) {
+  public static Error.Builder error(Error.Code code, String message) {
     return Error.newBuilder().setCode(code).setMessage(message);
   }
 
@@ -124,7 +125,7 @@ sealed interface CallOutcome {
    * The kind of a remote failure without its values (which may hold arguments): the atom or
    * tuple tag, looking inside {@code {'EXIT', {Reason, Stack}}}.
    */
-  static String errorClass(Term reason) {
+  public static String errorClass(Term reason) {
     Term t = reason;
     for (int i = 0; i < 4; i++) {
       if (t instanceof Atom at) {
@@ -146,7 +147,8 @@ sealed interface CallOutcome {
     return "(a non-atom reason)";
   }
 
-  private static String abbreviate(String s) {
+  /** At most 300 characters of {@code s}. */
+  public static String abbreviate(String s) {
     return s.length() > 300 ? s.substring(0, 300) + "..." : s;
   }
 }
