@@ -76,6 +76,11 @@ final class BridgePath implements AutoCloseable {
     return new BridgePath(p, exposed);
   }
 
+  /** Gateway B's JVM. */
+  long pid() {
+    return process.pid();
+  }
+
   String exposedNode() {
     return exposedNode;
   }

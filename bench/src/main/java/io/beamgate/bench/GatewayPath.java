@@ -42,7 +42,7 @@ final class GatewayPath implements AutoCloseable {
   /** Why the gateway cannot run from {@code jar}, or null when it can. */
   static String unavailable(Path jar) {
     return Files.isRegularFile(jar) ? null : "no gateway build at " + jar
-        + " (mvn -B -q install -DskipTests first)";
+        + " (bench/run.sh builds it: mvn -B -q -Pbench package -DskipTests)";
   }
 
   /**

@@ -51,7 +51,22 @@ public final class Harness {
   static final int[] CONCURRENCY = {1, 64};
 
   record Result(String client, int conc, int size, long calls, long elapsedUs, long p50Us,
-      long p99Us, long memBytes) {
+      long p99Us, long memBytes, Map<String, Double> cpuUs) {
+    Result(String client, int conc, int size, long calls, long elapsedUs, long p50Us,
+        long p99Us, long memBytes) {
+      this(client, conc, size, calls, elapsedUs, p50Us, p99Us, memBytes, Map.of());
+    }
+
+    /** This result with each process's CPU-µs per call ({@link Cpu#ROLES} order). */
+    Result withCpu(Map<String, Double> cpu) {
+      return new Result(client, conc, size, calls, elapsedUs, p50Us, p99Us, memBytes, cpu);
+    }
+
+    /** The CPU-µs per call of every process on the path together (NaN when not read). */
+    double cpuTotal() {
+      return cpuUs.isEmpty() ? Double.NaN : Cpu.total(cpuUs);
+    }
+
     double rate() {
       return calls * 1e6 / elapsedUs;
     }
@@ -75,8 +90,16 @@ public final class Harness {
     Result run(int conc, int size, int seconds) throws Exception;
   }
 
+  /**
+   * The processes on the path of the client being measured, by {@link Cpu} role: set by the
+   * scenario loop before each run; the measuring methods read their CPU time at the measured
+   * window's edges (an erl client adds its own process).
+   */
+  static volatile Map<String, Long> pathPids = Map.of();
+
   public static void main(String[] args) throws Exception {
     int seconds = 3;
+    boolean contention = false;
     int idleConnections = 10_000;
     int rounds = 2;
     java.util.Set<String> parts = new java.util.LinkedHashSet<>(List.of("calls", "bridge",
@@ -91,8 +114,9 @@ public final class Harness {
         case "--gateway-jar" -> gatewayJar = Path.of(args[++i]);
         case "--rounds" -> rounds = Integer.parseInt(args[++i]);
         case "--only" -> parts = new java.util.LinkedHashSet<>(List.of(args[++i].split(",")));
+        case "--contention" -> contention = true;
         default -> throw new IllegalArgumentException("unknown option " + args[i]
-            + " (expected --seconds N, --out FILE, --idle-connections N,"
+            + " (expected --seconds N, --out FILE, --idle-connections N, --contention,"
             + " --rounds N, --only calls,bridge,fairness,handshakes,idle, --gateway-jar JAR)");
       }
     }
@@ -131,6 +155,15 @@ public final class Harness {
           new JInterfaceClient(server, "bgb_ji_" + pid),
           new NodeClient(server, epmd.port(), "bgb_node_" + pid),
           new NodeAsyncClient(server, epmd.port(), "bgb_async_" + pid)));
+      long self = ProcessHandle.current().pid();
+      Map<String, Map<String, Long>> paths = new LinkedHashMap<>();
+      paths.put("erl", Map.of(Cpu.ERL_SERVER, srv.pid()));
+      paths.put("erl-tls", Map.of(Cpu.ERL_SERVER, tlsSrv.pid()));
+      for (String n : List.of("jinterface", "node", "node-async")) {
+        // the Java clients run in this JVM: its whole CPU time (JIT, GC, the embedded EPMD,
+        // idle during calls, and the latency bookkeeping included) is the client's
+        paths.put(n, Map.of(Cpu.CLIENT_JVM, self, Cpu.ERL_SERVER, srv.pid()));
+      }
       String gatewayMissing = GatewayPath.unavailable(gatewayJar);
       String gatewayCallsMissing = gatewayMissing;
       GatewayPath gateway = null;
@@ -141,6 +174,8 @@ public final class Harness {
         System.out.println("gateway listening on port " + gateway.listener().port()
             + ", TLS provider: " + gateway.tlsProvider());
         clients.add(gateway.client());
+        paths.put("gateway", Map.of(Cpu.CLIENT_JVM, self, Cpu.GATEWAY_A, gateway.pid(),
+            Cpu.ERL_SERVER, srv.pid()));
         if (parts.contains("bridge")) {
           BridgePath bridge = BridgePath.start(epmd.port(), pki, tmp.resolve("bridge"),
               gatewayJar, gateway.listener().port(), host, pid);
@@ -148,6 +183,8 @@ public final class Harness {
           System.out.println("bridge up: " + bridge.exposedNode() + " stands for the gateway's"
               + " cluster");
           clients.add(bridge.client(tmp, epmd.port(), pid));
+          paths.put("bridge", Map.of(Cpu.GATEWAY_B, bridge.pid(), Cpu.GATEWAY_A,
+              gateway.pid(), Cpu.ERL_SERVER, srv.pid()));
         }
       }
       if (!parts.contains("calls") && parts.contains("bridge")) {
@@ -158,25 +195,13 @@ public final class Harness {
         System.out.println("calls through the gateway not measured: " + gatewayCallsMissing);
       }
 
-      List<Result> results = new ArrayList<>();
-      for (int size : parts.contains("calls") ? SIZES : new int[0]) {
-        for (int conc : CONCURRENCY) {
-          // every client once per round, rounds one after the other; each client's best round
-          // is kept (noise from elsewhere on the machine only ever slows a round down)
-          Map<String, Result> best = new LinkedHashMap<>();
-          for (int round = 0; round < rounds; round++) {
-            for (Client c : clients) {
-              if (!c.runs(conc)) {
-                continue;
-              }
-              Result r = c.run(conc, size, seconds);
-              best.merge(c.name(), r, (a, b) -> b.rate() > a.rate() ? b : a);
-              System.out.printf(Locale.ROOT, "%-14s conc=%-3d size=%-8d %10.0f calls/s"
-                  + "  p50=%6d us  p99=%7d us%n", r.client(), r.conc(), r.size(), r.rate(),
-                  r.p50Us(), r.p99Us());
-            }
-          }
-          results.addAll(best.values());
+      List<Result> results = parts.contains("calls")
+          ? calls(clients, paths, rounds, seconds) : List.of();
+      List<Result> contended = List.of();
+      if (contention && parts.contains("calls")) {
+        try (CpuHog hog = CpuHog.start(Runtime.getRuntime().availableProcessors())) {
+          System.out.println("contention: " + hog);
+          contended = calls(clients, paths, rounds, seconds);
         }
       }
       Fairness fairness = null;
@@ -223,7 +248,7 @@ public final class Harness {
       }
 
       Report.Run run = new Report.Run(results, seconds, rounds, fairness, tlsChecks, handshakes, idle,
-          idleConnections, gatewayMissing, gatewayCallsMissing,
+          idleConnections, gatewayMissing, gatewayCallsMissing, contended,
           gateway == null ? null : gateway.tlsProvider(), loadAtStart, loadAverage());
       String report = Report.markdown(run);
       Files.createDirectories(out.toAbsolutePath().getParent());
@@ -246,6 +271,37 @@ public final class Harness {
       }
       deleteTree(tmp);
     }
+  }
+
+  /**
+   * Every call scenario (sizes by concurrency), each client once per round, rounds one after
+   * the other; each client's best round is kept (noise from elsewhere on the machine only ever
+   * slows a round down). Each result carries its path's CPU-µs per call per process.
+   */
+  static List<Result> calls(List<Client> clients, Map<String, Map<String, Long>> paths,
+      int rounds, int seconds) throws Exception {
+    List<Result> results = new ArrayList<>();
+    for (int size : SIZES) {
+      for (int conc : CONCURRENCY) {
+        Map<String, Result> best = new LinkedHashMap<>();
+        for (int round = 0; round < rounds; round++) {
+          for (Client c : clients) {
+            if (!c.runs(conc)) {
+              continue;
+            }
+            pathPids = paths.getOrDefault(c.name(), Map.of());
+            Result r = c.run(conc, size, seconds);
+            best.merge(c.name(), r, (a, b) -> b.rate() > a.rate() ? b : a);
+            System.out.printf(Locale.ROOT, "%-14s conc=%-3d size=%-8d %10.0f calls/s"
+                + "  p50=%6d us  p99=%7d us  cpu/call=%s%n", r.client(), r.conc(), r.size(),
+                r.rate(), r.p50Us(), r.p99Us(), CpuReport.describe(r.cpuUs()));
+          }
+        }
+        results.addAll(best.values());
+      }
+    }
+    pathPids = Map.of();
+    return results;
   }
 
   /** This process's open-file limit (the JVM raises its soft limit to the hard one). */
@@ -420,12 +476,36 @@ public final class Harness {
           "run", server, Integer.toString(conc), Integer.toString(size),
           Integer.toString(seconds * 1000)));
       Process p = erlWithCookie(epmdPort, dir, cookie, args.toArray(String[]::new));
-      String outText;
-      try {
-        outText = output(p, seconds + 60L);
+      Map<String, Long> pids = new LinkedHashMap<>(pathPids);
+      pids.put(Cpu.ERL_CLIENT, p.pid());
+      Map<String, Cpu.Sample> cpu0 = null;
+      Map<String, Cpu.Sample> cpu1 = null;
+      StringBuilder text = new StringBuilder();
+      // a watchdog: the reads below block on the client's output
+      java.util.concurrent.ScheduledExecutorService timer =
+          java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+      timer.schedule(() -> kill(p), seconds + 60L, TimeUnit.SECONDS);
+      try (java.io.BufferedReader out = new java.io.BufferedReader(
+          new java.io.InputStreamReader(p.getInputStream()));
+          java.io.Writer in = new java.io.OutputStreamWriter(p.getOutputStream())) {
+        for (String line; (line = out.readLine()) != null; ) {
+          text.append(line).append('\n');
+          // the client waits for a line at both edges of its measured window
+          if (line.equals("READY") || line.equals("DONE")) {
+            if (line.equals("READY")) {
+              cpu0 = Cpu.snapshot(pids);
+            } else {
+              cpu1 = Cpu.snapshot(pids);
+            }
+            in.write("go\n");
+            in.flush();
+          }
+        }
       } finally {
+        timer.shutdownNow();
         kill(p);
       }
+      String outText = text.toString();
       Matcher d = Pattern.compile("DIST protocol=(\\w+)").matcher(outText);
       if (!d.find() || !d.group(1).equals(protocol)) {
         throw new IOException(label + ": expected distribution over " + protocol + ": "
@@ -436,9 +516,10 @@ public final class Harness {
       if (!m.find()) {
         throw new IOException(label + " client printed no result: " + outText);
       }
-      return new Result(label, conc, size, Long.parseLong(m.group(1)),
+      Result r = new Result(label, conc, size, Long.parseLong(m.group(1)),
           Long.parseLong(m.group(2)), Long.parseLong(m.group(3)), Long.parseLong(m.group(4)),
           Long.parseLong(m.group(5)));
+      return cpu0 == null || cpu1 == null ? r : r.withCpu(Cpu.perCall(cpu0, cpu1, r.calls()));
     }
   }
 
@@ -450,6 +531,8 @@ public final class Harness {
     while (System.nanoTime() < warmEnd) {
       warm.run();
     }
+    Map<String, Long> pids = pathPids;
+    Map<String, Cpu.Sample> cpu0 = Cpu.snapshot(pids);
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
     long[][] lat = new long[conc][];
     int[] counts = new int[conc];
@@ -483,10 +566,12 @@ public final class Harness {
       t.join();
     }
     long elapsedUs = (System.nanoTime() - t0) / 1000;
+    Map<String, Cpu.Sample> cpu1 = Cpu.snapshot(pids);
     if (failure[0] != null) {
       throw failure[0];
     }
-    return result(client, conc, size, lat, counts, elapsedUs);
+    Result r = result(client, conc, size, lat, counts, elapsedUs);
+    return r.withCpu(Cpu.perCall(cpu0, cpu1, r.calls()));
   }
 
   /**
@@ -496,6 +581,8 @@ public final class Harness {
   static <T> Result measureAsync(String client, int conc, int size, int seconds,
       Supplier<java.util.concurrent.CompletableFuture<T>> call,
       java.util.function.Consumer<T> check) throws Exception {
+    Map<String, Long> pids = pathPids;
+    Map<String, Cpu.Sample> cpu0 = Cpu.snapshot(pids);
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
     java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(conc);
     long[][] lat = new long[conc][];
@@ -534,10 +621,12 @@ public final class Harness {
     }
     done.await();
     long elapsedUs = (System.nanoTime() - t0) / 1000;
+    Map<String, Cpu.Sample> cpu1 = Cpu.snapshot(pids);
     if (failure[0] != null) {
       throw new IllegalStateException(client + ": a call failed", failure[0]);
     }
-    return result(client, conc, size, lat, counts, elapsedUs);
+    Result r = result(client, conc, size, lat, counts, elapsedUs);
+    return r.withCpu(Cpu.perCall(cpu0, cpu1, r.calls()));
   }
 
   /** The benchmarked call returns its payload: a binary of {@code size} bytes. */
