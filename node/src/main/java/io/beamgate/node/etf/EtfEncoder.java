@@ -73,36 +73,101 @@ public final class EtfEncoder {
     return minorVersion == 2;
   }
 
-  /** The number of bytes {@link #encode(Term, ByteSink)} writes for {@code t}. */
+  /**
+   * The number of bytes {@link #encode(Term, ByteSink)} writes for {@code t}, by a walk that
+   * only adds up sizes: nothing is written or copied (the guard, the result cap and the
+   * distribution's buffer sizing ask it for every term they pass on).
+   */
   public static long encodedSize(Term t) {
-    long[] n = new long[1];
-    encode(t, new ByteSink() {
-      @Override
-      public void writeByte(int b) {
-        n[0]++;
-      }
+    return 1 + bodySize(t, Long.MAX_VALUE);
+  }
 
-      @Override
-      public void writeShort(int v) {
-        n[0] += 2;
-      }
+  /**
+   * As {@link #encodedSize}, but stops adding once the size is over {@code limit}: a value over
+   * {@code limit} means "more than limit" (a huge term is not walked to its end to refuse it).
+   */
+  public static long encodedSizeAtMost(Term t, long limit) {
+    return 1 + bodySize(t, limit - 1);
+  }
 
-      @Override
-      public void writeInt(int v) {
-        n[0] += 4;
+  private static long bodySize(Term root, long limit) {
+    long n = 0;
+    ArrayDeque<Term> stack = new ArrayDeque<>();
+    Term t = root;
+    while (true) {
+      if (t instanceof Atom a) {
+        n += atomSize(a);
+      } else if (t instanceof Int i) {
+        n += intSize(i.value());
+      } else if (t instanceof Binary b) {
+        n += 5L + b.size();
+      } else if (t instanceof Tuple tu) {
+        int k = tu.arity();
+        n += k < 256 ? 2 : 5;
+        for (int j = k - 1; j >= 0; j--) {
+          stack.push(tu.get(j));
+        }
+      } else if (t instanceof ErlList l) {
+        List<Term> el = l.elements();
+        if (el.isEmpty()) {
+          n += 1;
+        } else if (l.isProper() && el.size() <= 65535 && isByteString(el)) {
+          n += 3L + el.size();
+        } else {
+          n += 5;
+          stack.push(l.tail());
+          for (int j = el.size() - 1; j >= 0; j--) {
+            stack.push(el.get(j));
+          }
+        }
+      } else if (t instanceof ErlMap m) {
+        n += 5;
+        for (Map.Entry<Term, Term> e : m.entries().entrySet()) {
+          stack.push(e.getValue());
+          stack.push(e.getKey());
+        }
+      } else if (t instanceof ErlFloat) {
+        n += 9;
+      } else if (t instanceof BigInt b) {
+        int k = (b.value().abs().bitLength() + 7) / 8;
+        n += k < 256 ? 3L + k : 6L + k;
+      } else if (t instanceof Pid p) {
+        n += 1 + atomSize(p.node()) + 12;
+      } else if (t instanceof Ref r) {
+        n += 1 + 2 + atomSize(r.node()) + 4 + 4L * r.idCount();
+      } else if (t instanceof Port p) {
+        n += 1 + atomSize(p.node()) + ((p.id() >>> 28) == 0 ? 4 : 8) + 4;
+      } else if (t instanceof BitBinary b) {
+        n += 6L + b.unsafeArray().length;
+      } else if (t instanceof Fun f) {
+        n += f.unsafeEncoded().length;
+      } else if (t instanceof ExternalFun f) {
+        n += 1 + atomSize(f.module()) + atomSize(f.function()) + intSize(f.arity());
+      } else {
+        throw new IllegalArgumentException("cannot encode " + t.getClass());
       }
+      if (n > limit || stack.isEmpty()) {
+        return n;
+      }
+      t = stack.pop();
+    }
+  }
 
-      @Override
-      public void writeLong(long v) {
-        n[0] += 8;
-      }
+  /** SMALL_ATOM_UTF8 or ATOM_UTF8 with the name's UTF-8 bytes, as {@link #writeAtom}. */
+  private static int atomSize(Atom a) {
+    int len = AtomBytes.of(a).utf8.length;
+    return len < 256 ? 2 + len : 3 + len;
+  }
 
-      @Override
-      public void writeBytes(byte[] src, int offset, int length) {
-        n[0] += length;
-      }
-    });
-    return n[0];
+  /** As {@link #writeInt} writes {@code v}. */
+  private static int intSize(long v) {
+    if (v >= 0 && v <= 255) {
+      return 2;
+    } else if (v >= Integer.MIN_VALUE && v <= Integer.MAX_VALUE) {
+      return 5;
+    }
+    long mag = v < 0 ? -v : v;
+    return 3 + (64 - Long.numberOfLeadingZeros(mag) + 7) / 8;
   }
 
   /** Writes the term without a version byte (UTF-8 atoms, as on the distribution wire). */
