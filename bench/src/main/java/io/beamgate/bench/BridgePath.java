@@ -113,6 +113,6 @@ final class BridgePath implements AutoCloseable {
 
   @Override
   public void close() {
-    Harness.kill(process);
+    Profiler.stop(process);
   }
 }

@@ -47,7 +47,7 @@ import java.util.regex.Pattern;
  */
 public final class Harness {
   static final String COOKIE = "beamgate_bench";
-  static final int[] SIZES = {100, 64 * 1024, 1024 * 1024};
+  static int[] sizes = {100, 64 * 1024, 1024 * 1024};
   static final int[] CONCURRENCY = {1, 64};
 
   record Result(String client, int conc, int size, long calls, long elapsedUs, long p50Us,
@@ -115,8 +115,19 @@ public final class Harness {
         case "--rounds" -> rounds = Integer.parseInt(args[++i]);
         case "--only" -> parts = new java.util.LinkedHashSet<>(List.of(args[++i].split(",")));
         case "--contention" -> contention = true;
+        case "--sizes" -> sizes = java.util.Arrays.stream(args[++i].split(","))
+            .mapToInt(Integer::parseInt).toArray();
+        case "--profile" -> {
+          Profiler.mode = args[++i];
+          if (!Profiler.mode.equals("cpu") && !Profiler.mode.equals("wall")) {
+            throw new IllegalArgumentException("--profile: " + Profiler.mode
+                + " (expected: cpu or wall)");
+          }
+          Profiler.outDir = Path.of("bench/target/profiles").toAbsolutePath();
+        }
         default -> throw new IllegalArgumentException("unknown option " + args[i]
             + " (expected --seconds N, --out FILE, --idle-connections N, --contention,"
+            + " --profile cpu|wall, --sizes 100,65536,1048576,"
             + " --rounds N, --only calls,bridge,fairness,handshakes,idle, --gateway-jar JAR)");
       }
     }
@@ -281,7 +292,7 @@ public final class Harness {
   static List<Result> calls(List<Client> clients, Map<String, Map<String, Long>> paths,
       int rounds, int seconds) throws Exception {
     List<Result> results = new ArrayList<>();
-    for (int size : SIZES) {
+    for (int size : sizes) {
       for (int conc : CONCURRENCY) {
         Map<String, Result> best = new LinkedHashMap<>();
         for (int round = 0; round < rounds; round++) {
