@@ -4,7 +4,8 @@
 # the gateway path once it exists), mTLS handshakes/s under openssl s_time, and writes
 # docs/benchmarks.md with its charts.
 #   bench/run.sh [--seconds N] [--rounds N] [--only calls,bridge,fairness,handshakes,idle]
-#                [--idle-connections N] [--contention] [--out FILE]
+#                [--idle-connections N] [--contention] [--out FILE] [--sizes 100,65536,...]
+#                [--clients erl-tls,gateway,bridge,...] [--profile cpu|wall]
 #   bench/run.sh --jmh [JMH arguments]     (the microbenchmarks only)
 # Every call scenario reports each process's CPU-µs per call beside calls/s and latency;
 # --contention runs the call scenarios a second time beside a CPU hog (one busy thread per core).

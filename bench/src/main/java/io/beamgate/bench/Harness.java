@@ -100,6 +100,7 @@ public final class Harness {
   public static void main(String[] args) throws Exception {
     int seconds = 3;
     boolean contention = false;
+    List<String> only = null; // the clients to measure (all when null)
     int idleConnections = 10_000;
     int rounds = 2;
     java.util.Set<String> parts = new java.util.LinkedHashSet<>(List.of("calls", "bridge",
@@ -115,6 +116,7 @@ public final class Harness {
         case "--rounds" -> rounds = Integer.parseInt(args[++i]);
         case "--only" -> parts = new java.util.LinkedHashSet<>(List.of(args[++i].split(",")));
         case "--contention" -> contention = true;
+        case "--clients" -> only = List.of(args[++i].split(","));
         case "--sizes" -> sizes = java.util.Arrays.stream(args[++i].split(","))
             .mapToInt(Integer::parseInt).toArray();
         case "--profile" -> {
@@ -127,7 +129,7 @@ public final class Harness {
         }
         default -> throw new IllegalArgumentException("unknown option " + args[i]
             + " (expected --seconds N, --out FILE, --idle-connections N, --contention,"
-            + " --profile cpu|wall, --sizes 100,65536,1048576,"
+            + " --profile cpu|wall, --sizes 100,65536,1048576, --clients erl-tls,gateway,"
             + " --rounds N, --only calls,bridge,fairness,handshakes,idle, --gateway-jar JAR)");
       }
     }
@@ -201,6 +203,10 @@ public final class Harness {
       if (!parts.contains("calls") && parts.contains("bridge")) {
         parts.add("calls"); // the bridge is measured in the call scenarios
         clients.removeIf(c -> !c.name().equals("erl-tls") && !c.name().equals("bridge"));
+      }
+      if (only != null) {
+        List<String> keep = only;
+        clients.removeIf(c -> !keep.contains(c.name()));
       }
       if (gatewayCallsMissing != null) {
         System.out.println("calls through the gateway not measured: " + gatewayCallsMissing);
