@@ -440,15 +440,24 @@ public final class Harness {
   }
 
   static void awaitRegistered(int epmdPort, String alive) throws Exception {
-    EpmdClient c = new EpmdClient("127.0.0.1", epmdPort, Duration.ofSeconds(2));
-    for (int i = 0; i < 200; i++) {
-      if (c.portPlease(alive).isPresent()) {
-        return;
+    EpmdClient c = new EpmdClient("127.0.0.1", epmdPort, Duration.ofSeconds(5));
+    // a minute: on a loaded machine an erl node (or the EPMD answering) can take that long
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    Exception last = null;
+    while (System.nanoTime() < deadline) {
+      try {
+        if (c.portPlease(alive).isPresent()) {
+          return;
+        }
+      } catch (Exception e) {
+        last = e; // a slow answer: ask again
       }
       Thread.sleep(50);
     }
-    throw new IOException(alive + " never registered with epmd");
+    throw new IOException(alive + " never registered with epmd (in 60 s)"
+        + (last == null ? "" : ": " + last.getMessage()));
   }
+
 
   /** Another erl node, started per scenario, calling with rpc:call (bench_client.erl). */
   static final class ErlClient implements Client {
