@@ -107,6 +107,57 @@ final class Cpu {
     return m;
   }
 
+  /** How long each measured window is preceded by a quiet one, to read the idle CPU. */
+  static final long IDLE_MILLIS = 1000;
+
+  /**
+   * A measured window: a quiet second first (no calls: what the processes burn anyway, timers,
+   * ticks, GC), then the calls. {@link #close} gives the CPU per call of each process, and the
+   * part of it the processes would have burnt idle over the same time (spread over the calls).
+   */
+  static final class Window {
+    private final Map<String, Long> pids;
+    private final Map<String, Sample> idleStart;
+    private final Map<String, Sample> start;
+    private final long idleNanos;
+    private final long startNanos;
+    private long endNanos;
+
+    private Window(Map<String, Long> pids) throws InterruptedException {
+      this.pids = pids;
+      long t0 = System.nanoTime();
+      idleStart = snapshot(pids);
+      Thread.sleep(pids.isEmpty() ? 0 : IDLE_MILLIS);
+      start = snapshot(pids);
+      startNanos = System.nanoTime();
+      idleNanos = startNanos - t0;
+    }
+
+    static Window open(Map<String, Long> pids) throws InterruptedException {
+      return new Window(pids);
+    }
+
+    /** Per process, the CPU-µs per call over the window. */
+    Map<String, Double> perCall(Map<String, Sample> end, long calls) {
+      return Cpu.perCall(start, end, calls);
+    }
+
+    /** The idle CPU of all the processes over the window's length, per call, in µs. */
+    double idlePerCall(long calls) {
+      long window = (endNanos == 0 ? System.nanoTime() : endNanos) - startNanos;
+      double idleNs = 0;
+      for (String role : pids.keySet()) {
+        idleNs += deltaNs(idleStart.get(role), start.get(role));
+      }
+      return calls == 0 || idleNanos == 0 ? 0 : idleNs * window / idleNanos / 1000.0 / calls;
+    }
+
+    Map<String, Sample> end() {
+      endNanos = System.nanoTime();
+      return snapshot(pids);
+    }
+  }
+
   /** The sum over the roles (the whole path's CPU per call). */
   static double total(Map<String, Double> perCall) {
     return perCall.values().stream().mapToDouble(Double::doubleValue).sum();

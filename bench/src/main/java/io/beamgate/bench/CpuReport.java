@@ -27,6 +27,12 @@ final class CpuReport {
     return String.join(" + ", parts) + f(" = %.1f us", Cpu.total(cpu));
   }
 
+  /** As above, with the idle share of the total. */
+  static String describe(Result r) {
+    return r.cpuUs().isEmpty() ? "not read" : describe(r.cpuUs()) + f(" (idle share %.1f)",
+        r.idleUs());
+  }
+
   /** The table: per scenario and client, throughput, p50 and CPU-µs per call per process. */
   static String table(List<Result> results) {
     Map<String, Map<String, Result>> by = Report.byScenario(results);
@@ -35,8 +41,8 @@ final class CpuReport {
     for (String role : Cpu.ROLES) {
       sb.append(' ').append(role).append(" |");
     }
-    sb.append(" total | total × erl-tls's |\n|---|---|---:|---:|");
-    sb.append("---:|".repeat(Cpu.ROLES.length + 2)).append('\n');
+    sb.append(" total | total × erl-tls's | idle share | net total |\n|---|---|---:|---:|");
+    sb.append("---:|".repeat(Cpu.ROLES.length + 4)).append('\n');
     for (Result r : results) {
       sb.append(f("| %s | %s | %.0f | %d |", Report.scenario(r), r.client(), r.rate(),
           r.p50Us()));
@@ -49,6 +55,7 @@ final class CpuReport {
       sb.append(Double.isNaN(t) ? " – |" : f(" **%.1f** |", t));
       sb.append(anchor == null || Double.isNaN(t) || Double.isNaN(anchor.cpuTotal()) ? " – |"
           : f(" %.2f |", t / anchor.cpuTotal()));
+      sb.append(Double.isNaN(t) ? " – | – |" : f(" %.1f | %.1f |", r.idleUs(), t - r.idleUs()));
       sb.append('\n');
     }
     return sb.toString();
@@ -70,7 +77,11 @@ final class CpuReport {
         + " `gateway B` the bridge's other gateway; `erl server` is the node that runs"
         + " `erlang:element/2` (the TLS-distribution node for erl-tls). A thread that ends"
         + " inside the window is missing from the other processes' figures (their threads live"
-        + " as long as they do). The table shows the best round"
+        + " as long as they do). Each window is preceded by a quiet second (no calls) in which the"
+        + " same processes are read too: `idle share` is what they burn without calls (timers,"
+        + " ticks, GC, a gateway's sweeps) over the window's length, per call, and `net total`"
+        + " the total without it. On a busy machine fewer calls fit in the window, so the idle"
+        + " share grows; the net figure is the one to compare across runs. The table shows the best round"
         + " (by calls/s) of each client, as the calls table does.\n\n"
         + table(results) + '\n';
   }

@@ -51,15 +51,19 @@ public final class Harness {
   static final int[] CONCURRENCY = {1, 64};
 
   record Result(String client, int conc, int size, long calls, long elapsedUs, long p50Us,
-      long p99Us, long memBytes, Map<String, Double> cpuUs) {
+      long p99Us, long memBytes, Map<String, Double> cpuUs, double idleUs) {
     Result(String client, int conc, int size, long calls, long elapsedUs, long p50Us,
         long p99Us, long memBytes) {
-      this(client, conc, size, calls, elapsedUs, p50Us, p99Us, memBytes, Map.of());
+      this(client, conc, size, calls, elapsedUs, p50Us, p99Us, memBytes, Map.of(), 0);
     }
 
-    /** This result with each process's CPU-µs per call ({@link Cpu#ROLES} order). */
-    Result withCpu(Map<String, Double> cpu) {
-      return new Result(client, conc, size, calls, elapsedUs, p50Us, p99Us, memBytes, cpu);
+    /**
+     * This result with each process's CPU-µs per call ({@link Cpu#ROLES} order) and the part
+     * of their sum the processes burn idle anyway.
+     */
+    Result withCpu(Cpu.Window w, Map<String, Cpu.Sample> end) {
+      return new Result(client, conc, size, calls, elapsedUs, p50Us, p99Us, memBytes,
+          w.perCall(end, calls), w.idlePerCall(calls));
     }
 
     /** The CPU-µs per call of every process on the path together (NaN when not read). */
@@ -311,7 +315,7 @@ public final class Harness {
             best.merge(c.name(), r, (a, b) -> b.rate() > a.rate() ? b : a);
             System.out.printf(Locale.ROOT, "%-14s conc=%-3d size=%-8d %10.0f calls/s"
                 + "  p50=%6d us  p99=%7d us  cpu/call=%s%n", r.client(), r.conc(), r.size(),
-                r.rate(), r.p50Us(), r.p99Us(), CpuReport.describe(r.cpuUs()));
+                r.rate(), r.p50Us(), r.p99Us(), CpuReport.describe(r));
           }
         }
         results.addAll(best.values());
@@ -504,7 +508,7 @@ public final class Harness {
       Process p = erlWithCookie(epmdPort, dir, cookie, args.toArray(String[]::new));
       Map<String, Long> pids = new LinkedHashMap<>(pathPids);
       pids.put(Cpu.ERL_CLIENT, p.pid());
-      Map<String, Cpu.Sample> cpu0 = null;
+      Cpu.Window cpu0 = null;
       Map<String, Cpu.Sample> cpu1 = null;
       StringBuilder text = new StringBuilder();
       // a watchdog: the reads below block on the client's output
@@ -519,9 +523,9 @@ public final class Harness {
           // the client waits for a line at both edges of its measured window
           if (line.equals("READY") || line.equals("DONE")) {
             if (line.equals("READY")) {
-              cpu0 = Cpu.snapshot(pids);
+              cpu0 = Cpu.Window.open(pids);
             } else {
-              cpu1 = Cpu.snapshot(pids);
+              cpu1 = cpu0 == null ? null : cpu0.end();
             }
             in.write("go\n");
             in.flush();
@@ -545,7 +549,7 @@ public final class Harness {
       Result r = new Result(label, conc, size, Long.parseLong(m.group(1)),
           Long.parseLong(m.group(2)), Long.parseLong(m.group(3)), Long.parseLong(m.group(4)),
           Long.parseLong(m.group(5)));
-      return cpu0 == null || cpu1 == null ? r : r.withCpu(Cpu.perCall(cpu0, cpu1, r.calls()));
+      return cpu0 == null || cpu1 == null ? r : r.withCpu(cpu0, cpu1);
     }
   }
 
@@ -558,7 +562,7 @@ public final class Harness {
       warm.run();
     }
     Map<String, Long> pids = pathPids;
-    Map<String, Cpu.Sample> cpu0 = Cpu.snapshot(pids);
+    Cpu.Window cpu0 = Cpu.Window.open(pids);
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
     long[][] lat = new long[conc][];
     int[] counts = new int[conc];
@@ -592,12 +596,12 @@ public final class Harness {
       t.join();
     }
     long elapsedUs = (System.nanoTime() - t0) / 1000;
-    Map<String, Cpu.Sample> cpu1 = Cpu.snapshot(pids);
+    Map<String, Cpu.Sample> cpu1 = cpu0.end();
     if (failure[0] != null) {
       throw failure[0];
     }
     Result r = result(client, conc, size, lat, counts, elapsedUs);
-    return r.withCpu(Cpu.perCall(cpu0, cpu1, r.calls()));
+    return r.withCpu(cpu0, cpu1);
   }
 
   /**
@@ -608,7 +612,7 @@ public final class Harness {
       Supplier<java.util.concurrent.CompletableFuture<T>> call,
       java.util.function.Consumer<T> check) throws Exception {
     Map<String, Long> pids = pathPids;
-    Map<String, Cpu.Sample> cpu0 = Cpu.snapshot(pids);
+    Cpu.Window cpu0 = Cpu.Window.open(pids);
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
     java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(conc);
     long[][] lat = new long[conc][];
@@ -647,12 +651,12 @@ public final class Harness {
     }
     done.await();
     long elapsedUs = (System.nanoTime() - t0) / 1000;
-    Map<String, Cpu.Sample> cpu1 = Cpu.snapshot(pids);
+    Map<String, Cpu.Sample> cpu1 = cpu0.end();
     if (failure[0] != null) {
       throw new IllegalStateException(client + ": a call failed", failure[0]);
     }
     Result r = result(client, conc, size, lat, counts, elapsedUs);
-    return r.withCpu(Cpu.perCall(cpu0, cpu1, r.calls()));
+    return r.withCpu(cpu0, cpu1);
   }
 
   /** The benchmarked call returns its payload: a binary of {@code size} bytes. */
