@@ -32,7 +32,24 @@ final class Cpu {
    * JIT compiler threads apart; for this JVM also the whole process's time, exited threads
    * included (its measuring threads end inside the window).
    */
-  record Sample(long processNs, Map<Long, Long> threads, Map<Long, Long> jit) {}
+  record Sample(long processNs, Map<Long, Long> threads, Map<Long, Long> jit, long writes) {}
+
+  /**
+   * The write system calls {@code pid} has made ({@code syscw} in {@code /proc/PID/io}: write,
+   * writev, sendmsg and the like), or -1: a count that does not move with the machine's load.
+   */
+  static long writeCalls(long pid) {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/io"))) {
+        if (line.startsWith("syscw:")) {
+          return Long.parseLong(line.substring(6).strip());
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // not readable
+    }
+    return -1;
+  }
 
   /** Reads {@code pid}'s sample (empty maps when it is gone). */
   static Sample sample(long pid) {
@@ -57,7 +74,7 @@ final class Cpu {
         instanceof com.sun.management.OperatingSystemMXBean os) {
       processNs = os.getProcessCpuTime();
     }
-    return new Sample(processNs, threads, jit);
+    return new Sample(processNs, threads, jit, writeCalls(pid));
   }
 
   /**
@@ -150,6 +167,19 @@ final class Cpu {
         idleNs += deltaNs(idleStart.get(role), start.get(role));
       }
       return calls == 0 || idleNanos == 0 ? 0 : idleNs * window / idleNanos / 1000.0 / calls;
+    }
+
+    /** Per process, the write system calls per call over the window (where readable). */
+    Map<String, Double> writesPerCall(Map<String, Sample> end, long calls) {
+      Map<String, Double> m = new LinkedHashMap<>();
+      for (String role : ROLES) {
+        Sample b = start.get(role);
+        Sample a = end.get(role);
+        if (b != null && a != null && b.writes() >= 0 && a.writes() >= 0 && calls > 0) {
+          m.put(role, (a.writes() - b.writes()) / (double) calls);
+        }
+      }
+      return m;
     }
 
     Map<String, Sample> end() {

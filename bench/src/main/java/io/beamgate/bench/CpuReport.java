@@ -29,8 +29,13 @@ final class CpuReport {
 
   /** As above, with the idle share of the total. */
   static String describe(Result r) {
-    return r.cpuUs().isEmpty() ? "not read" : describe(r.cpuUs()) + f(" (idle share %.1f)",
-        r.idleUs());
+    if (r.cpuUs().isEmpty()) {
+      return "not read";
+    }
+    List<String> w = new ArrayList<>();
+    r.writesPerCall().forEach((role, n) -> w.add(f("%s %.2f", role, n)));
+    return describe(r.cpuUs()) + f(" (idle share %.1f); writes/call: ", r.idleUs())
+        + String.join(", ", w);
   }
 
   /** The table: per scenario and client, throughput, p50 and CPU-µs per call per process. */
@@ -41,8 +46,9 @@ final class CpuReport {
     for (String role : Cpu.ROLES) {
       sb.append(' ').append(role).append(" |");
     }
-    sb.append(" total | total × erl-tls's | idle share | net total |\n|---|---|---:|---:|");
-    sb.append("---:|".repeat(Cpu.ROLES.length + 4)).append('\n');
+    sb.append(" total | total × erl-tls's | idle share | net total | write syscalls per call |"
+        + "\n|---|---|---:|---:|");
+    sb.append("---:|".repeat(Cpu.ROLES.length + 4)).append("---|\n");
     for (Result r : results) {
       sb.append(f("| %s | %s | %.0f | %d |", Report.scenario(r), r.client(), r.rate(),
           r.p50Us()));
@@ -56,6 +62,9 @@ final class CpuReport {
       sb.append(anchor == null || Double.isNaN(t) || Double.isNaN(anchor.cpuTotal()) ? " – |"
           : f(" %.2f |", t / anchor.cpuTotal()));
       sb.append(Double.isNaN(t) ? " – | – |" : f(" %.1f | %.1f |", r.idleUs(), t - r.idleUs()));
+      List<String> w = new ArrayList<>();
+      r.writesPerCall().forEach((role, n) -> w.add(f("%s %.2f", role, n)));
+      sb.append(' ').append(String.join(", ", w)).append(" |");
       sb.append('\n');
     }
     return sb.toString();
@@ -80,7 +89,9 @@ final class CpuReport {
         + " as long as they do). Each window is preceded by a quiet second (no calls) in which the"
         + " same processes are read too: `idle share` is what they burn without calls (timers,"
         + " ticks, GC, a gateway's sweeps) over the window's length, per call, and `net total`"
-        + " the total without it. On a busy machine fewer calls fit in the window, so the idle"
+        + " the total without it. `write syscalls per call`: each process's write system calls"
+        + " (`syscw` in `/proc/PID/io`) over the calls, a count the machine's load does not"
+        + " move. On a busy machine fewer calls fit in the window, so the idle"
         + " share grows; the net figure is the one to compare across runs. The table shows the best round"
         + " (by calls/s) of each client, as the calls table does.\n\n"
         + table(results) + '\n';

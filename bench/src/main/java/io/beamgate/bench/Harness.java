@@ -51,10 +51,11 @@ public final class Harness {
   static final int[] CONCURRENCY = {1, 64};
 
   record Result(String client, int conc, int size, long calls, long elapsedUs, long p50Us,
-      long p99Us, long memBytes, Map<String, Double> cpuUs, double idleUs) {
+      long p99Us, long memBytes, Map<String, Double> cpuUs, double idleUs,
+      Map<String, Double> writesPerCall) {
     Result(String client, int conc, int size, long calls, long elapsedUs, long p50Us,
         long p99Us, long memBytes) {
-      this(client, conc, size, calls, elapsedUs, p50Us, p99Us, memBytes, Map.of(), 0);
+      this(client, conc, size, calls, elapsedUs, p50Us, p99Us, memBytes, Map.of(), 0, Map.of());
     }
 
     /**
@@ -63,7 +64,7 @@ public final class Harness {
      */
     Result withCpu(Cpu.Window w, Map<String, Cpu.Sample> end) {
       return new Result(client, conc, size, calls, elapsedUs, p50Us, p99Us, memBytes,
-          w.perCall(end, calls), w.idlePerCall(calls));
+          w.perCall(end, calls), w.idlePerCall(calls), w.writesPerCall(end, calls));
     }
 
     /** The CPU-µs per call of every process on the path together (NaN when not read). */
