@@ -95,18 +95,10 @@ public final class EtfEncoder {
     ArrayDeque<Term> stack = new ArrayDeque<>();
     Term t = root;
     while (true) {
-      if (t instanceof Atom a) {
-        n += atomSize(a);
-      } else if (t instanceof Int i) {
-        n += intSize(i.value());
-      } else if (t instanceof Binary b) {
-        n += 5L + b.size();
-      } else if (t instanceof Tuple tu) {
+      if (t instanceof Tuple tu) {
         int k = tu.arity();
         n += k < 256 ? 2 : 5;
-        for (int j = k - 1; j >= 0; j--) {
-          stack.push(tu.get(j));
-        }
+        n += children(tu.elements(), stack);
       } else if (t instanceof ErlList l) {
         List<Term> el = l.elements();
         if (el.isEmpty()) {
@@ -114,10 +106,14 @@ public final class EtfEncoder {
         } else if (l.isProper() && el.size() <= 65535 && isByteString(el)) {
           n += 3L + el.size();
         } else {
-          n += 5;
-          stack.push(l.tail());
-          for (int j = el.size() - 1; j >= 0; j--) {
-            stack.push(el.get(j));
+          n += 5 + children(el, stack);
+          Term tail = l.tail();
+          if (l.isProper()) {
+            n += 1; // NIL
+          } else if (tail instanceof Tuple || tail instanceof ErlMap) {
+            stack.push(tail);
+          } else {
+            n += leafSize(tail); // canonical: an improper tail is never a list
           }
         }
       } else if (t instanceof ErlMap m) {
@@ -126,31 +122,60 @@ public final class EtfEncoder {
           stack.push(e.getValue());
           stack.push(e.getKey());
         }
-      } else if (t instanceof ErlFloat) {
-        n += 9;
-      } else if (t instanceof BigInt b) {
-        int k = (b.value().abs().bitLength() + 7) / 8;
-        n += k < 256 ? 3L + k : 6L + k;
-      } else if (t instanceof Pid p) {
-        n += 1 + atomSize(p.node()) + 12;
-      } else if (t instanceof Ref r) {
-        n += 1 + 2 + atomSize(r.node()) + 4 + 4L * r.idCount();
-      } else if (t instanceof Port p) {
-        n += 1 + atomSize(p.node()) + ((p.id() >>> 28) == 0 ? 4 : 8) + 4;
-      } else if (t instanceof BitBinary b) {
-        n += 6L + b.unsafeArray().length;
-      } else if (t instanceof Fun f) {
-        n += f.unsafeEncoded().length;
-      } else if (t instanceof ExternalFun f) {
-        n += 1 + atomSize(f.module()) + atomSize(f.function()) + intSize(f.arity());
       } else {
-        throw new IllegalArgumentException("cannot encode " + t.getClass());
+        n += leafSize(t);
       }
       if (n > limit || stack.isEmpty()) {
         return n;
       }
       t = stack.pop();
     }
+  }
+
+  /**
+   * Adds up the leaves among {@code elements} at once and pushes the rest (tuples, lists,
+   * maps) to be walked: a list of small tuples costs a push per tuple, not per element.
+   */
+  private static long children(List<Term> elements, ArrayDeque<Term> stack) {
+    long n = 0;
+    for (int j = elements.size() - 1; j >= 0; j--) {
+      Term c = elements.get(j);
+      if (c instanceof Tuple || c instanceof ErlList || c instanceof ErlMap) {
+        stack.push(c);
+      } else {
+        n += leafSize(c);
+      }
+    }
+    return n;
+  }
+
+  /** The encoded size of a term that holds no other terms to walk. */
+  private static long leafSize(Term t) {
+    if (t instanceof Atom a) {
+      return atomSize(a);
+    } else if (t instanceof Int i) {
+      return intSize(i.value());
+    } else if (t instanceof Binary b) {
+      return 5L + b.size();
+    } else if (t instanceof ErlFloat) {
+      return 9;
+    } else if (t instanceof BigInt b) {
+      int k = (b.value().abs().bitLength() + 7) / 8;
+      return k < 256 ? 3L + k : 6L + k;
+    } else if (t instanceof Pid p) {
+      return 1 + atomSize(p.node()) + 12;
+    } else if (t instanceof Ref r) {
+      return 1 + 2 + atomSize(r.node()) + 4 + 4L * r.idCount();
+    } else if (t instanceof Port p) {
+      return 1 + atomSize(p.node()) + ((p.id() >>> 28) == 0 ? 4 : 8) + 4;
+    } else if (t instanceof BitBinary b) {
+      return 6L + b.unsafeArray().length;
+    } else if (t instanceof Fun f) {
+      return f.unsafeEncoded().length;
+    } else if (t instanceof ExternalFun f) {
+      return 1 + atomSize(f.module()) + atomSize(f.function()) + intSize(f.arity());
+    }
+    throw new IllegalArgumentException("cannot encode " + t.getClass());
   }
 
   /** SMALL_ATOM_UTF8 or ATOM_UTF8 with the name's UTF-8 bytes, as {@link #writeAtom}. */
