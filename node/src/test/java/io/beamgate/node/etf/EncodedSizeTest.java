@@ -65,10 +65,12 @@ class EncodedSizeTest {
 
   @Test
   void atMostStopsOnceOverTheLimit() {
-    Term big = Tuple.of(Binary.wrap(new byte[1000]), Binary.wrap(new byte[1000]));
+    // leaves of one tuple are added up together; nested tuples are walked one by one
+    Term big = Tuple.of(Tuple.of(Binary.wrap(new byte[1000])),
+        Tuple.of(Binary.wrap(new byte[1000])));
     long exact = EtfEncoder.encodedSize(big);
     assertEquals(exact, EtfEncoder.encodedSizeAtMost(big, exact));
     assertTrue(EtfEncoder.encodedSizeAtMost(big, 100) > 100);
-    assertTrue(EtfEncoder.encodedSizeAtMost(big, 100) < exact); // the second binary unwalked
+    assertTrue(EtfEncoder.encodedSizeAtMost(big, 100) < exact); // the second tuple unwalked
   }
 }
