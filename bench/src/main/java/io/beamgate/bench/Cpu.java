@@ -164,7 +164,9 @@ final class Cpu {
       long window = (endNanos == 0 ? System.nanoTime() : endNanos) - startNanos;
       double idleNs = 0;
       for (String role : pids.keySet()) {
-        idleNs += deltaNs(idleStart.get(role), start.get(role));
+        // never below zero: JIT work during the quiet second can make a JVM's non-JIT part
+        // read slightly negative
+        idleNs += Math.max(0, deltaNs(idleStart.get(role), start.get(role)));
       }
       return calls == 0 || idleNanos == 0 ? 0 : idleNs * window / idleNanos / 1000.0 / calls;
     }
