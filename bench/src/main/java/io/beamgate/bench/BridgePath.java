@@ -87,7 +87,7 @@ final class BridgePath implements AutoCloseable {
 
   /** The erl client of cluster B calling through the bridge, named "bridge" in the report. */
   Harness.Client client(Path codeDir, int epmdPort, long pid) {
-    Harness.Client erl = new Harness.ErlClient("bridge", epmdPort, codeDir, exposedNode, "tcp",
+    Harness.Client erl = new ErlClient("bridge", epmdPort, codeDir, exposedNode, "tcp",
         List.of(), "bgb_brc_" + pid, COOKIE_B);
     return new Harness.Client() {
       private boolean warmed;
