@@ -3,7 +3,12 @@
 # erl->erl calls over plain and over TLS distribution, JInterface->erl, beamgate node->erl (and
 # the gateway path once it exists), mTLS handshakes/s under openssl s_time, and writes
 # docs/benchmarks.md with its charts.
-#   bench/run.sh [--seconds N] [--only calls,fairness,handshakes,idle] [--idle-connections N]
+#   bench/run.sh [--seconds N] [--rounds N] [--only calls,bridge,fairness,handshakes,idle]
+#                [--idle-connections N] [--contention] [--out FILE] [--sizes 100,65536,...]
+#                [--clients erl-tls,gateway,bridge,...] [--profile cpu|wall]
+#   bench/run.sh --jmh [JMH arguments]     (the microbenchmarks only)
+# Every call scenario reports each process's CPU-µs per call beside calls/s and latency;
+# --contention runs the call scenarios a second time beside a CPU hog (one busy thread per core).
 # Needs Erlang (erlang-nox, with its ssl application), Debian's erlang-jinterface and openssl;
 # installs them when missing.
 set -euo pipefail
@@ -18,9 +23,17 @@ fi
 # 10 000 idle connections need as many descriptors in the harness and in the gateway: ask for
 # 65536, else take the hard limit (the harness lowers the count and says so when it is short).
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-mvn -B -q install -DskipTests
-mvn -B -q -f bench/pom.xml package dependency:build-classpath \
-  -Dmdep.outputFile="$PWD/bench/target/bench.classpath" -Dmdep.includeScope=runtime
+# The reactor with the bench module (-Pbench), packaged in place: the harness runs from the
+# modules' target/ jars, and nothing is installed into ~/.m2 (other checkouts' snapshots live
+# there). bench/target/bench.classpath is written by the bench module's package phase.
+mvn -B -q -Pbench package -DskipTests
 cp="bench/target/classes:$(cat bench/target/bench.classpath):/usr/share/java/OtpErlang.jar"
+if [ "${1:-}" = "--jmh" ]; then
+  # The microbenchmarks of the hot pieces (bench/src/main/java/io/beamgate/bench/jmh); further
+  # arguments go to JMH (e.g. a name filter, -f 1 -wi 3 -i 5).
+  shift
+  [ "$#" -gt 0 ] || set -- -f 1 -wi 3 -w 1 -i 5 -r 1
+  exec java -cp "$cp" org.openjdk.jmh.Main "$@"
+fi
 exec java -Xmx2g -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$cp" \
   io.beamgate.bench.Harness --out docs/benchmarks.md "$@"

@@ -1,6 +1,8 @@
 %% The erl -> erl anchor of beamgate's benchmark harness: calls Server with rpc:call (erpc
 %% underneath, as every OTP 25 client does) sequentially or from Conc processes for DurationMs,
 %% then prints the distribution protocol and one RESULT line. Latencies are measured per call.
+%% Around the measured window it prints READY and DONE and waits for a line on stdin each
+%% time, so that the harness reads every process's CPU time exactly at the window's edges.
 -module(bench_client).
 -export([run/1]).
 
@@ -17,6 +19,7 @@ run([Server, ConcS, SizeS, DurS]) ->
     %% warm up
     Warm = erlang:monotonic_time(millisecond) + 500,
     loop(Server, Args, Warm, []),
+    sync("READY"),
     Self = self(),
     End = erlang:monotonic_time(millisecond) + Dur,
     T0 = erlang:monotonic_time(microsecond),
@@ -24,6 +27,7 @@ run([Server, ConcS, SizeS, DurS]) ->
      || _ <- lists:seq(1, Conc)],
     Lats = lists:append([receive {lat, L} -> L end || _ <- lists:seq(1, Conc)]),
     Elapsed = erlang:monotonic_time(microsecond) - T0,
+    sync("DONE"),
     Sorted = lists:sort(Lats),
     N = length(Sorted),
     io:format("RESULT calls=~w elapsed_us=~w p50_us=~w p99_us=~w mem_bytes=~w~n",
@@ -38,6 +42,11 @@ loop(Server, Args, End, Acc) ->
             {_} = {rpc:call(Server, erlang, element, Args)},
             loop(Server, Args, End, [erlang:monotonic_time(microsecond) - T | Acc])
     end.
+
+sync(Mark) ->
+    io:format("~s~n", [Mark]),
+    _ = io:get_line(""),
+    ok.
 
 pct(_, 0, _) -> 0;
 pct(Sorted, N, P) -> lists:nth(max(1, min(N, (N * P + 99) div 100)), Sorted).

@@ -76,13 +76,18 @@ final class BridgePath implements AutoCloseable {
     return new BridgePath(p, exposed);
   }
 
+  /** Gateway B's JVM. */
+  long pid() {
+    return process.pid();
+  }
+
   String exposedNode() {
     return exposedNode;
   }
 
   /** The erl client of cluster B calling through the bridge, named "bridge" in the report. */
   Harness.Client client(Path codeDir, int epmdPort, long pid) {
-    Harness.Client erl = new Harness.ErlClient("bridge", epmdPort, codeDir, exposedNode, "tcp",
+    Harness.Client erl = new ErlClient("bridge", epmdPort, codeDir, exposedNode, "tcp",
         List.of(), "bgb_brc_" + pid, COOKIE_B);
     return new Harness.Client() {
       private boolean warmed;
@@ -108,6 +113,6 @@ final class BridgePath implements AutoCloseable {
 
   @Override
   public void close() {
-    Harness.kill(process);
+    Profiler.stop(process);
   }
 }

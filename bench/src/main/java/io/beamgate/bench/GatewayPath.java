@@ -42,7 +42,7 @@ final class GatewayPath implements AutoCloseable {
   /** Why the gateway cannot run from {@code jar}, or null when it can. */
   static String unavailable(Path jar) {
     return Files.isRegularFile(jar) ? null : "no gateway build at " + jar
-        + " (mvn -B -q install -DskipTests first)";
+        + " (bench/run.sh builds it: mvn -B -q -Pbench package -DskipTests)";
   }
 
   /**
@@ -110,8 +110,10 @@ final class GatewayPath implements AutoCloseable {
   static Process run(Path jar, Path config, Path log, String ready, String... extra)
       throws Exception {
     String java = ProcessHandle.current().info().command().orElse("java");
-    List<String> cmd = new ArrayList<>(List.of(java, "-Xmx1g", "-jar",
-        jar.toAbsolutePath().toString(), "gateway", "run", "--config", config.toString()));
+    List<String> cmd = new ArrayList<>(List.of(java, "-Xmx1g"));
+    cmd.addAll(Profiler.jvmArgs(config.getParent().getFileName().toString()));
+    cmd.addAll(List.of("-jar", jar.toAbsolutePath().toString(), "gateway", "run", "--config",
+        config.toString()));
     cmd.addAll(List.of(extra));
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
         .start();
@@ -203,6 +205,6 @@ final class GatewayPath implements AutoCloseable {
 
   @Override
   public void close() {
-    Harness.kill(process);
+    Profiler.stop(process);
   }
 }

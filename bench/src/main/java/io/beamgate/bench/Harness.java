@@ -32,8 +32,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Measures, in one run on one machine, calls from several clients to real erl nodes: erl over
@@ -47,11 +45,31 @@ import java.util.regex.Pattern;
  */
 public final class Harness {
   static final String COOKIE = "beamgate_bench";
-  static final int[] SIZES = {100, 64 * 1024, 1024 * 1024};
+  static int[] sizes = {100, 64 * 1024, 1024 * 1024};
   static final int[] CONCURRENCY = {1, 64};
 
   record Result(String client, int conc, int size, long calls, long elapsedUs, long p50Us,
-      long p99Us, long memBytes) {
+      long p99Us, long memBytes, Map<String, Double> cpuUs, double idleUs,
+      Map<String, Double> writesPerCall) {
+    Result(String client, int conc, int size, long calls, long elapsedUs, long p50Us,
+        long p99Us, long memBytes) {
+      this(client, conc, size, calls, elapsedUs, p50Us, p99Us, memBytes, Map.of(), 0, Map.of());
+    }
+
+    /**
+     * This result with each process's CPU-µs per call ({@link Cpu#ROLES} order) and the part
+     * of their sum the processes burn idle anyway.
+     */
+    Result withCpu(Cpu.Window w, Map<String, Cpu.Sample> end) {
+      return new Result(client, conc, size, calls, elapsedUs, p50Us, p99Us, memBytes,
+          w.perCall(end, calls), w.idlePerCall(calls), w.writesPerCall(end, calls));
+    }
+
+    /** The CPU-µs per call of every process on the path together (NaN when not read). */
+    double cpuTotal() {
+      return cpuUs.isEmpty() ? Double.NaN : Cpu.total(cpuUs);
+    }
+
     double rate() {
       return calls * 1e6 / elapsedUs;
     }
@@ -75,8 +93,17 @@ public final class Harness {
     Result run(int conc, int size, int seconds) throws Exception;
   }
 
+  /**
+   * The processes on the path of the client being measured, by {@link Cpu} role: set by the
+   * scenario loop before each run; the measuring methods read their CPU time at the measured
+   * window's edges (an erl client adds its own process).
+   */
+  static volatile Map<String, Long> pathPids = Map.of();
+
   public static void main(String[] args) throws Exception {
     int seconds = 3;
+    boolean contention = false;
+    List<String> only = null; // the clients to measure (all when null)
     int idleConnections = 10_000;
     int rounds = 2;
     java.util.Set<String> parts = new java.util.LinkedHashSet<>(List.of("calls", "bridge",
@@ -91,8 +118,21 @@ public final class Harness {
         case "--gateway-jar" -> gatewayJar = Path.of(args[++i]);
         case "--rounds" -> rounds = Integer.parseInt(args[++i]);
         case "--only" -> parts = new java.util.LinkedHashSet<>(List.of(args[++i].split(",")));
+        case "--contention" -> contention = true;
+        case "--clients" -> only = List.of(args[++i].split(","));
+        case "--sizes" -> sizes = java.util.Arrays.stream(args[++i].split(","))
+            .mapToInt(Integer::parseInt).toArray();
+        case "--profile" -> {
+          Profiler.mode = args[++i];
+          if (!Profiler.mode.equals("cpu") && !Profiler.mode.equals("wall")) {
+            throw new IllegalArgumentException("--profile: " + Profiler.mode
+                + " (expected: cpu or wall)");
+          }
+          Profiler.outDir = Path.of("bench/target/profiles").toAbsolutePath();
+        }
         default -> throw new IllegalArgumentException("unknown option " + args[i]
-            + " (expected --seconds N, --out FILE, --idle-connections N,"
+            + " (expected --seconds N, --out FILE, --idle-connections N, --contention,"
+            + " --profile cpu|wall, --sizes 100,65536,1048576, --clients erl-tls,gateway,"
             + " --rounds N, --only calls,bridge,fairness,handshakes,idle, --gateway-jar JAR)");
       }
     }
@@ -131,6 +171,15 @@ public final class Harness {
           new JInterfaceClient(server, "bgb_ji_" + pid),
           new NodeClient(server, epmd.port(), "bgb_node_" + pid),
           new NodeAsyncClient(server, epmd.port(), "bgb_async_" + pid)));
+      long self = ProcessHandle.current().pid();
+      Map<String, Map<String, Long>> paths = new LinkedHashMap<>();
+      paths.put("erl", Map.of(Cpu.ERL_SERVER, srv.pid()));
+      paths.put("erl-tls", Map.of(Cpu.ERL_SERVER, tlsSrv.pid()));
+      for (String n : List.of("jinterface", "node", "node-async")) {
+        // the Java clients run in this JVM: its whole CPU time (JIT, GC, the embedded EPMD,
+        // idle during calls, and the latency bookkeeping included) is the client's
+        paths.put(n, Map.of(Cpu.CLIENT_JVM, self, Cpu.ERL_SERVER, srv.pid()));
+      }
       String gatewayMissing = GatewayPath.unavailable(gatewayJar);
       String gatewayCallsMissing = gatewayMissing;
       GatewayPath gateway = null;
@@ -141,6 +190,12 @@ public final class Harness {
         System.out.println("gateway listening on port " + gateway.listener().port()
             + ", TLS provider: " + gateway.tlsProvider());
         clients.add(gateway.client());
+        paths.put("gateway", Map.of(Cpu.CLIENT_JVM, self, Cpu.GATEWAY_A, gateway.pid(),
+            Cpu.ERL_SERVER, srv.pid()));
+        // The gRPC door of the same gateway (ALPN h2 on the same port).
+        clients.add(new GrpcBenchClient(gateway.listener()));
+        paths.put("gateway-grpc", Map.of(Cpu.CLIENT_JVM, self, Cpu.GATEWAY_A, gateway.pid(),
+            Cpu.ERL_SERVER, srv.pid()));
         if (parts.contains("bridge")) {
           BridgePath bridge = BridgePath.start(epmd.port(), pki, tmp.resolve("bridge"),
               gatewayJar, gateway.listener().port(), host, pid);
@@ -148,35 +203,29 @@ public final class Harness {
           System.out.println("bridge up: " + bridge.exposedNode() + " stands for the gateway's"
               + " cluster");
           clients.add(bridge.client(tmp, epmd.port(), pid));
+          paths.put("bridge", Map.of(Cpu.GATEWAY_B, bridge.pid(), Cpu.GATEWAY_A,
+              gateway.pid(), Cpu.ERL_SERVER, srv.pid()));
         }
       }
       if (!parts.contains("calls") && parts.contains("bridge")) {
         parts.add("calls"); // the bridge is measured in the call scenarios
         clients.removeIf(c -> !c.name().equals("erl-tls") && !c.name().equals("bridge"));
       }
+      if (only != null) {
+        List<String> keep = only;
+        clients.removeIf(c -> !keep.contains(c.name()));
+      }
       if (gatewayCallsMissing != null) {
         System.out.println("calls through the gateway not measured: " + gatewayCallsMissing);
       }
 
-      List<Result> results = new ArrayList<>();
-      for (int size : parts.contains("calls") ? SIZES : new int[0]) {
-        for (int conc : CONCURRENCY) {
-          // every client once per round, rounds one after the other; each client's best round
-          // is kept (noise from elsewhere on the machine only ever slows a round down)
-          Map<String, Result> best = new LinkedHashMap<>();
-          for (int round = 0; round < rounds; round++) {
-            for (Client c : clients) {
-              if (!c.runs(conc)) {
-                continue;
-              }
-              Result r = c.run(conc, size, seconds);
-              best.merge(c.name(), r, (a, b) -> b.rate() > a.rate() ? b : a);
-              System.out.printf(Locale.ROOT, "%-14s conc=%-3d size=%-8d %10.0f calls/s"
-                  + "  p50=%6d us  p99=%7d us%n", r.client(), r.conc(), r.size(), r.rate(),
-                  r.p50Us(), r.p99Us());
-            }
-          }
-          results.addAll(best.values());
+      List<Result> results = parts.contains("calls")
+          ? calls(clients, paths, rounds, seconds) : List.of();
+      List<Result> contended = List.of();
+      if (contention && parts.contains("calls")) {
+        try (CpuHog hog = CpuHog.start(Runtime.getRuntime().availableProcessors())) {
+          System.out.println("contention: " + hog);
+          contended = calls(clients, paths, rounds, seconds);
         }
       }
       Fairness fairness = null;
@@ -223,7 +272,7 @@ public final class Harness {
       }
 
       Report.Run run = new Report.Run(results, seconds, rounds, fairness, tlsChecks, handshakes, idle,
-          idleConnections, gatewayMissing, gatewayCallsMissing,
+          idleConnections, gatewayMissing, gatewayCallsMissing, contended,
           gateway == null ? null : gateway.tlsProvider(), loadAtStart, loadAverage());
       String report = Report.markdown(run);
       Files.createDirectories(out.toAbsolutePath().getParent());
@@ -246,6 +295,37 @@ public final class Harness {
       }
       deleteTree(tmp);
     }
+  }
+
+  /**
+   * Every call scenario (sizes by concurrency), each client once per round, rounds one after
+   * the other; each client's best round is kept (noise from elsewhere on the machine only ever
+   * slows a round down). Each result carries its path's CPU-µs per call per process.
+   */
+  static List<Result> calls(List<Client> clients, Map<String, Map<String, Long>> paths,
+      int rounds, int seconds) throws Exception {
+    List<Result> results = new ArrayList<>();
+    for (int size : sizes) {
+      for (int conc : CONCURRENCY) {
+        Map<String, Result> best = new LinkedHashMap<>();
+        for (int round = 0; round < rounds; round++) {
+          for (Client c : clients) {
+            if (!c.runs(conc)) {
+              continue;
+            }
+            pathPids = paths.getOrDefault(c.name(), Map.of());
+            Result r = c.run(conc, size, seconds);
+            best.merge(c.name(), r, (a, b) -> b.rate() > a.rate() ? b : a);
+            System.out.printf(Locale.ROOT, "%-14s conc=%-3d size=%-8d %10.0f calls/s"
+                + "  p50=%6d us  p99=%7d us  cpu/call=%s%n", r.client(), r.conc(), r.size(),
+                r.rate(), r.p50Us(), r.p99Us(), CpuReport.describe(r));
+          }
+        }
+        results.addAll(best.values());
+      }
+    }
+    pathPids = Map.of();
+    return results;
   }
 
   /** This process's open-file limit (the JVM raises its soft limit to the hard one). */
@@ -367,80 +447,24 @@ public final class Harness {
   }
 
   static void awaitRegistered(int epmdPort, String alive) throws Exception {
-    EpmdClient c = new EpmdClient("127.0.0.1", epmdPort, Duration.ofSeconds(2));
-    for (int i = 0; i < 200; i++) {
-      if (c.portPlease(alive).isPresent()) {
-        return;
+    EpmdClient c = new EpmdClient("127.0.0.1", epmdPort, Duration.ofSeconds(5));
+    // a minute: on a loaded machine an erl node (or the EPMD answering) can take that long
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    Exception last = null;
+    while (System.nanoTime() < deadline) {
+      try {
+        if (c.portPlease(alive).isPresent()) {
+          return;
+        }
+      } catch (Exception e) {
+        last = e; // a slow answer: ask again
       }
       Thread.sleep(50);
     }
-    throw new IOException(alive + " never registered with epmd");
+    throw new IOException(alive + " never registered with epmd (in 60 s)"
+        + (last == null ? "" : ": " + last.getMessage()));
   }
 
-  /** Another erl node, started per scenario, calling with rpc:call (bench_client.erl). */
-  static final class ErlClient implements Client {
-    private final String label;
-    private final int epmdPort;
-    private final Path dir;
-    private final String server;
-    private final String protocol;
-    private final List<String> distArgs;
-    private final String namePrefix;
-    private final String cookie;
-    private int n;
-
-    /** {@code protocol}: the distribution the calls must travel over (tcp, tls), checked. */
-    ErlClient(String label, int epmdPort, Path dir, String server, String protocol,
-        List<String> distArgs, String namePrefix) {
-      this(label, epmdPort, dir, server, protocol, distArgs, namePrefix, COOKIE);
-    }
-
-    /** As above, in the cluster of {@code cookie}. */
-    ErlClient(String label, int epmdPort, Path dir, String server, String protocol,
-        List<String> distArgs, String namePrefix, String cookie) {
-      this.cookie = cookie;
-      this.label = label;
-      this.epmdPort = epmdPort;
-      this.dir = dir;
-      this.server = server;
-      this.protocol = protocol;
-      this.distArgs = distArgs;
-      this.namePrefix = namePrefix;
-    }
-
-    @Override
-    public String name() {
-      return label;
-    }
-
-    @Override
-    public Result run(int conc, int size, int seconds) throws Exception {
-      List<String> args = new ArrayList<>(distArgs);
-      args.addAll(List.of("-sname", namePrefix + "_" + n++, "-noshell", "-s", "bench_client",
-          "run", server, Integer.toString(conc), Integer.toString(size),
-          Integer.toString(seconds * 1000)));
-      Process p = erlWithCookie(epmdPort, dir, cookie, args.toArray(String[]::new));
-      String outText;
-      try {
-        outText = output(p, seconds + 60L);
-      } finally {
-        kill(p);
-      }
-      Matcher d = Pattern.compile("DIST protocol=(\\w+)").matcher(outText);
-      if (!d.find() || !d.group(1).equals(protocol)) {
-        throw new IOException(label + ": expected distribution over " + protocol + ": "
-            + outText);
-      }
-      Matcher m = Pattern.compile("RESULT calls=(\\d+) elapsed_us=(\\d+) p50_us=(\\d+)"
-          + " p99_us=(\\d+) mem_bytes=(\\d+)").matcher(outText);
-      if (!m.find()) {
-        throw new IOException(label + " client printed no result: " + outText);
-      }
-      return new Result(label, conc, size, Long.parseLong(m.group(1)),
-          Long.parseLong(m.group(2)), Long.parseLong(m.group(3)), Long.parseLong(m.group(4)),
-          Long.parseLong(m.group(5)));
-    }
-  }
 
   /** Runs {@code call} from {@code conc} threads for {@code seconds}, after a warm-up. */
   static Result measure(String client, int conc, int size, int seconds,
@@ -450,6 +474,8 @@ public final class Harness {
     while (System.nanoTime() < warmEnd) {
       warm.run();
     }
+    Map<String, Long> pids = pathPids;
+    Cpu.Window cpu0 = Cpu.Window.open(pids);
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
     long[][] lat = new long[conc][];
     int[] counts = new int[conc];
@@ -483,10 +509,12 @@ public final class Harness {
       t.join();
     }
     long elapsedUs = (System.nanoTime() - t0) / 1000;
+    Map<String, Cpu.Sample> cpu1 = cpu0.end();
     if (failure[0] != null) {
       throw failure[0];
     }
-    return result(client, conc, size, lat, counts, elapsedUs);
+    Result r = result(client, conc, size, lat, counts, elapsedUs);
+    return r.withCpu(cpu0, cpu1);
   }
 
   /**
@@ -496,6 +524,8 @@ public final class Harness {
   static <T> Result measureAsync(String client, int conc, int size, int seconds,
       Supplier<java.util.concurrent.CompletableFuture<T>> call,
       java.util.function.Consumer<T> check) throws Exception {
+    Map<String, Long> pids = pathPids;
+    Cpu.Window cpu0 = Cpu.Window.open(pids);
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
     java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(conc);
     long[][] lat = new long[conc][];
@@ -534,10 +564,12 @@ public final class Harness {
     }
     done.await();
     long elapsedUs = (System.nanoTime() - t0) / 1000;
+    Map<String, Cpu.Sample> cpu1 = cpu0.end();
     if (failure[0] != null) {
       throw new IllegalStateException(client + ": a call failed", failure[0]);
     }
-    return result(client, conc, size, lat, counts, elapsedUs);
+    Result r = result(client, conc, size, lat, counts, elapsedUs);
+    return r.withCpu(cpu0, cpu1);
   }
 
   /** The benchmarked call returns its payload: a binary of {@code size} bytes. */

@@ -19,13 +19,13 @@ final class Report {
   record Run(List<Result> results, int seconds, int rounds, Harness.Fairness fairness,
       List<TlsDist.Check> tlsChecks, List<Handshakes.Result> handshakes,
       IdleConnections.Result idle, int idleTarget, String gatewayMissing,
-      String gatewayCallsMissing, String gatewayTlsProvider, String loadAtStart,
-      String loadAtEnd) {}
+      String gatewayCallsMissing, List<Result> contended, String gatewayTlsProvider,
+      String loadAtStart, String loadAtEnd) {}
 
   static final String[] CLIENTS = {"erl", "erl-tls", "jinterface", "node", "node-async",
-      "gateway"};
+      "gateway", "gateway-grpc"};
   static final String[] COLORS = {"#888888", "#404040", "#d08020", "#2060c0", "#60a0f0",
-      "#20a040"};
+      "#20a040", "#a040a0"};
 
   static String scenario(Result r) {
     String size = r.size() >= 1 << 20 ? (r.size() >> 20) + "MiB"
@@ -104,6 +104,8 @@ final class Report {
           g.attainment() == null ? "—" : g.attainment() >= 1.0 ? "yes" : "**no**"));
     }
     sb.append("\n![goal attainment](benchmarks-goals.svg)\n\n");
+    sb.append(CpuReport.section(run.results()));
+    sb.append(CpuReport.contention(run));
 
     sb.append("## Calls\n\n");
     sb.append("`× erl` and `× erl-tls`: the row's throughput over the anchor's in the same"
@@ -218,7 +220,8 @@ final class Report {
     List<String> parts = new ArrayList<>();
     String[][] pairs = {{"erl-tls", "erl"}, {"node", "erl"}, {"node", "erl-tls"},
         {"node", "jinterface"}, {"node-async", "erl"}, {"node-async", "erl-tls"},
-        {"node-async", "jinterface"}, {"gateway", "erl-tls"}, {"gateway", "erl"}};
+        {"node-async", "jinterface"}, {"gateway", "erl-tls"}, {"gateway", "erl"},
+        {"gateway-grpc", "erl-tls"}, {"gateway-grpc", "gateway"}};
     for (Map.Entry<String, Map<String, Result>> e : by.entrySet()) {
       Map<String, Result> m = e.getValue();
       StringBuilder part = new StringBuilder(e.getKey());
@@ -263,12 +266,16 @@ final class Report {
     out.add(new Goal("sequential p50 latency (100 B) ≤ 1.5× erl-tls", "seq p50",
         a == null ? "—" : f("%d us", a.p50Us()), g == null ? "not measured" : f("%d us",
         g.p50Us()), r, r == null ? null : 1.5 / r));
+    out.add(CpuReport.goal(by, "gateway", 1.0, "64 calls in flight (100 B): CPU per call,"
+        + " client + gateway + erl server, ≤ 1.0× erl-tls's client + server", "c64 CPU"));
     out.add(rateGoal(by, "seq-1MiB", "1 MiB payloads, sequential: throughput ≥ 3× erl-tls",
         "seq 1 MiB", 3.0));
     out.add(rateGoal(by, "c64-1MiB", "1 MiB payloads, 64 in flight: throughput ≥ 3× erl-tls",
         "c64 1 MiB", 3.0));
     out.add(rateGoal(by, "c64-100B", "bridge, 64 calls in flight (100 B): throughput ≥ 1.0×"
         + " erl-tls", "bridge c64", 1.0, "bridge"));
+    out.add(CpuReport.goal(by, "bridge", 1.5, "bridge, 64 calls in flight (100 B): CPU per"
+        + " call, all four processes, ≤ 1.5× erl-tls's client + server", "bridge CPU"));
     Result ba = seq.get("erl-tls");
     Result bb = seq.get("bridge");
     Double br = ba == null || bb == null ? null : (double) bb.p50Us() / Math.max(1, ba.p50Us());

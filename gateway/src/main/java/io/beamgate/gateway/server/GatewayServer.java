@@ -383,7 +383,8 @@ public final class GatewayServer implements AutoCloseable {
   void audit(AuditRecord r) {
     AuditLog a = audit;
     if (a != null) {
-      a.record(r);
+      // batched per event-loop turn, written before the turn's answers are flushed
+      a.record(r, io.netty.util.internal.ThreadExecutorMap.currentExecutor());
     }
   }
 

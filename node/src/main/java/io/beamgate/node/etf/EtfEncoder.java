@@ -73,36 +73,126 @@ public final class EtfEncoder {
     return minorVersion == 2;
   }
 
-  /** The number of bytes {@link #encode(Term, ByteSink)} writes for {@code t}. */
+  /**
+   * The number of bytes {@link #encode(Term, ByteSink)} writes for {@code t}, by a walk that
+   * only adds up sizes: nothing is written or copied (the guard, the result cap and the
+   * distribution's buffer sizing ask it for every term they pass on).
+   */
   public static long encodedSize(Term t) {
-    long[] n = new long[1];
-    encode(t, new ByteSink() {
-      @Override
-      public void writeByte(int b) {
-        n[0]++;
-      }
+    return 1 + bodySize(t, Long.MAX_VALUE);
+  }
 
-      @Override
-      public void writeShort(int v) {
-        n[0] += 2;
-      }
+  /**
+   * As {@link #encodedSize}, but stops adding once the size is over {@code limit}: a value over
+   * {@code limit} means "more than limit" (a huge term is not walked to its end to refuse it).
+   */
+  public static long encodedSizeAtMost(Term t, long limit) {
+    return 1 + bodySize(t, limit - 1);
+  }
 
-      @Override
-      public void writeInt(int v) {
-        n[0] += 4;
+  private static long bodySize(Term root, long limit) {
+    long n = 0;
+    ArrayDeque<Term> stack = new ArrayDeque<>();
+    Term t = root;
+    while (true) {
+      if (t instanceof Tuple tu) {
+        int k = tu.arity();
+        n += k < 256 ? 2 : 5;
+        n += children(tu.elements(), stack);
+      } else if (t instanceof ErlList l) {
+        List<Term> el = l.elements();
+        if (el.isEmpty()) {
+          n += 1;
+        } else if (l.isProper() && el.size() <= 65535 && isByteString(el)) {
+          n += 3L + el.size();
+        } else {
+          n += 5 + children(el, stack);
+          Term tail = l.tail();
+          if (l.isProper()) {
+            n += 1; // NIL
+          } else if (tail instanceof Tuple || tail instanceof ErlMap) {
+            stack.push(tail);
+          } else {
+            n += leafSize(tail); // canonical: an improper tail is never a list
+          }
+        }
+      } else if (t instanceof ErlMap m) {
+        n += 5;
+        for (Map.Entry<Term, Term> e : m.entries().entrySet()) {
+          stack.push(e.getValue());
+          stack.push(e.getKey());
+        }
+      } else {
+        n += leafSize(t);
       }
+      if (n > limit || stack.isEmpty()) {
+        return n;
+      }
+      t = stack.pop();
+    }
+  }
 
-      @Override
-      public void writeLong(long v) {
-        n[0] += 8;
+  /**
+   * Adds up the leaves among {@code elements} at once and pushes the rest (tuples, lists,
+   * maps) to be walked: a list of small tuples costs a push per tuple, not per element.
+   */
+  private static long children(List<Term> elements, ArrayDeque<Term> stack) {
+    long n = 0;
+    for (int j = elements.size() - 1; j >= 0; j--) {
+      Term c = elements.get(j);
+      if (c instanceof Tuple || c instanceof ErlList || c instanceof ErlMap) {
+        stack.push(c);
+      } else {
+        n += leafSize(c);
       }
+    }
+    return n;
+  }
 
-      @Override
-      public void writeBytes(byte[] src, int offset, int length) {
-        n[0] += length;
-      }
-    });
-    return n[0];
+  /** The encoded size of a term that holds no other terms to walk. */
+  private static long leafSize(Term t) {
+    if (t instanceof Atom a) {
+      return atomSize(a);
+    } else if (t instanceof Int i) {
+      return intSize(i.value());
+    } else if (t instanceof Binary b) {
+      return 5L + b.size();
+    } else if (t instanceof ErlFloat) {
+      return 9;
+    } else if (t instanceof BigInt b) {
+      int k = (b.value().abs().bitLength() + 7) / 8;
+      return k < 256 ? 3L + k : 6L + k;
+    } else if (t instanceof Pid p) {
+      return 1 + atomSize(p.node()) + 12;
+    } else if (t instanceof Ref r) {
+      return 1 + 2 + atomSize(r.node()) + 4 + 4L * r.idCount();
+    } else if (t instanceof Port p) {
+      return 1 + atomSize(p.node()) + ((p.id() >>> 28) == 0 ? 4 : 8) + 4;
+    } else if (t instanceof BitBinary b) {
+      return 6L + b.unsafeArray().length;
+    } else if (t instanceof Fun f) {
+      return f.unsafeEncoded().length;
+    } else if (t instanceof ExternalFun f) {
+      return 1 + atomSize(f.module()) + atomSize(f.function()) + intSize(f.arity());
+    }
+    throw new IllegalArgumentException("cannot encode " + t.getClass());
+  }
+
+  /** SMALL_ATOM_UTF8 or ATOM_UTF8 with the name's UTF-8 bytes, as {@link #writeAtom}. */
+  private static int atomSize(Atom a) {
+    int len = AtomBytes.of(a).utf8.length;
+    return len < 256 ? 2 + len : 3 + len;
+  }
+
+  /** As {@link #writeInt} writes {@code v}. */
+  private static int intSize(long v) {
+    if (v >= 0 && v <= 255) {
+      return 2;
+    } else if (v >= Integer.MIN_VALUE && v <= Integer.MAX_VALUE) {
+      return 5;
+    }
+    long mag = v < 0 ? -v : v;
+    return 3 + (64 - Long.numberOfLeadingZeros(mag) + 7) / 8;
   }
 
   /** Writes the term without a version byte (UTF-8 atoms, as on the distribution wire). */

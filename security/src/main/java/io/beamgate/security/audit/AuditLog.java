@@ -7,10 +7,13 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.Executor;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -120,25 +123,121 @@ public final class AuditLog implements AutoCloseable {
 
   /** Writes {@code r}; true when it is in the log, false when it is not (and counted). */
   public boolean record(AuditRecord r) {
-    r = r.stamped(gatewayId, this::nextRequestId);
-    byte[] line = (AuditJson.toJson(r) + "\n").getBytes(StandardCharsets.UTF_8);
+    byte[] line = line(r);
     synchronized (this) {
       long now = nanos.getAsLong();
       if (now - lastCheck >= CHECK_EVERY_NANOS) {
         checkPlace(now);
       }
-      if (failure != null && !closeOutage()) {
-        lose(line, now);
-        return false;
-      }
+      return writeLocked(line, now);
+    }
+  }
+
+  /**
+   * Records of one thread waiting for the end of its turn; a thread's own, so no lock (the
+   * drain runs on the same thread).
+   */
+  private final ThreadLocal<List<AuditRecord>> pending = ThreadLocal.withInitial(ArrayList::new);
+
+  /**
+   * Writes {@code r} together with the other records this thread makes before {@code later}
+   * runs the drain: {@code later} must run a task on this same thread after the tasks already
+   * queued there (an event loop's {@code execute}), so that the answers of the same turn, flushed
+   * by a task queued after this one, leave only once their records are in the file. One write
+   * system call per batch instead of one per record; the lines are whole, in this thread's
+   * order, and each is counted lost if it cannot be written, as with {@link #record}. With no
+   * {@code later} (null: not on an event loop), or on a sink that cannot take a batch back
+   * whole (standard output), the record is written at once.
+   */
+  public void record(AuditRecord r, Executor later) {
+    if (later == null || !sink.atomic()) {
+      record(r);
+      return;
+    }
+    List<AuditRecord> mine = pending.get();
+    mine.add(r);
+    if (mine.size() >= MAX_BATCH) {
+      drain(mine); // a turn that makes this many records writes them as it goes
+    } else if (mine.size() == 1) {
       try {
-        sink.append(line);
-        return true;
-      } catch (IOException e) {
-        failed(e);
-        lose(line, now);
-        return false;
+        later.execute(() -> drain(mine));
+      } catch (RuntimeException e) {
+        drain(mine); // the loop is shutting down: now, not never
       }
+    }
+  }
+
+  /** The most records one batch holds (a batch is one write system call). */
+  static final int MAX_BATCH = 256;
+
+  private void drain(List<AuditRecord> mine) {
+    if (mine.isEmpty()) {
+      return;
+    }
+    List<AuditRecord> batch = new ArrayList<>(mine);
+    mine.clear();
+    recordAll(batch);
+  }
+
+  /**
+   * Writes {@code records} in order with one append (one write system call) when the log is
+   * writable; when that append fails (the sink takes the partial batch back), each record
+   * goes as {@link #record} writes it, so the same ones are written or counted lost as one by
+   * one. Returns how many are in the log.
+   */
+  public int recordAll(List<AuditRecord> records) {
+    byte[][] lines = new byte[records.size()][];
+    int total = 0;
+    for (int i = 0; i < lines.length; i++) {
+      lines[i] = line(records.get(i));
+      total += lines[i].length;
+    }
+    synchronized (this) {
+      long now = nanos.getAsLong();
+      if (now - lastCheck >= CHECK_EVERY_NANOS) {
+        checkPlace(now);
+      }
+      if (failure == null && lines.length > 1 && sink.atomic()) {
+        byte[] all = new byte[total];
+        int at = 0;
+        for (byte[] l : lines) {
+          System.arraycopy(l, 0, all, at, l.length);
+          at += l.length;
+        }
+        try {
+          sink.append(all);
+          return lines.length;
+        } catch (IOException e) {
+          // nothing of the batch is in the file: line by line below, as without batches
+        }
+      }
+      int written = 0;
+      for (byte[] l : lines) {
+        written += writeLocked(l, now) ? 1 : 0;
+      }
+      return written;
+    }
+  }
+
+  /** {@code r} as its line, with the gateway's id and a request id where it has none. */
+  private byte[] line(AuditRecord r) {
+    return (AuditJson.toJson(r.stamped(gatewayId, this::nextRequestId)) + "\n")
+        .getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** Under the lock: one line, or the outage's rules; true when it is in the log. */
+  private boolean writeLocked(byte[] line, long now) {
+    if (failure != null && !closeOutage()) {
+      lose(line, now);
+      return false;
+    }
+    try {
+      sink.append(line);
+      return true;
+    } catch (IOException e) {
+      failed(e);
+      lose(line, now);
+      return false;
     }
   }
 

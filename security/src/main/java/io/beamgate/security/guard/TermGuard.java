@@ -117,7 +117,8 @@ public final class TermGuard {
     }
     long size = 0;
     for (Term a : args) {
-      size += EtfEncoder.encodedSize(a);
+      // a size-only walk that stops past the limit: nothing is encoded to be measured
+      size += EtfEncoder.encodedSizeAtMost(a, rule.maxBytes() - size + 1);
       if (size > rule.maxBytes()) {
         return Verdict.refuse("argument size: more than " + rule.maxBytes()
             + " bytes (expected: <= " + rule.maxBytes() + ")", null);
