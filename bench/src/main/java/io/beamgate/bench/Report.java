@@ -78,8 +78,11 @@ final class Report {
             + " client library `BeamgateClient`, blocking when sequential, 64 futures in flight"
             + " on its one connection otherwise")
         .append(gw ? " (gateway TLS provider: " + run.gatewayTlsProvider() + ")" : "")
-        .append(run.gatewayCallsMissing() == null ? ".\n\n"
-            : ". **Not measured yet: " + run.gatewayCallsMissing() + ".**\n\n")
+        .append(run.gatewayCallsMissing() == null ? ";\n"
+            : ". **Not measured yet: " + run.gatewayCallsMissing() + ".**\n")
+        .append("- `gateway-grpc`: the same gateway through its gRPC door (ALPN `h2` on the"
+            + " same port, `beamgate.v1.Gateway/Call`), grpc-java's client (grpc-netty) with"
+            + " the same certificate and call on one HTTP/2 connection.\n\n")
         .append("Memory is the client's: erl's `erlang:memory(total)`, the JVM's used heap after"
             + " a GC for the Java clients (they share one JVM). Load average (1, 5, 15 min)"
             + " at the start of the run: ").append(run.loadAtStart()).append("; at the end: ")
