@@ -59,6 +59,11 @@ final class TlsUp extends ChannelInboundHandlerAdapter {
     }
     String peer = io.beamgate.gateway.transport.ProxyProtocolGate.peer(ctx.channel());
     if (!e.isSuccess()) {
+      if (Boolean.TRUE.equals(ctx.channel().attr(
+          io.beamgate.gateway.transport.AlpnGuard.REFUSED).get())) {
+        ctx.close(); // refused for its ALPN offer, and audited once, by the guard
+        return;
+      }
       refused(ctx, peer, e.cause());
       return;
     }

@@ -30,6 +30,13 @@ public final class AlpnGuard extends SslClientHelloHandler<Void> {
   /** A plaintext TLS record: alert, TLS 1.2 record version, length 2, fatal (2), 120. */
   private static final byte[] NO_APPLICATION_PROTOCOL = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02,
       0x78};
+  /**
+   * Set on a connection this guard refused: the TLS handler after it then fails the handshake
+   * (the connection closes under it), and that failure is the same refusal, not a second one.
+   */
+  public static final io.netty.util.AttributeKey<Boolean> REFUSED =
+      io.netty.util.AttributeKey.valueOf("beamgate.alpn.refused");
+
   /** The ALPN extension's type (RFC 7301, section 3.1). */
   private static final int ALPN_EXTENSION = 16;
 
@@ -97,6 +104,7 @@ public final class AlpnGuard extends SslClientHelloHandler<Void> {
       return;
     }
     closing = true;
+    ctx.channel().attr(REFUSED).set(Boolean.TRUE);
     String peer = String.valueOf(ctx.channel().remoteAddress()).replaceFirst("^/", "");
     refused.accept(peer, future.cause().getMessage());
     ctx.writeAndFlush(Unpooled.wrappedBuffer(NO_APPLICATION_PROTOCOL))
