@@ -64,6 +64,11 @@ class LayeringTest {
             || t.startsWith("io.beamgate.gateway.bridge") || t.startsWith("io.beamgate.gateway.grpc"),
         "gateway/src/main/java/io/beamgate/gateway/answer/Bad.java",
         "import io.beamgate.gateway.grpc.GrpcDoor;"),
+    SCALE_IS_BELOW_THE_SERVER("gateway/src/main/java/io/beamgate/gateway/scale",
+        t -> t.startsWith("io.beamgate.gateway.server") || t.startsWith("io.beamgate.gateway.cli")
+            || t.startsWith("io.beamgate.gateway.bridge") || t.startsWith("io.beamgate.gateway.grpc"),
+        "gateway/src/main/java/io/beamgate/gateway/scale/Bad.java",
+        "import io.beamgate.gateway.server.GatewayServer;"),
     GRPC_IS_BELOW_THE_SERVER("gateway/src/main/java/io/beamgate/gateway/grpc",
         t -> t.startsWith("io.beamgate.gateway.server") || t.startsWith("io.beamgate.gateway.cli")
             || t.startsWith("io.beamgate.gateway.bridge"),
