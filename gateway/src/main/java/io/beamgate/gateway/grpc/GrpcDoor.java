@@ -9,7 +9,7 @@ import io.beamgate.node.Mailbox;
 import io.beamgate.node.rpc.RpcClient;
 import io.beamgate.security.audit.AuditRecord;
 import io.beamgate.gateway.config.GatewayConfig;
-import io.beamgate.security.identity.Principal;
+import io.beamgate.security.identity.PeerIdentity;
 import io.grpc.Contexts;
 import io.grpc.Grpc;
 import io.grpc.Metadata;
@@ -33,7 +33,6 @@ import io.netty.channel.local.LocalIoHandler;
 import io.netty.channel.local.LocalServerChannel;
 import java.io.IOException;
 import java.net.SocketAddress;
-import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -43,7 +42,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.BiFunction;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -144,13 +143,10 @@ public final class GrpcDoor implements AutoCloseable {
    * pipeline now holds only its TLS handler, with the identity the listener computed once
    * ({@code who}): its HTTP/2 stream goes to the gRPC server.
    */
-  public void attach(Channel tls, io.beamgate.security.identity.PeerIdentity who) {
+  public void attach(Channel tls, PeerIdentity who) {
     String peer = who.address();
-    X509Certificate[] chain = who.chain();
-    Principal principal = who.principal();
-    w.metrics().handshake("ok");
     LocalAddress me = new LocalAddress("beamgate-grpc-conn-" + SEQ.incrementAndGet());
-    Session s = new Session(principal, chain, peer, tls, w.limits().controlPerSecond());
+    Session s = new Session(who, tls, w.limits().controlPerSecond());
     sessions.put(me, s);
     H2Relay relay = new H2Relay(tls);
     tls.pipeline().addLast("h2relay", relay);
@@ -166,17 +162,17 @@ public final class GrpcDoor implements AutoCloseable {
         tls.close();
       }
     });
-    log.debug("gRPC client {} connected from {}", principal.name(), peer);
+    log.debug("gRPC client {} connected from {}", who.name(), peer);
   }
 
   /**
    * Closes the connections whose client lost access ({@code lost} says why, or null); for a
    * policy or certificate reload. Returns how many were closed.
    */
-  public int closeLostAccess(BiFunction<Principal, X509Certificate[], String> lost) {
+  public int closeLostAccess(Function<PeerIdentity, String> lost) {
     int n = 0;
     for (Session s : sessions.values()) {
-      String why = lost.apply(s.principal, s.chain);
+      String why = lost.apply(s.who);
       if (why != null) {
         n++;
         log.info("closing gRPC client {} from {}: {}", s.principal.name(), s.peer, why);

@@ -1,10 +1,10 @@
 package io.beamgate.gateway.grpc;
 
 import io.beamgate.gateway.admission.Admission;
+import io.beamgate.security.identity.PeerIdentity;
 import io.beamgate.security.identity.Principal;
 import io.grpc.Context;
 import io.netty.channel.Channel;
-import java.security.cert.X509Certificate;
 
 /**
  * One TLS connection that chose gRPC: who is on it (computed once, from the client
@@ -14,8 +14,8 @@ import java.security.cert.X509Certificate;
 final class Session {
   static final Context.Key<Session> KEY = Context.key("beamgate-session");
 
+  final PeerIdentity who;
   final Principal principal;
-  final X509Certificate[] chain;
   final String peer;
   final Channel tls;
   private final int controlPerSecond;
@@ -23,11 +23,10 @@ final class Session {
   private long refill;
   private boolean refusing;
 
-  Session(Principal principal, X509Certificate[] chain, String peer, Channel tls,
-      int controlPerSecond) {
-    this.principal = principal;
-    this.chain = chain;
-    this.peer = peer;
+  Session(PeerIdentity who, Channel tls, int controlPerSecond) {
+    this.who = who;
+    this.principal = who.principal();
+    this.peer = who.address();
     this.tls = tls;
     this.controlPerSecond = controlPerSecond;
     this.tokens = controlPerSecond;

@@ -173,8 +173,7 @@ public final class GatewayServer implements AutoCloseable {
     reloader = new Reloader(config, options.provider(), state, () -> audit, this::audit, metrics,
         guard, connections, () -> clusterHub.sessions(), fresh -> status.certificateDates(fresh));
     // gRPC connections of principals that lost access close on a reload, as native ones do.
-    reloader.alsoClose(fresh -> grpc.closeLostAccess((p, chain) ->
-        Reloader.lostAccess(new io.beamgate.security.identity.PeerIdentity(p, chain, ""), fresh)));
+    reloader.alsoClose(fresh -> grpc.closeLostAccess(who -> Reloader.lostAccess(who, fresh)));
     status = new GatewayStatus(new GatewayStatus.Parts(config, state::get, backends, admission,
         guard, audit, connections, reloader, bridgeLinks, clusterHub, metrics,
         () -> listener == null ? null : listener.address(),
@@ -278,16 +277,14 @@ public final class GatewayServer implements AutoCloseable {
 
           @Override
           public void proxyRefused(String peer, String why) {
-            GatewayServer.this.audit(AuditRecord.from(peer).decision(AuditRecord.Decision.DENIED)
-                .reason(why).outcome("closed").build());
+            refusedAtConnect(peer, why);
           }
 
           @Override
           public void alpnRefused(String peer, String why) {
             log.info("TLS handshake from {} refused: {}", peer, why);
             metrics.handshake("failed", "alpn");
-            GatewayServer.this.audit(AuditRecord.from(peer).decision(AuditRecord.Decision.DENIED)
-                .reason("tls handshake: " + why).outcome("closed").build());
+            refusedAtConnect(peer, "tls handshake: " + why);
           }
 
           @Override
@@ -378,6 +375,12 @@ public final class GatewayServer implements AutoCloseable {
         return GatewayServer.this.status();
       }
     };
+  }
+
+  /** A connection refused before it has an identity: one audit record, outcome closed. */
+  private void refusedAtConnect(String peer, String reason) {
+    audit(AuditRecord.from(peer).decision(AuditRecord.Decision.DENIED).reason(reason)
+        .outcome("closed").build());
   }
 
   void audit(AuditRecord r) {

@@ -86,9 +86,7 @@ final class TlsUp extends ChannelInboundHandlerAdapter {
     }
     if (TlsSettings.GRPC_ALPN.equals(alpn) && grpc != null) {
       // The gRPC door: the connection leaves the native client pipeline for the door's relay.
-      for (String name : CLIENT_HANDLERS) {
-        p.remove(name);
-      }
+      leaveClientPipeline(p);
       p.remove(this);
       metrics.handshake("ok");
       grpc.attach(ctx.channel(), who);
@@ -120,12 +118,17 @@ final class TlsUp extends ChannelInboundHandlerAdapter {
     ChannelPipeline p = ctx.pipeline();
     int q = bridge.bridgeSettings().maxQueueBytes();
     ctx.channel().config().setWriteBufferWaterMark(new WriteBufferWaterMark(q / 2, q));
-    for (String name : CLIENT_HANDLERS) {
-      p.remove(name);
-    }
+    leaveClientPipeline(p);
     BridgeHandler h = BridgeHandler.forServer(bridge, bridgeSide, "bridge from " + who.address());
     BridgeHandler.install(p, bridge, h);
     p.remove(this);
     h.tlsUp(p.context(h), who);
+  }
+
+  /** Removes the native protocol's handlers: the connection goes to another door. */
+  private static void leaveClientPipeline(ChannelPipeline p) {
+    for (String name : CLIENT_HANDLERS) {
+      p.remove(name);
+    }
   }
 }

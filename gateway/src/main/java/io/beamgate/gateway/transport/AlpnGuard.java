@@ -105,7 +105,7 @@ public final class AlpnGuard extends SslClientHelloHandler<Void> {
     }
     closing = true;
     ctx.channel().attr(REFUSED).set(Boolean.TRUE);
-    String peer = String.valueOf(ctx.channel().remoteAddress()).replaceFirst("^/", "");
+    String peer = ProxyProtocolGate.peer(ctx.channel()); // the client's, behind a balancer
     refused.accept(peer, future.cause().getMessage());
     ctx.writeAndFlush(Unpooled.wrappedBuffer(NO_APPLICATION_PROTOCOL))
         .addListener(ChannelFutureListener.CLOSE);

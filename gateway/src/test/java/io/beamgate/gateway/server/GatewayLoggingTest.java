@@ -39,11 +39,7 @@ class GatewayLoggingTest {
   }
 
   Process run(String... args) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin",
-        "java").toString(), "-cp", System.getProperty("java.class.path"),
-        "io.beamgate.gateway.cli.Main", "gateway", "run"));
-    cmd.addAll(List.of(args));
-    return new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    return TestBed.gatewayRun(args).start();
   }
 
   @Test

@@ -43,12 +43,8 @@ class GatewayNotifyTest {
     t.backend("kvnotify");
     t.bed.writeConfig(List.of(t.backends.get(0).name()), t.epmd.port(), "round_robin", "");
     try (NotifySocket systemd = new NotifySocket(dir.resolve("notify"), null)) {
-      ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin",
-          "java").toString(), "-cp", System.getProperty("java.class.path"),
-          "io.beamgate.gateway.cli.Main", "gateway", "run", "--config",
-          t.bed.config.toString(), "--backend-wait", "5000")
-          .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-          .redirectError(dir.resolve("stderr.txt").toFile());
+      ProcessBuilder pb = TestBed.gatewayRun("--config", t.bed.config.toString(),
+          "--backend-wait", "5000").redirectError(dir.resolve("stderr.txt").toFile());
       pb.environment().put("NOTIFY_SOCKET", systemd.address);
       p = pb.start();
       String ready = systemd.await("READY=1", WAIT);

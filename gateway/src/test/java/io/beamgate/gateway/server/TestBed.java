@@ -19,6 +19,20 @@ import java.util.List;
  * Certificates are made fresh for each test; no key is ever committed.
  */
 public final class TestBed {
+  /**
+   * {@code beamgate gateway run ARGS} as its own process (this JVM's java and class path),
+   * standard output discarded: for tests of what only a process shows (signals, logging,
+   * sd_notify). The caller redirects standard error and sets the environment as it needs.
+   */
+  static ProcessBuilder gatewayRun(String... args) {
+    java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of(
+        java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", System.getProperty("java.class.path"), "io.beamgate.gateway.cli.Main",
+        "gateway", "run"));
+    cmd.addAll(java.util.List.of(args));
+    return new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD);
+  }
+
   private static final java.util.concurrent.atomic.AtomicInteger SEQ =
       new java.util.concurrent.atomic.AtomicInteger();
   public final Path dir;
