@@ -35,5 +35,5 @@ if [ "${1:-}" = "--jmh" ]; then
   [ "$#" -gt 0 ] || set -- -f 1 -wi 3 -w 1 -i 5 -r 1
   exec java -cp "$cp" org.openjdk.jmh.Main "$@"
 fi
-exec java -Xmx2g -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$cp" \
+exec java -Xmx2g ${BENCH_JAVA_OPTS:-} -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$cp" \
   io.beamgate.bench.Harness --out docs/benchmarks.md "$@"

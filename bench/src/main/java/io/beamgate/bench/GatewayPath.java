@@ -80,6 +80,8 @@ final class GatewayPath implements AutoCloseable {
           listen_address: 127.0.0.1
           epmd_port: %d
           backends: [%s]
+          io_threads: %d
+          io_affinity: %s
         limits: {max_connections: 30000, max_in_flight: 100000, max_in_flight_per_connection: 1024,
                  max_frame_bytes: 4194304, idle_timeout_ms: 3600000}
         policy: policy.yaml
@@ -87,7 +89,8 @@ final class GatewayPath implements AutoCloseable {
         reload: {watch_interval_ms: 0, admin_socket: admin.sock}
         """.formatted(port, pki.server().cert().toAbsolutePath(),
         pki.server().key().toAbsolutePath(), pki.caFile().toAbsolutePath(), nodeName,
-        backend.epmdPort(), backend.node()));
+        backend.epmdPort(), backend.node(), Integer.getInteger("bench.gateway.io_threads", 0),
+        System.getProperty("bench.gateway.io_affinity", "backend")));
     Path log = dir.resolve("gateway.log");
     Process p = run(jar, config, log, "beamgate gateway listening on");
     try {

@@ -89,7 +89,7 @@ final class Report {
         .append(run.loadAtEnd()).append(" (the machine may be shared; a load above the core"
             + " count means something else was running).\n\n");
 
-    sb.append("## Goals (Issue 5 §6, Issue 6 §4)\n\n");
+    sb.append("## Goals (Issue 5 §6, Issue 6 §4, Issue 17)\n\n");
     if (run.gatewayMissing() != null) {
       sb.append("The gateway did not run: ").append(run.gatewayMissing()).append(".\n\n");
     } else if (run.gatewayCallsMissing() != null) {
@@ -99,7 +99,10 @@ final class Report {
     }
     sb.append("Issue 6 §4 adds the bridge's goals (the last two rows before handshakes): an erl"
         + " node of one cluster calling through gateway B and gateway A, against the same erl"
-        + " client calling over OTP's TLS distribution directly.\n\n");
+        + " client calling over OTP's TLS distribution directly. Issue 17 raises the idle"
+        + " connection goal to 10 KiB (the larger of RSS and heap per connection) and adds the"
+        + " node's own goals (the last two rows): the node library against JInterface and against"
+        + " erl->erl, in the same scenarios.\n\n");
     sb.append("| goal | anchor | beamgate | ratio | met |\n|---|---:|---:|---:|---|\n");
     for (Goal g : goals(run)) {
       sb.append(f("| %s | %s | %s | %s | %s |%n", g.goal(), g.anchor(), g.gateway(),
@@ -292,11 +295,16 @@ final class Report {
         "handshakes", s == null ? "—" : f("%.0f/s", s.rate()),
         h == null ? "not measured" : f("%.0f/s", h.rate()), hr, hr));
     IdleConnections.Result idle = run.idle();
-    out.add(new Goal(f("memory per idle connection, %,d open, ≤ 100 KiB",
+    out.add(new Goal(f("memory per idle connection, %,d open, ≤ 10 KiB, heap included",
         idle == null ? run.idleTarget() : idle.connections()), "idle memory", "—",
         idle == null ? "not measured" : f("%.1f KiB RSS (%.1f KiB heap)",
             idle.rssPerConnection() / 1024, idle.heapPerConnection() / 1024), null,
-        idle == null ? null : 100 * 1024 / Math.max(1.0, idle.rssPerConnection())));
+        idle == null ? null : 10 * 1024 / Math.max(1.0,
+            Math.max(idle.rssPerConnection(), idle.heapPerConnection()))));
+    out.add(anchoredGoal(by, "c64-100B", "node (async), 64 calls in flight (100 B): throughput"
+        + " ≥ 2× JInterface", "node c64", 2.0, "jinterface", "node-async"));
+    out.add(anchoredGoal(by, "seq-1MiB", "node, 1 MiB payloads, sequential: throughput ≥ 0.8×"
+        + " erl->erl", "node 1 MiB", 0.8, "erl", "node"));
     return out;
   }
 
@@ -309,6 +317,17 @@ final class Report {
       String goal, String shortName, double min, String client) {
     Map<String, Result> m = by.getOrDefault(scenario, Map.of());
     Result a = m.get("erl-tls");
+    Result g = m.get(client);
+    Double r = a == null || g == null ? null : g.rate() / a.rate();
+    return new Goal(goal, shortName, a == null ? "—" : f("%.0f calls/s", a.rate()),
+        g == null ? "not measured" : f("%.0f calls/s", g.rate()), r, r == null ? null : r / min);
+  }
+
+  /** {@code client}'s calls/s over {@code anchor}'s in {@code scenario}, against {@code min}. */
+  private static Goal anchoredGoal(Map<String, Map<String, Result>> by, String scenario,
+      String goal, String shortName, double min, String anchor, String client) {
+    Map<String, Result> m = by.getOrDefault(scenario, Map.of());
+    Result a = m.get(anchor);
     Result g = m.get(client);
     Double r = a == null || g == null ? null : g.rate() / a.rate();
     return new Goal(goal, shortName, a == null ? "—" : f("%.0f calls/s", a.rate()),

@@ -56,4 +56,14 @@ public interface GatewayDoor {
    * @throws IllegalArgumentException when the node's threads are not a {@code type}
    */
   <T> T ioThreads(Class<T> type);
+
+  /**
+   * The one of {@link #ioThreads} that serves the distribution connection to {@code node}, as
+   * {@code type} (Netty's {@code EventLoop} today), while that connection is up; else null. A
+   * component whose own connection mostly talks to {@code node} can be served by the same
+   * thread: its requests and their answers then cross no thread at all.
+   *
+   * @throws IllegalArgumentException when the node's threads are not {@code type}s
+   */
+  <T> T ioThreadOf(String node, Class<T> type);
 }

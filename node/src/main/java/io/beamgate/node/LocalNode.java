@@ -253,6 +253,16 @@ public final class LocalNode implements AutoCloseable {
       }
       return type.cast(group);
     }
+
+    @Override
+    public <T> T ioThreadOf(String node, Class<T> type) {
+      Object loop = connections.eventLoopOf(node);
+      if (loop != null && !type.isInstance(loop)) {
+        throw new IllegalArgumentException("io thread: a " + loop.getClass().getName()
+            + " (expected: a " + type.getName() + ")");
+      }
+      return type.cast(loop);
+    }
   };
 
   /** The pid of the built-in group leader that answers remote IO requests. */

@@ -72,6 +72,8 @@ final class LinkWriter {
 
   private void flushNow() {
     flushQueued = false;
+    // records made after this turn's audit drain ran are written before their answers
+    io.beamgate.security.audit.AuditLog.drainThisThread();
     channel.flush();
   }
 

@@ -142,6 +142,14 @@ public final class ConfigTables {
         + "thread; 0 takes the number of cores, at most 4. Fewer threads mean fewer hand-offs "
         + "(lower latency), more threads more parallel TLS work. (A node standing for another "
         + "cluster, from `bridges`, always has one thread, shared with its link.)"),
+    ConfigKey.choice("io_affinity", "backend", List.of("backend", "spread"),
+        "where a new client connection is served: `backend`, on the I/O thread of a backend's "
+        + "connection (of those in rotation, the one with the fewest clients), so a call and "
+        + "its answer cross no thread, except that while that thread has more TLS handshakes "
+        + "under way than another, the connection goes to the other; `spread`, on the least "
+        + "busy I/O thread. `backend` costs less CPU and latency per call; with one backend "
+        + "every client connection then shares one thread, so a gateway with many cores, one "
+        + "backend and TLS-heavy traffic may do more with `spread`"),
     ConfigKey.integer("net_ticktime_seconds", 60, 1, 3600, 
         "OTP's `net_ticktime` for the gateway's nodes (its own and each bridge's): a backend "
         + "from which nothing, not even a tick, arrives for this long is declared down, and "

@@ -187,6 +187,8 @@ public record GatewayConfig(
    * @param reconnectMaxMillis the cap of the doubling wait (with jitter)
    * @param ioThreads the I/O threads of the gateway's node, which its client and bridge
    *     connections share (0: the number of cores, at most 4)
+   * @param ioAffinity {@code backend}: a client connection is served by a backend
+   *     connection's I/O thread; {@code spread}: by the least busy one
    * @param netTicktimeSeconds OTP's {@code net_ticktime} for the gateway's nodes: a backend
    *     silent this long is declared down; ticks go out every quarter of it. Must equal the
    *     backends' {@code -kernel net_ticktime} (OTP default 60)
@@ -194,7 +196,8 @@ public record GatewayConfig(
    */
   public record Cluster(String nodeName, Path cookieFile, String listenAddress, int epmdPort,
       List<Backend> backends, String routing, int hashArgument, int reconnectMinMillis,
-      int reconnectMaxMillis, int ioThreads, int netTicktimeSeconds, Outlier outlier) {}
+      int reconnectMaxMillis, int ioThreads, String ioAffinity, int netTicktimeSeconds,
+      Outlier outlier) {}
 
   /**
    * Outlier detection: a backend that is connected but does not answer (frozen, overloaded,

@@ -143,7 +143,8 @@ public final class GatewayConfigFile {
     }
     return new GatewayConfig.Cluster(nodeName, c.path("cookie_file"), c.text("listen_address"),
         c.integer("epmd_port"), List.copyOf(backends), routing, c.integer("hash_argument"),
-        reconnectMin, reconnectMax, c.integer("io_threads"), c.integer("net_ticktime_seconds"),
+        reconnectMin, reconnectMax, c.integer("io_threads"), c.choice("io_affinity"),
+        c.integer("net_ticktime_seconds"),
         outlier(c.section("outlier")));
   }
 

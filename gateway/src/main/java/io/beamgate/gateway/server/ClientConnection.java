@@ -265,7 +265,15 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
           req.backend = other;
           a.backend = other;
         });
-    f.whenComplete((v, e) -> channel.eventLoop().execute(() -> completed(id, req, v, e)));
+    f.whenComplete((v, e) -> {
+      // on this connection's thread when it is the backend connection's (ClientLoops): the
+      // answer is written at once, flushed at the end of the turn; else handed over
+      if (channel.eventLoop().inEventLoop()) {
+        completed(id, req, v, e);
+      } else {
+        channel.eventLoop().execute(() -> completed(id, req, v, e));
+      }
+    });
   }
 
   private void completed(long id, InFlight req, Term value, Throwable e) {

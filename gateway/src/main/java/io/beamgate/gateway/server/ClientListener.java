@@ -74,11 +74,12 @@ final class ClientListener implements AutoCloseable {
 
   /**
    * Listens on {@code addr}. With {@code workerThreads} 0 the connections share
-   * {@code nodeLoops} (the cluster-side node's I/O threads): a request and its call to a
-   * backend then often stay on one thread, with no hand-off. Else a group of their own.
+   * {@code nodeLoops} (the cluster-side node's I/O threads, each connection placed by
+   * {@link ClientLoops}): a request and its call to a backend then stay on one thread, with no
+   * hand-off. Else a group of their own.
    */
   static ClientListener bind(InetSocketAddress addr, GatewayConfig.Limits lim,
-      int workerThreads, EventLoopGroup nodeLoops, GatewayMetrics metrics, Parts parts)
+      int workerThreads, ClientLoops nodeLoops, GatewayMetrics metrics, Parts parts)
       throws IOException {
     EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     boolean shared = workerThreads == 0;
@@ -124,6 +125,8 @@ final class ClientListener implements AutoCloseable {
                     lim.maxFrameBytes(), 2 * TermProto.DEFAULT_MAX_DEPTH + 8))
                 .addLast("encoder", FrameEncoder.INSTANCE)
                 .addLast("client", new ClientConnection(parts.clients()));
+            ch.pipeline().get(io.netty.handler.ssl.SslHandler.class).handshakeFuture()
+                .addListener(f -> ClientLoops.handshakeOver(ch));
             io.beamgate.gateway.transport.ProxyProtocolGate.install(ch.pipeline(),
                 parts.proxyProtocol(), parts::proxyRefused);
           }

@@ -25,6 +25,7 @@ import io.netty.channel.EventLoopGroup;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -83,6 +84,8 @@ public final class GatewayServer implements AutoCloseable {
   private TermGuard guard;
   private AuditLog audit;
   private ClientListener listener;
+  /** Where client connections are placed (tests read its loads). */
+  ClientLoops clientLoops;
   private Reloader reloader;
   private GatewayStatus status;
   private AdminSocket admin;
@@ -246,6 +249,29 @@ public final class GatewayServer implements AutoCloseable {
     return a == null ? null : a.refusal();
   }
 
+  /**
+   * The node's I/O threads as the client listener places connections on them: on a backend
+   * connection's thread unless {@code cluster.io_affinity} is {@code spread}.
+   */
+  private ClientLoops newClientLoops() {
+    io.beamgate.node.GatewayDoor door = node.gatewayDoor();
+    boolean affinity = config.cluster().ioAffinity().equals("backend");
+    return new ClientLoops(door.ioThreads(EventLoopGroup.class), () -> {
+      if (!affinity) {
+        return List.of();
+      }
+      List<io.netty.channel.EventLoop> loops = new java.util.ArrayList<>();
+      for (BackendPool.Backend b : backends.backends()) {
+        io.netty.channel.EventLoop l = b.inRotation()
+            ? door.ioThreadOf(b.node, io.netty.channel.EventLoop.class) : null;
+        if (l != null) {
+          loops.add(l);
+        }
+      }
+      return loops;
+    });
+  }
+
   private void bind() throws IOException {
     ClientContext clients = new ClientDoor(config.limits(), admission, this::audit, backends,
         rpc, sender, connections);
@@ -253,7 +279,7 @@ public final class GatewayServer implements AutoCloseable {
         p -> state.get().policy().names(p), () -> closed);
     listener = ClientListener.bind(new InetSocketAddress(config.listen().address(),
         config.listen().port()), config.limits(), options.workerThreads(),
-        node.gatewayDoor().ioThreads(EventLoopGroup.class), metrics, new ClientListener.Parts() {
+        clientLoops = newClientLoops(), metrics, new ClientListener.Parts() {
           @Override
           public GatewayState state() {
             return state.get();

@@ -46,6 +46,8 @@ final class OutputFlow {
       flushScheduled = true;
       channel.eventLoop().execute(() -> {
         flushScheduled = false;
+        // records made after this turn's drain task ran are written before their answers
+        io.beamgate.security.audit.AuditLog.drainThisThread();
         channel.flush();
       });
     }

@@ -2,6 +2,7 @@ package io.beamgate.gateway.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -9,6 +10,7 @@ import io.beamgate.client.BeamgateClient;
 import io.beamgate.client.ClientConfig;
 import io.beamgate.client.GatewayException;
 import io.beamgate.node.term.ErlList;
+import io.beamgate.node.term.Int;
 import io.beamgate.node.term.Term;
 import io.beamgate.node.term.TermText;
 import io.beamgate.node.testing.ErlNode;
@@ -96,6 +98,38 @@ class GatewayErlTest {
     String r = from.eval("rpc:call('" + to.name() + "', " + m + ", " + f + ", " + args + ").");
     assertTrue(r.startsWith("{ok,"), r);
     return TermText.parse(r.substring(4, r.length() - 1));
+  }
+
+  /**
+   * With one backend, every client connection is served by the I/O thread of the backend's
+   * distribution connection (cluster.io_affinity: backend, the default), however many threads
+   * the node has: a call and its answer cross no thread.
+   */
+  @Test
+  void clientConnectionsShareTheThreadOfTheirBackendsConnection() throws Exception {
+    gw = GatewayServer.start(bed.writeConfig(List.of(e1.name()), epmd.port(),
+        "round_robin\n  io_threads: 4", ""),
+        GatewayServer.Options.DEFAULTS.withBackendWait(Duration.ofSeconds(10)));
+    io.netty.channel.EventLoop backendLoop = gw.node().gatewayDoor().ioThreadOf(e1.name(),
+        io.netty.channel.EventLoop.class);
+    assertNotNull(backendLoop, "the backend's connection is up");
+    int index = 0;
+    for (io.netty.util.concurrent.EventExecutor e : gw.node().gatewayDoor()
+        .ioThreads(io.netty.channel.EventLoopGroup.class)) {
+      if (e == backendLoop) {
+        break;
+      }
+      index++;
+    }
+    assertTrue(index < 4, "the backend's thread is one of the node's four");
+    for (int i = 0; i < 3; i++) {
+      assertEquals(ErlList.of(Int.of(2), Int.of(1)), client().blocking().call("lists",
+          "reverse", List.of(ErlList.of(Int.of(1), Int.of(2)))));
+    }
+    for (int i = 0; i < 4; i++) {
+      assertEquals(i == index ? 3 : 0, gw.clientLoops.loads().get(i)[0],
+          "client connections on thread " + i + " (the backend's: " + index + ")");
+    }
   }
 
   @Test

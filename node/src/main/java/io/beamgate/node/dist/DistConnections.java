@@ -410,6 +410,13 @@ public final class DistConnections {
     return p != null && p.up;
   }
 
+  /** The I/O thread of the connection to {@code node} while it is up; else null. */
+  public io.netty.channel.EventLoop eventLoopOf(String node) {
+    PeerState p = peers.get(node);
+    Channel ch = p == null ? null : p.channel;
+    return p != null && p.up && ch != null ? ch.eventLoop() : null;
+  }
+
   public synchronized Set<String> upNodes() {
     Set<String> s = new TreeSet<>();
     peers.values().forEach(p -> {

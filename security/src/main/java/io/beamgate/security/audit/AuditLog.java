@@ -159,6 +159,10 @@ public final class AuditLog implements AutoCloseable {
     if (mine.size() >= MAX_BATCH) {
       drain(mine); // a turn that makes this many records writes them as it goes
     } else if (mine.size() == 1) {
+      List<AuditLog> here = HELD_HERE.get();
+      if (!here.contains(this)) {
+        here.add(this);
+      }
       try {
         later.execute(() -> drain(mine));
       } catch (RuntimeException e) {
@@ -167,10 +171,32 @@ public final class AuditLog implements AutoCloseable {
     }
   }
 
+  /**
+   * The logs that hold records of this thread back: drained by
+   * {@link #drainThisThread} before a flush, so that an answer never leaves before its record
+   * even when its record was made after the turn's drain task had already run (a completion
+   * queued by another thread between the drain task and the flush task).
+   */
+  private static final ThreadLocal<List<AuditLog>> HELD_HERE =
+      ThreadLocal.withInitial(ArrayList::new);
+
+  /**
+   * Writes now every record this thread holds back for the end of its turn (of any log). A
+   * connection calls it right before it flushes answers; cheap when there are none.
+   */
+  public static void drainThisThread() {
+    List<AuditLog> here = HELD_HERE.get();
+    while (!here.isEmpty()) {
+      AuditLog log = here.remove(here.size() - 1);
+      log.drain(log.pending.get());
+    }
+  }
+
   /** The most records one batch holds (a batch is one write system call). */
   static final int MAX_BATCH = 256;
 
   private void drain(List<AuditRecord> mine) {
+    HELD_HERE.get().remove(this);
     if (mine.isEmpty()) {
       return;
     }

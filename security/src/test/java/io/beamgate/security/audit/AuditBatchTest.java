@@ -93,6 +93,34 @@ class AuditBatchTest {
     log.close();
   }
 
+  /**
+   * A record made after its turn's drain task already ran (a completion queued by another
+   * thread between the drain and the flush) is written by the flush's drainThisThread, before
+   * the answer goes; another thread's drain does not take this thread's records.
+   */
+  @Test
+  void aFlushWritesTheRecordsThisThreadStillHoldsBack() throws Exception {
+    Path f = dir.resolve("audit.jsonl");
+    CountingSink sink = new CountingSink(AuditFile.open(f, AuditFile.APPEND));
+    AuditLog log = new AuditLog(sink, AuditLog.OnFailure.REFUSE, nanos::get, Clock.systemUTC());
+    log.record(AuditLogTest.numbered(0), loop::add);
+    runLoop(); // the turn's drain ran
+    log.record(AuditLogTest.numbered(1), loop::add); // its drain is queued after the flush
+    log.record(AuditLogTest.numbered(2), loop::add);
+    Thread other = new Thread(AuditLog::drainThisThread);
+    other.start();
+    other.join();
+    assertEquals(List.of(0), AuditLogTest.probes(f), "another thread's flush takes nothing");
+    AuditLog.drainThisThread(); // the flush task
+    assertEquals(List.of(0, 1, 2), AuditLogTest.probes(f), "written before the answers");
+    assertEquals(2, sink.appends);
+    runLoop(); // the late drain task finds nothing left
+    AuditLog.drainThisThread();
+    assertEquals(2, sink.appends);
+    assertEquals(List.of(0, 1, 2), AuditLogTest.probes(f));
+    log.close();
+  }
+
   @Test
   void aBatchAtItsBoundIsWrittenAtOnce() throws Exception {
     Path f = dir.resolve("audit.jsonl");
