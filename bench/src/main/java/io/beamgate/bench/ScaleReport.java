@@ -41,8 +41,12 @@ final class ScaleReport {
     sb.append(f("**On this machine's %d cores every process shares the same CPUs**: adding"
         + " gateways cannot add throughput here, so the table shows the cost per call of"
         + " spreading the load over more processes, not a speed-up. On separate hosts each"
-        + " gateway brings its own cores. Load average (1, 5, 15 min) at the start: %s; at"
-        + " the end: %s.%n%n", Runtime.getRuntime().availableProcessors(), r.loadAtStart(),
+        + " gateway brings its own cores. On a loaded machine (a load average above the core"
+        + " count) more processes also win a bigger share of the CPUs from the other work, so"
+        + " calls/s may rise with the number of gateways all the same. CPU-µs per call moves"
+        + " less with the neighbours than calls/s, but on a machine this busy it still varies"
+        + " from run to run (less of the JIT's work is done after the warm-up, caches are"
+        + " shared). Load average (1, 5, 15 min) at the start: %s; at the end: %s.%n%n", Runtime.getRuntime().availableProcessors(), r.loadAtStart(),
         r.loadAtEnd()));
     List<String> procs = ScaleRun.processes(r);
     sb.append("| gateways | calls/s | p50 us | p99 us | CPU-µs per call, all processes |"
@@ -68,8 +72,8 @@ final class ScaleReport {
         + " The backends (bench/erl/scale_bench.erl) count every run of every call's key and"
         + " the gateway it came through. *Back to 90%%*: from the loss until the first %d ms"
         + " window with at least 90%% of the two-gateway rate of the same mixed load"
-        + " (%.0f calls/s, measured just before). *In flight at the loss answered*: when the"
-        + " last call sent before the loss was answered or failed.%n%n",
+        + " (%.0f calls/s, measured just before). *Every call in flight at the loss answered*:"
+        + " when the last call sent before the loss was answered or failed.%n%n",
         ScaleRun.KEEPALIVE_INTERVAL.toMillis(), ScaleRun.KEEPALIVE_TIMEOUT.toMillis(),
         ScaleRun.CONCURRENCY / 2, ScaleRun.CONCURRENCY / 2, ScaleRun.BEFORE_LOSS,
         ScaleRun.AFTER_LOSS, ScaleRun.RECOVERY_WINDOW_NS / 1_000_000, r.reference()));
@@ -86,8 +90,8 @@ final class ScaleReport {
         x -> f("%d", x.idemTwice()));
     row(sb, r, "idempotent calls answered / failed", x -> f("%d / %s", x.idemOk(),
         codes(x.idemFailed())));
-    row(sb, r, "non-idempotent calls OUTCOME_UNKNOWN: on the lost gateway at the loss (of"
-        + " which had run)", x -> f("%d (%d)", x.onceUnknown(), x.onceUnknownRan()));
+    row(sb, r, "non-idempotent calls OUTCOME_UNKNOWN: sent to the lost gateway before the"
+        + " client saw the loss (of which had run)", x -> f("%d (%d)", x.onceUnknown(), x.onceUnknownRan()));
     row(sb, r, "non-idempotent calls OUTCOME_UNKNOWN that ran through a survivor (must be 0)",
         x -> x.onceUnknownViaSurvivor() == 0 ? "0"
             : f("**%d: violated**", x.onceUnknownViaSurvivor()));
@@ -97,8 +101,10 @@ final class ScaleReport {
         x -> x.onceTwice() == 0 ? "0" : f("**%d: violated**", x.onceTwice()));
     row(sb, r, "non-idempotent calls answered but never run (must be 0)",
         x -> x.onceOkNotRun() == 0 ? "0" : f("**%d: violated**", x.onceOkNotRun()));
-    sb.append("\nEach chain has one call in flight at a time, so at the loss each stream had"
-        + f(" %d calls in flight, some on the lost gateway.", ScaleRun.CONCURRENCY / 2)
+    sb.append("\nUntil the client sees the loss it still sends a third of the new calls to the"
+        + " lost gateway, and a chain whose call lands there waits: the longer the loss goes"
+        + f(" unseen, the more of each stream's %d chains end up waiting there.",
+            ScaleRun.CONCURRENCY / 2)
         + " The client keeps no count of its retries: the idempotent calls retried are at"
         + " least those the backends ran twice, and about as many as the non-idempotent"
         + " stream's OUTCOME_UNKNOWN (the same number of chains, spread the same way)"
