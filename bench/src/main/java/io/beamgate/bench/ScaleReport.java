@@ -33,10 +33,11 @@ final class ScaleReport {
         + " {group, poll_ms: 500}`, so the gateways share the rules' limits, which are raised"
         + " out of the way). One Java client (`ClientConfig.builder().gateways(...)` with every"
         + " address) keeps %d calls of %d B in flight (`erlang:element/2`), spread round robin"
-        + " over the gateways, for %d s after %d s of warm-up, best of %d rounds. CPU-µs per call is read from"
-        + " `/proc` for every process (the harness's JVM, which is the client, each gateway and"
-        + " both backends) and summed; the idle part is what the same processes burn with no"
-        + " calls (scale polls, ticks, GC) over as long.%n%n", r.seconds(),
+        + " over the gateways, for %d s after %d s of warm-up, best of %d rounds. CPU-µs per"
+        + " call is read from `/proc` for every process (the harness's JVM, which is the"
+        + " client, each gateway and both backends) and summed; the idle part is what the"
+        + " same processes burn with no calls (scale polls, ticks, GC) over as long.%n%n",
+        r.seconds(),
         ScaleRun.CONCURRENCY, ScaleRun.SIZE, r.seconds(), ScaleRun.WARM_UP, r.rounds()));
     sb.append(f("**On this machine's %d cores every process shares the same CPUs**: adding"
         + " gateways cannot add throughput here, so the table shows the cost per call of"
@@ -46,8 +47,8 @@ final class ScaleReport {
         + " calls/s may rise with the number of gateways all the same. CPU-µs per call moves"
         + " less with the neighbours than calls/s, but on a machine this busy it still varies"
         + " from run to run (less of the JIT's work is done after the warm-up, caches are"
-        + " shared). Load average (1, 5, 15 min) at the start: %s; at the end: %s.%n%n", Runtime.getRuntime().availableProcessors(), r.loadAtStart(),
-        r.loadAtEnd()));
+        + " shared). Load average (1, 5, 15 min) at the start: %s; at the end: %s.%n%n",
+        Runtime.getRuntime().availableProcessors(), r.loadAtStart(), r.loadAtEnd()));
     List<String> procs = ScaleRun.processes(r);
     sb.append("| gateways | calls/s | p50 us | p99 us | CPU-µs per call, all processes |"
         + " idle part |");
@@ -68,12 +69,15 @@ final class ScaleReport {
         + " addresses (keepalive every %d ms, dead after %d ms of silence): %d chains of"
         + " `callIdempotent(scale_bench:idem/2)` under a rule marked `idempotent: true`, and"
         + " %d of `call(scale_bench:once/2)` under another principal's rule that is not."
-        + " After %d s, gateway 3's JVM is killed by its PID; the load goes on for %d s."
+        + " After %d s, gateway 3's JVM is killed (kill -9) or stopped (SIGSTOP, then killed"
+        + " at the end) by its PID; the load goes on for %d s; a killed gateway is started"
+        + " again, and warmed up, before the next case."
         + " The backends (bench/erl/scale_bench.erl) count every run of every call's key and"
-        + " the gateway it came through. *Back to 90%%*: from the loss until the first %d ms"
-        + " window with at least 90%% of the two-gateway rate of the same mixed load"
-        + " (%.0f calls/s, measured just before). *Every call in flight at the loss answered*:"
-        + " when the last call sent before the loss was answered or failed.%n%n",
+        + " the gateway it came through. *Back to 90%%*: from the loss until the end of the first"
+        + " %d ms window with at least 90%% of the two-gateway rate of the same mixed load"
+        + " (%.0f calls/s, measured just before). *Every call sent before the client saw"
+        + " the loss answered*: each of them may have gone to the lost gateway, so by then every"
+        + " retried call was answered (and every other one failed OUTCOME_UNKNOWN).%n%n",
         ScaleRun.KEEPALIVE_INTERVAL.toMillis(), ScaleRun.KEEPALIVE_TIMEOUT.toMillis(),
         ScaleRun.CONCURRENCY / 2, ScaleRun.CONCURRENCY / 2, ScaleRun.BEFORE_LOSS,
         ScaleRun.AFTER_LOSS, ScaleRun.RECOVERY_WINDOW_NS / 1_000_000, r.reference()));
@@ -84,14 +88,16 @@ final class ScaleReport {
     row(sb, r, "calls/s before (3 gateways)", x -> f("%.0f", x.rateBefore()));
     row(sb, r, "client saw the loss after (first OUTCOME_UNKNOWN)", x -> ms(x.seenMs()));
     row(sb, r, "back to 90% of the 2-gateway rate after", x -> ms(x.recoveredMs()));
-    row(sb, r, "every call in flight at the loss answered after", x -> ms(x.lastInFlightMs()));
+    row(sb, r, "every call sent before the client saw the loss answered or failed after",
+        x -> ms(x.settledMs()));
     row(sb, r, "slowest call ending after the loss", x -> ms(x.slowestAfterMs()));
     row(sb, r, "idempotent calls retried after running through the lost gateway (ran twice)",
         x -> f("%d", x.idemTwice()));
     row(sb, r, "idempotent calls answered / failed", x -> f("%d / %s", x.idemOk(),
         codes(x.idemFailed())));
     row(sb, r, "non-idempotent calls OUTCOME_UNKNOWN: sent to the lost gateway before the"
-        + " client saw the loss (of which had run)", x -> f("%d (%d)", x.onceUnknown(), x.onceUnknownRan()));
+        + " client saw the loss (of which had run)",
+        x -> f("%d (%d)", x.onceUnknown(), x.onceUnknownRan()));
     row(sb, r, "non-idempotent calls OUTCOME_UNKNOWN that ran through a survivor (must be 0)",
         x -> x.onceUnknownViaSurvivor() == 0 ? "0"
             : f("**%d: violated**", x.onceUnknownViaSurvivor()));

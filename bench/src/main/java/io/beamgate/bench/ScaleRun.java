@@ -75,7 +75,7 @@ final class ScaleRun {
    * {@code onceTwice}: non-idempotent calls run more than once (must be 0).
    */
   record Failover(Loss loss, double rateBefore, double reference, long seenMs, long recoveredMs,
-      long lastInFlightMs, long slowestAfterMs, int idemInFlight, long idemOk,
+      long settledMs, long slowestAfterMs, int idemInFlight, long idemOk,
       Map<GatewayException.Code, Long> idemFailed, long idemTwice, long idemViaLost,
       int onceInFlight, long onceOk, long onceUnknown, long onceUnknownRan,
       long onceUnknownViaSurvivor,
@@ -230,7 +230,11 @@ final class ScaleRun {
   private Failover failover(Loss loss, double reference) throws Exception {
     int lost = ScaleCluster.GATEWAYS - 1;
     if (cluster.gateways[lost] == null || !cluster.gateways[lost].isAlive()) {
-      cluster.startGateway(lost);
+      cluster.startGateway(lost); // a restart after the previous loss: warm it up again
+      try (BeamgateClient idem = client(cluster.idempotentClient, ScaleCluster.GATEWAYS);
+          BeamgateClient once = client(cluster.onceClient, ScaleCluster.GATEWAYS)) {
+        check(ScaleLoad.start(mix(idem, once), SIZE, WARM_UP).await(30));
+      }
     }
     cluster.resetCounts();
     ScaleLoad load;
@@ -284,8 +288,16 @@ final class ScaleRun {
     List<Call> calls = load.calls();
     String lostNode = cluster.gatewayNode(ScaleCluster.GATEWAYS - 1);
     double before = load.successes(lossNs - 2_000_000_000L, lossNs) / 2.0;
+    // the end of the first window at the rate: never earlier than the window's length
     long rec = load.recoveredAt(lossNs, RECOVERY_WINDOW_NS, 0.9 * reference);
-    long lastInFlight = 0;
+    rec = rec < 0 ? -1 : rec + RECOVERY_WINDOW_NS;
+    // The client sees the loss when its first call on the lost gateway fails (a reset, or the
+    // keepalive): until then it keeps sending a third of the calls there.
+    long seen = calls.stream().filter(c -> c.failure() == GatewayException.Code.OUTCOME_UNKNOWN)
+        .mapToLong(c -> c.endNs() - lossNs).min().orElse(-1_000_000);
+    // Every call sent before the client saw the loss may have gone to the lost gateway: when
+    // the last of them is answered (or failed), every retried call has been answered.
+    long settled = 0;
     long slowestAfter = 0;
     int idemInFlight = 0;
     int onceInFlight = 0;
@@ -302,8 +314,8 @@ final class ScaleRun {
     Map<Long, List<String>> idem = runs.getOrDefault("idem", Map.of());
     for (Call c : calls) {
       boolean inFlight = c.startNs() < lossNs && c.endNs() > lossNs;
-      if (inFlight) {
-        lastInFlight = Math.max(lastInFlight, c.endNs() - lossNs);
+      if (c.startNs() < lossNs + seen && c.endNs() > lossNs) {
+        settled = Math.max(settled, c.endNs() - lossNs);
       }
       if (c.endNs() > lossNs) {
         slowestAfter = Math.max(slowestAfter, c.endNs() - c.startNs());
@@ -332,14 +344,11 @@ final class ScaleRun {
         }
       }
     }
-    // The client sees the loss when its first call on the lost gateway fails (a reset, or the
-    // keepalive): until then it keeps sending a third of the calls there.
-    long seen = calls.stream().filter(c -> c.failure() == GatewayException.Code.OUTCOME_UNKNOWN)
-        .mapToLong(c -> c.endNs() - lossNs).min().orElse(-1_000_000);
     long idemTwice = idem.values().stream().filter(v -> v.size() > 1).count();
     long onceTwice = once.values().stream().filter(v -> v.size() > 1).count();
-    return new Failover(loss, before, reference, seen / 1_000_000, rec < 0 ? -1 : (rec - lossNs) / 1_000_000,
-        lastInFlight / 1_000_000, slowestAfter / 1_000_000, idemInFlight, idemOk, idemFailed,
+    return new Failover(loss, before, reference, seen / 1_000_000,
+        rec < 0 ? -1 : (rec - lossNs) / 1_000_000,
+        settled / 1_000_000, slowestAfter / 1_000_000, idemInFlight, idemOk, idemFailed,
         idemTwice, idemViaLost, onceInFlight, onceOk, onceUnknown, onceUnknownRan,
         onceUnknownViaSurvivor, onceFailed,
         onceTwice, onceOkNotRun);
