@@ -292,11 +292,8 @@ public final class Harness {
           gateway == null ? null : gateway.tlsProvider(), loadAtStart, loadAverage());
       String report = Report.markdown(run);
       String scale = scaleSection != null ? scaleSection : ScaleReport.existing(out);
-      if (scale != null) {
-        report = ScaleReport.splice(report, scale);
-      }
       Files.createDirectories(out.toAbsolutePath().getParent());
-      Files.writeString(out, report);
+      Files.writeString(out, scale == null ? report : ScaleReport.splice(report, scale));
       Files.writeString(out.resolveSibling("benchmarks.svg"), Report.svg(results, "erl",
           "Throughput relative to erl -> erl over plain distribution (higher is better)"));
       Files.writeString(out.resolveSibling("benchmarks-tls.svg"), Report.svg(results,

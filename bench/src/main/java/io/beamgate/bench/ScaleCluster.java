@@ -46,7 +46,7 @@ final class ScaleCluster implements AutoCloseable {
   final Cert server;
   final Cert idempotentClient;
   final Cert onceClient;
-  private final Thread hook = new Thread(this::killAll, "scale-cluster-cleanup");
+  private final Thread hook = new Thread(this::interrupted, "scale-cluster-cleanup");
   private LocalNode control;
 
   ScaleCluster(Path dir, Path jar, int epmdPort) throws Exception {
@@ -211,6 +211,12 @@ final class ScaleCluster implements AutoCloseable {
       }
       Harness.kill(p);
     }
+  }
+
+  /** On an interrupted run: the processes, then the run's keys and files. */
+  private void interrupted() {
+    killAll();
+    Harness.deleteTree(dir);
   }
 
   private void killAll() {
