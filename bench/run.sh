@@ -6,6 +6,8 @@
 #   bench/run.sh [--seconds N] [--rounds N] [--only calls,bridge,fairness,handshakes,idle]
 #                [--idle-connections N] [--contention] [--out FILE] [--sizes 100,65536,...]
 #                [--clients erl-tls,gateway,bridge,...] [--profile cpu|wall]
+#   bench/run.sh --only scale [--seconds N]  (1, 2, 3 gateways and a gateway lost under load;
+#                                            replaces only the "Scale out" section of the report)
 #   bench/run.sh --jmh [JMH arguments]     (the microbenchmarks only)
 # Every call scenario reports each process's CPU-µs per call beside calls/s and latency;
 # --contention runs the call scenarios a second time beside a CPU hog (one busy thread per core).

@@ -133,7 +133,23 @@ public final class Harness {
         default -> throw new IllegalArgumentException("unknown option " + args[i]
             + " (expected --seconds N, --out FILE, --idle-connections N, --contention,"
             + " --profile cpu|wall, --sizes 100,65536,1048576, --clients erl-tls,gateway,"
-            + " --rounds N, --only calls,bridge,fairness,handshakes,idle, --gateway-jar JAR)");
+            + " --rounds N, --only calls,bridge,fairness,handshakes,idle,scale,"
+            + " --gateway-jar JAR)");
+      }
+    }
+    // The scale scenario (several gateway processes, failover) runs on its own, with its own
+    // backends: only when asked (--only scale), as it takes about two minutes.
+    String scaleSection = null;
+    if (parts.remove("scale")) {
+      String missing = GatewayPath.unavailable(gatewayJar);
+      if (missing != null) {
+        throw new IllegalStateException("--only scale: " + missing);
+      }
+      scaleSection = ScaleReport.section(ScaleRun.run(gatewayJar, seconds, rounds));
+      System.out.println(scaleSection);
+      if (parts.isEmpty()) {
+        ScaleReport.write(out, scaleSection);
+        return;
       }
     }
     long pid = ProcessHandle.current().pid();
@@ -275,8 +291,9 @@ public final class Harness {
           idleConnections, gatewayMissing, gatewayCallsMissing, contended,
           gateway == null ? null : gateway.tlsProvider(), loadAtStart, loadAverage());
       String report = Report.markdown(run);
+      String scale = scaleSection != null ? scaleSection : ScaleReport.existing(out);
       Files.createDirectories(out.toAbsolutePath().getParent());
-      Files.writeString(out, report);
+      Files.writeString(out, scale == null ? report : ScaleReport.splice(report, scale));
       Files.writeString(out.resolveSibling("benchmarks.svg"), Report.svg(results, "erl",
           "Throughput relative to erl -> erl over plain distribution (higher is better)"));
       Files.writeString(out.resolveSibling("benchmarks-tls.svg"), Report.svg(results,
