@@ -46,7 +46,7 @@ import java.util.function.Supplier;
 public final class Harness {
   static final String COOKIE = "beamgate_bench";
   static int[] sizes = {100, 64 * 1024, 1024 * 1024};
-  static final int[] CONCURRENCY = {1, 64};
+  static int[] CONCURRENCY = {1, 64}; // --concurrency narrows it (profiles of one case)
 
   record Result(String client, int conc, int size, long calls, long elapsedUs, long p50Us,
       long p99Us, long memBytes, Map<String, Double> cpuUs, double idleUs,
@@ -119,6 +119,8 @@ public final class Harness {
         case "--rounds" -> rounds = Integer.parseInt(args[++i]);
         case "--only" -> parts = new java.util.LinkedHashSet<>(List.of(args[++i].split(",")));
         case "--contention" -> contention = true;
+        case "--concurrency" -> CONCURRENCY = java.util.Arrays.stream(args[++i].split(","))
+            .mapToInt(Integer::parseInt).toArray();
         case "--clients" -> only = List.of(args[++i].split(","));
         case "--sizes" -> sizes = java.util.Arrays.stream(args[++i].split(","))
             .mapToInt(Integer::parseInt).toArray();
