@@ -181,8 +181,9 @@ public final class ClientConfig {
 
   /**
    * Whether each gateway's host name is resolved to all its addresses (at start, and again at
-   * each reconnect: see {@link #resolver()}), with one connection to each (a DNS name with several records standing for several gateways; each
-   * must present a certificate naming the host). Default false: one connection per gateway.
+   * each reconnect: see {@link #resolver()}), with one connection to each (a DNS name with
+   * several records standing for several gateways; each must present a certificate naming
+   * the host). Default false: one connection per gateway.
    */
   public boolean everyAddress() {
     return everyAddress;
