@@ -53,10 +53,23 @@ public final class ClientConfig {
 
   public static final int DEFAULT_MAX_ATTEMPTS = 3;
 
+  /**
+   * Looks a gateway's host name up: every address it has now. Called before each connection
+   * attempt, reconnects included, so a DNS change is followed (see {@link #resolver()}).
+   */
+  @FunctionalInterface
+  public interface Resolver {
+    java.net.InetAddress[] resolve(String host) throws java.net.UnknownHostException;
+  }
+
+  /** The JVM's own lookup (InetAddress; its cache keeps answers 30 s by default). */
+  public static final Resolver SYSTEM_RESOLVER = java.net.InetAddress::getAllByName;
+
   private final String host;
   private final int port;
   private final java.util.List<Gateway> gateways;
   private final boolean everyAddress;
+  private final Resolver resolver;
   private final int maxAttempts;
   private final Path certificateChain;
   private final Path privateKey;
@@ -93,6 +106,7 @@ public final class ClientConfig {
     }
     this.gateways = java.util.List.copyOf(gs);
     this.everyAddress = b.everyAddress;
+    this.resolver = java.util.Objects.requireNonNull(b.resolver, "resolver");
     if (b.maxAttempts < 1 || b.maxAttempts > 16) {
       throw new IllegalArgumentException("maxAttempts: " + b.maxAttempts
           + " (expected: 1..16)");
@@ -166,12 +180,27 @@ public final class ClientConfig {
   }
 
   /**
-   * Whether each gateway's host name is resolved to all its addresses at start, with one
-   * connection to each (a DNS name with several records standing for several gateways; each
-   * must present a certificate naming the host). Default false: one connection per gateway.
+   * Whether each gateway's host name is resolved to all its addresses (at start, and again at
+   * each reconnect: see {@link #resolver()}), with one connection to each (a DNS name with
+   * several records standing for several gateways; each must present a certificate naming
+   * the host). Default false: one connection per gateway.
    */
   public boolean everyAddress() {
     return everyAddress;
+  }
+
+  /**
+   * How gateway host names are looked up (default {@link #SYSTEM_RESOLVER}). A name is looked
+   * up again before each connection attempt, reconnects included, never only once at start:
+   * a gateway moved to another address is reached at the next reconnect. With
+   * {@link #everyAddress()}, each reconnect of one of the name's connections looks the name up
+   * again: a new address gets a connection of its own, and a connection whose address is no
+   * longer listed is closed instead of being redialled (one still up is kept until it drops).
+   * A lookup that fails keeps the addresses already known. Tests and service-discovery setups
+   * may plug their own.
+   */
+  public Resolver resolver() {
+    return resolver;
   }
 
   /**
@@ -314,6 +343,7 @@ public final class ClientConfig {
     private boolean keepaliveWithoutCalls;
     private final java.util.List<Gateway> more = new java.util.ArrayList<>();
     private boolean everyAddress;
+    private Resolver resolver = SYSTEM_RESOLVER;
     private int maxAttempts = DEFAULT_MAX_ATTEMPTS;
 
     private Builder() {}
@@ -347,6 +377,12 @@ public final class ClientConfig {
     /** See {@link ClientConfig#everyAddress()}. */
     public Builder everyAddress(boolean b) {
       this.everyAddress = b;
+      return this;
+    }
+
+    /** See {@link ClientConfig#resolver()}. */
+    public Builder resolver(Resolver r) {
+      this.resolver = java.util.Objects.requireNonNull(r, "resolver");
       return this;
     }
 

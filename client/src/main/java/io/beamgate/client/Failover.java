@@ -35,14 +35,21 @@ import java.util.concurrent.atomic.AtomicInteger;
  * gets no new requests until it is reconnected. Internal.
  */
 final class Failover {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Failover.class);
   private final ClientConfig config;
-  private final List<Transport> transports;
+  private final SslContext ssl;
+  /** Changes only with everyAddress, when a lookup at a reconnect lists other addresses. */
+  private volatile List<Transport> transports;
+  /** Transports closed because their address left the name's records (never sent anything). */
+  private final java.util.Set<Transport> retired =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private boolean closed; // guarded by this
   private final AtomicInteger next = new AtomicInteger();
   private final CompletableFuture<Void> firstConnection = new CompletableFuture<>();
 
-  private Failover(ClientConfig config, List<Transport> transports) {
+  private Failover(ClientConfig config, SslContext ssl) {
     this.config = config;
-    this.transports = List.copyOf(transports);
+    this.ssl = ssl;
     this.next.set(java.util.concurrent.ThreadLocalRandom.current().nextInt(1 << 16));
   }
 
@@ -50,9 +57,12 @@ final class Failover {
   static Failover create(ClientConfig config) throws GatewayException {
     List<ClientConfig.Gateway> gs = config.gateways();
     if (gs.size() == 1 && !config.everyAddress()) {
-      return new Failover(config, List.of(new Transport(config))); // as before: one connection
+      Failover f = new Failover(config, null);
+      f.transports = List.of(new Transport(config)); // as before: one connection
+      return f;
     }
     SslContext ssl = ClientTls.context(config);
+    Failover f = new Failover(config, ssl);
     List<Transport> ts = new ArrayList<>();
     for (ClientConfig.Gateway g : gs) {
       if (!config.everyAddress()) {
@@ -61,20 +71,87 @@ final class Failover {
       }
       InetAddress[] all;
       try {
-        all = InetAddress.getAllByName(g.host());
+        all = config.resolver().resolve(g.host());
       } catch (UnknownHostException e) {
         throw GatewayException.local(Code.CONNECTION, "cannot resolve the gateway " + g + ": "
             + e.getMessage() + " (expected: a host name with at least one address)", e);
       }
-      for (InetAddress a : all) {
-        ts.add(new Transport(config, g.host(), g.port(), a, false, ssl));
+      if (all == null || all.length == 0) {
+        throw GatewayException.local(Code.CONNECTION, "cannot resolve the gateway " + g
+            + ": no address (expected: a host name with at least one address)");
+      }
+      for (InetAddress a : new java.util.LinkedHashSet<>(List.of(all))) {
+        ts.add(f.pinned(g, a));
       }
     }
-    return new Failover(config, ts);
+    f.transports = List.copyOf(ts);
+    return f;
+  }
+
+  /** A transport to one address of {@code g}'s name, which looks the name up at reconnects. */
+  private Transport pinned(ClientConfig.Gateway g, InetAddress a) {
+    Transport t = new Transport(config, g.host(), g.port(), a, false, ssl);
+    t.beforeRedial(() -> stillListed(g, t));
+    return t;
+  }
+
+  /**
+   * Before {@code t} (one of {@code g}'s addresses) dials again: looks the name up now, starts
+   * a transport for each address not dialled yet, and says whether {@code t}'s address is
+   * still listed (false: {@code t} closes and is dropped). A lookup that fails or lists nothing
+   * keeps what is known: a DNS outage is not a gateway leaving. Runs on {@code t}'s loop.
+   */
+  private boolean stillListed(ClientConfig.Gateway g, Transport t) {
+    java.util.Set<InetAddress> listed;
+    try {
+      InetAddress[] now = config.resolver().resolve(g.host());
+      if (now == null || now.length == 0) {
+        return true;
+      }
+      listed = new java.util.LinkedHashSet<>(List.of(now));
+    } catch (UnknownHostException | RuntimeException e) {
+      log.debug("cannot look {} up again ({}); keeping its known addresses", g, e.toString());
+      return true;
+    }
+    List<Transport> added = new ArrayList<>();
+    boolean keep = listed.contains(t.dial());
+    synchronized (this) {
+      if (closed) {
+        return true; // the transport is being closed anyway
+      }
+      List<Transport> now = new ArrayList<>(transports);
+      java.util.Set<InetAddress> dialled = new java.util.HashSet<>();
+      for (Transport o : now) {
+        if (o.host().equals(g.host()) && o.port() == g.port()) {
+          dialled.add(o.dial());
+        }
+      }
+      for (InetAddress a : listed) {
+        if (!dialled.contains(a)) {
+          Transport n = pinned(g, a);
+          now.add(n);
+          added.add(n);
+        }
+      }
+      if (!keep) {
+        now.remove(t);
+        retired.add(t);
+      }
+      transports = List.copyOf(now);
+    }
+    if (!added.isEmpty() || !keep) {
+      log.info("{} now lists {}: {}", g, listed, keep ? "connecting to the new addresses"
+          : "dropping " + t.address() + (added.isEmpty() ? "" : ", connecting to the new"));
+    }
+    for (Transport n : added) {
+      n.start();
+    }
+    return keep;
   }
 
   void start() {
     AtomicInteger failed = new AtomicInteger();
+    List<Transport> transports = this.transports;
     for (Transport t : transports) {
       t.firstConnection().whenComplete((v, e) -> {
         if (e == null) {
@@ -94,6 +171,7 @@ final class Failover {
   }
 
   String address() {
+    List<Transport> transports = this.transports;
     return transports.size() == 1 ? transports.get(0).address()
         : transports.stream().map(Transport::address)
             .collect(java.util.stream.Collectors.joining(", "));
@@ -113,6 +191,9 @@ final class Failover {
   }
 
   void close() {
+    synchronized (this) {
+      closed = true;
+    }
     for (Transport t : transports) {
       t.close();
     }
@@ -125,8 +206,9 @@ final class Failover {
    */
   <T> CompletableFuture<T> submit(Transport.Kind kind, ClientFrame body, Duration timeout,
       Transport.Decoder<T> decoder, boolean retrySafe) {
-    if (transports.size() == 1) {
-      return transports.get(0).submit(kind, body, timeout, decoder);
+    List<Transport> ts = transports;
+    if (ts.size() == 1 && !config.everyAddress()) {
+      return ts.get(0).submit(kind, body, timeout, decoder);
     }
     java.util.Objects.requireNonNull(timeout, "timeout");
     if (timeout.isNegative() || timeout.isZero()) {
@@ -149,6 +231,7 @@ final class Failover {
 
   /** The next gateway: round robin over those connected and not tried, else any not tried. */
   private Transport pick(List<Transport> tried) {
+    List<Transport> transports = this.transports;
     int n = transports.size();
     int start = Math.floorMod(next.getAndIncrement(), n);
     Transport fallback = null;
@@ -224,10 +307,14 @@ final class Failover {
         Throwable c = e instanceof CompletionException && e.getCause() != null
             ? e.getCause() : e;
         // A request turned away by a gateway that was down costs no attempt: it never left.
-        if (c instanceof GatewayException g && !wasUp && g.code() == Code.CONNECTION) {
+        // So does one given to a transport just dropped for its address leaving the DNS.
+        boolean dropped = c instanceof GatewayException g && g.code() == Code.CLOSED
+            && retired.contains(t);
+        if (c instanceof GatewayException g && !wasUp
+            && (g.code() == Code.CONNECTION || dropped)) {
           attempts--;
         }
-        if (c instanceof GatewayException g && retryable(g, retrySafe)
+        if (c instanceof GatewayException g && (retryable(g, retrySafe) || dropped)
             && attempts < config.maxAttempts() && deadline - System.nanoTime() > 0
             && !result.isDone()) {
           result.lastFailure = g;

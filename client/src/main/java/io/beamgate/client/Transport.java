@@ -118,6 +118,13 @@ final class Transport {
   private GatewayException lastFailure;
   private int failures;
   private ScheduledFuture<?> reconnectTimer;
+  /** Whether connect() has run once: the next runs are reconnects. */
+  private boolean dialled;
+  /**
+   * Asked before each reconnect of a transport pinned to one address of a name (everyAddress):
+   * false when that address is no longer listed, and this transport closes instead.
+   */
+  private volatile java.util.function.BooleanSupplier beforeRedial;
 
   Transport(ClientConfig config) throws GatewayException {
     this(config, config.host(), config.port(), null, config.waitForConnection(),
@@ -216,6 +223,24 @@ final class Transport {
     if (closed || channel != null || connecting != null) {
       return;
     }
+    java.util.function.BooleanSupplier redial = beforeRedial;
+    if (dialled && redial != null && !redial.getAsBoolean()) {
+      log.info("the gateway {} is no longer listed under {}: not reconnecting", address, host);
+      closeOnLoop();
+      group.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+      return;
+    }
+    dialled = true;
+    java.net.InetSocketAddress to;
+    try {
+      to = target();
+    } catch (UnknownHostException | RuntimeException e) {
+      failures++;
+      GatewayException why = connectError(e instanceof UnknownHostException ? e
+          : new UnknownHostException(host + ": " + e));
+      disconnected(why, why);
+      return;
+    }
     ConnectionHandler handler = new ConnectionHandler();
     ChannelFuture cf = bootstrap.clone().handler(new ChannelInitializer<SocketChannel>() {
       @Override
@@ -234,14 +259,46 @@ final class Transport {
             .addLast("client", handler);
         tls.handshakeFuture().addListener(f -> handshakeDone(ch, handler, tls, f));
       }
-    }).connect(dial == null ? java.net.InetSocketAddress.createUnresolved(host, port)
-        : new java.net.InetSocketAddress(dial, port));
+    }).connect(to);
     connecting = cf.channel();
     cf.addListener(f -> {
       if (!f.isSuccess()) {
         attemptFailed(cf.channel(), connectError(f.cause()));
       }
     });
+  }
+
+  /**
+   * Where this attempt dials: the pinned address, or the host name looked up now (each
+   * attempt, so a gateway that moved is followed; the first address, as a JDK lookup).
+   */
+  private java.net.InetSocketAddress target() throws UnknownHostException {
+    if (dial != null) {
+      return new java.net.InetSocketAddress(dial, port);
+    }
+    java.net.InetAddress[] all = config.resolver().resolve(host);
+    if (all == null || all.length == 0 || all[0] == null) {
+      throw new UnknownHostException(host + " has no address");
+    }
+    return new java.net.InetSocketAddress(all[0], port);
+  }
+
+  /** See {@link #beforeRedial}; set before {@link #start()}. */
+  void beforeRedial(java.util.function.BooleanSupplier s) {
+    this.beforeRedial = s;
+  }
+
+  String host() {
+    return host;
+  }
+
+  int port() {
+    return port;
+  }
+
+  /** The address this transport is pinned to, or null (the host name, looked up each time). */
+  java.net.InetAddress dial() {
+    return dial;
   }
 
   private GatewayException connectError(Throwable cause) {

@@ -56,7 +56,8 @@ final class ScriptedGateway implements AutoCloseable {
   final AtomicInteger connections = new AtomicInteger();
   final List<Peer> peers = new CopyOnWriteArrayList<>();
 
-  private ScriptedGateway(SslContext ctx, int port, Script script) throws Exception {
+  private ScriptedGateway(SslContext ctx, String bind, int port, Script script)
+      throws Exception {
     this.script = script;
     server = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
         .option(ChannelOption.SO_REUSEADDR, true)
@@ -91,7 +92,7 @@ final class ScriptedGateway implements AutoCloseable {
                   }
                 });
           }
-        }).bind(new InetSocketAddress("127.0.0.1", port)).sync().channel();
+        }).bind(new InetSocketAddress(bind, port)).sync().channel();
   }
 
   static ScriptedGateway start(TestPki pki, Script script) throws Exception {
@@ -100,12 +101,18 @@ final class ScriptedGateway implements AutoCloseable {
 
   static ScriptedGateway start(java.nio.file.Path cert, java.nio.file.Path key, TestPki pki,
       int port, Script script) throws Exception {
+    return start(cert, key, pki, "127.0.0.1", port, script);
+  }
+
+  /** A gateway listening on {@code bind} (any loopback address: 127.0.0.2 stands for a host). */
+  static ScriptedGateway start(java.nio.file.Path cert, java.nio.file.Path key, TestPki pki,
+      String bind, int port, Script script) throws Exception {
     // The gateway's own TLS (security, gateway.transport) is not a dependency of the client:
     // a plain Netty server context with the shared profile, requiring a client certificate.
     SslContext ctx = TlsProfile.apply(SslContextBuilder.forServer(cert.toFile(), key.toFile())
         .trustManager(pki.ca.toFile()).clientAuth(ClientAuth.REQUIRE),
         TlsProfile.Provider.JDK, false, TlsProfile.ALPN).build();
-    return new ScriptedGateway(ctx, port, script);
+    return new ScriptedGateway(ctx, bind, port, script);
   }
 
   /** The certificate's first URI SAN (the principal the test PKI's clients have), or "". */

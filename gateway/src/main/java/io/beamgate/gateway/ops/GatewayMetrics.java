@@ -193,6 +193,13 @@ public final class GatewayMetrics implements AutoCloseable {
         .strongReference(true).register(registry);
   }
 
+  /** A gauge of a fraction (or any non-integer value) read when scraped. */
+  public void ratio(String name, String description, java.util.function.DoubleSupplier value,
+      String... tags) {
+    Gauge.builder(name, value, v -> v.getAsDouble()).description(description).tags(tags)
+        .strongReference(true).register(registry);
+  }
+
   /** A 0/1 gauge read when scraped. */
   public void flag(String name, String description, BooleanSupplier value, String... tags) {
     Gauge.builder(name, value, v -> v.getAsBoolean() ? 1 : 0).description(description)

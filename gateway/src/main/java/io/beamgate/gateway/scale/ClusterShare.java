@@ -4,6 +4,7 @@ import io.beamgate.gateway.admission.BackendPool;
 import io.beamgate.gateway.admission.Limiter;
 import io.beamgate.node.rpc.RpcClient;
 import io.beamgate.gateway.config.GatewayConfig;
+import io.beamgate.gateway.ops.GatewayMetrics;
 import io.beamgate.security.guard.AtomBudget;
 import java.time.Duration;
 import java.time.Instant;
@@ -204,6 +205,27 @@ public final class ClusterShare implements AtomBudget.SharedPool, AutoCloseable 
       m.put("atom_share_taken", charged());
     }
     return m;
+  }
+
+  /**
+   * This gateway's view of its group as gauges, read at each scrape: a dashboard sums
+   * {@code beamgate_scale_share} over the group's gateways (1 when they agree on who is up)
+   * and alerts on {@code beamgate_scale_cut_off}.
+   */
+  public void registerGauges(GatewayMetrics metrics) {
+    metrics.gauge("beamgate.scale.gateways", "Gateways of this gateway's scale group it"
+        + " counts up, itself included (the last count while cut off)", this::gatewaysUp);
+    metrics.ratio("beamgate.scale.share", "This gateway's share of each rule's rate and"
+        + " concurrency: 1 / beamgate_scale_gateways", () -> 1.0 / gatewaysUp());
+    metrics.flag("beamgate.scale.cut.off", "1 while no backend answers this gateway's poll",
+        () -> cutOff);
+    metrics.gauge("beamgate.scale.atoms.used", "Atoms the backends gained over their"
+        + " baselines, summed (what the group has used of atom_budget)",
+        () -> (int) Math.min(Integer.MAX_VALUE, usedAtoms()));
+  }
+
+  private synchronized long usedAtoms() {
+    return atomsUsed;
   }
 
   @Override

@@ -194,6 +194,9 @@ public final class GatewayServer implements AutoCloseable {
     }
     scale = io.beamgate.gateway.scale.ClusterShare.start(config.scale(), node.name(), rpc,
         backends, guard.budget(), limiter);
+    if (scale != null) {
+      scale.registerGauges(metrics);
+    }
     bind();
     audit.identify(options.gatewayId() != null ? options.gatewayId()
         : hostName() + ":" + listenAddress().getPort());

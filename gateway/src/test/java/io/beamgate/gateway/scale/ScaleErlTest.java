@@ -178,6 +178,51 @@ class ScaleErlTest {
   }
 
   @Test
+  void theMetricsShowTheGatewaysOfTheGroupThisOneSeesAndItsShare() throws Exception {
+    int[] admin = new int[2];
+    for (int i = 0; i < 2; i++) {
+      admin[i] = RealEpmd.freePort();
+      beds[i].writeConfig(List.of(e1.name(), e2.name()), epmd.port(), "round_robin",
+          "scale: {poll_ms: 200}\nadmin: {listen: '127.0.0.1:" + admin[i] + "'}\n");
+    }
+    start(0);
+    start(1);
+    awaitGateways(2, gws[0], gws[1]);
+    for (int i = 0; i < 2; i++) {
+      String m = AdminScrape.metrics(admin[i]);
+      assertEquals(2, AdminScrape.sample(m, "beamgate_scale_gateways"), m);
+      assertEquals(0.5, AdminScrape.sample(m, "beamgate_scale_share"), m);
+      assertEquals(0, AdminScrape.sample(m, "beamgate_scale_cut_off"), m);
+      assertTrue(AdminScrape.sample(m, "beamgate_scale_atoms_used") >= 0, m);
+    }
+    stop(1);
+    awaitGateways(1, gws[0]);
+    String m = AdminScrape.metrics(admin[0]);
+    assertEquals(1, AdminScrape.sample(m, "beamgate_scale_gateways"), m);
+    assertEquals(1.0, AdminScrape.sample(m, "beamgate_scale_share"), m);
+    e1.kill();
+    e2.kill(); // cut off: the gauge says so, the count stays the last seen
+    long end = System.nanoTime() + 15_000_000_000L;
+    while (AdminScrape.sample(m = AdminScrape.metrics(admin[0]), "beamgate_scale_cut_off") != 1
+        && System.nanoTime() < end) {
+      Thread.sleep(100);
+    }
+    assertEquals(1, AdminScrape.sample(m, "beamgate_scale_cut_off"), m);
+    assertEquals(1, AdminScrape.sample(m, "beamgate_scale_gateways"), m);
+  }
+
+  @Test
+  void aGatewayWithoutScaleHasNoScaleMetrics() throws Exception {
+    int admin = RealEpmd.freePort();
+    beds[0].writeConfig(List.of(e1.name()), epmd.port(), "round_robin",
+        "admin: {listen: '127.0.0.1:" + admin + "'}\n");
+    start(0);
+    String m = AdminScrape.metrics(admin);
+    assertTrue(m.contains("beamgate_backends_up"), m);
+    assertEquals(-1, AdminScrape.sample(m, "beamgate_scale_gateways"), m);
+  }
+
+  @Test
   void rateSharesHoldOnEachGatewayAndTogetherWithinTheRuleLimit() throws Exception {
     start(0);
     start(1);

@@ -24,7 +24,7 @@ public final class TestBed {
    * standard output discarded: for tests of what only a process shows (signals, logging,
    * sd_notify). The caller redirects standard error and sets the environment as it needs.
    */
-  static ProcessBuilder gatewayRun(String... args) {
+  public static ProcessBuilder gatewayRun(String... args) {
     java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of(
         java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-cp", System.getProperty("java.class.path"), "io.beamgate.gateway.cli.Main",
