@@ -1,0 +1,93 @@
+package io.beamgate.client;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.beamgate.node.testing.Erl;
+import io.beamgate.node.testing.Needs;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The failover drivers of {@link ClientsFailoverErlTest}, one per client, each built here from
+ * the client's sources with the real tools. Every driver connects alice and bob to both
+ * gateways, prints {@code ready}, runs the load and prints {@code result KEY ok VALUE} or
+ * {@code result KEY error CODE message} per call, {@code after KEY ...} for calls made after
+ * the failover, and {@code done}. A missing tool fails under CI=true ({@link Needs}).
+ */
+final class ClientDrivers {
+  static final Path REPO = Path.of("..").toAbsolutePath().normalize();
+  static final Path RESOURCES = Path.of("src/test/resources").toAbsolutePath();
+  static final String PYTHON = "/usr/bin/python3";
+  static final String PROTOC = "/usr/bin/protoc";
+  static final String GO = "/usr/bin/go";
+
+  private ClientDrivers() {}
+
+  /** The gateways (host:port), the load, and the two clients' PEM files. */
+  record Args(List<String> gateways, int each, int workMs, Path ca, Path aliceCert,
+      Path aliceKey, Path bobCert, Path bobKey) {
+    List<String> tail() {
+      return List.of(String.join(",", gateways), Integer.toString(each),
+          Integer.toString(workMs), ca.toString(), aliceCert.toString(), aliceKey.toString(),
+          bobCert.toString(), bobKey.toString());
+    }
+  }
+
+  record Command(List<String> argv, Map<String, String> env) {}
+
+  static Command erlang(Path dir, Args a) throws Exception {
+    Path ebin = beamClient(dir);
+    List<String> argv = new ArrayList<>(List.of(Erl.require("escript"),
+        RESOURCES.resolve("beamclient/beam_client_failover.escript").toString(),
+        ebin.toString()));
+    argv.addAll(a.tail());
+    return new Command(argv, Map.of());
+  }
+
+  static Command elixir(Path dir, Args a) throws Exception {
+    String elixir = Erl.find("elixir");
+    if (elixir == null) {
+      Needs.missing("elixir not found on PATH: install Debian's elixir");
+    }
+    Path ebin = beamClient(dir);
+    List<String> argv = new ArrayList<>(List.of(elixir, "-pa", ebin.toString(), "-r",
+        REPO.resolve("client/src/main/elixir/beamgate.ex").toString(),
+        RESOURCES.resolve("beamclient/beam_client_failover.exs").toString()));
+    argv.addAll(a.tail());
+    return new Command(argv, Map.of());
+  }
+
+  /** beamgate_client and beamgate_failover compiled with erlc into dir/ebin. */
+  static Path beamClient(Path dir) throws Exception {
+    Path ebin = dir.resolve("ebin");
+    Files.createDirectories(ebin);
+    Path src = REPO.resolve("client/src/main/erlang");
+    run(List.of(Erl.require("erlc"), "-o", ebin.toString(),
+        src.resolve("beamgate_client.erl").toString(),
+        src.resolve("beamgate_failover.erl").toString()), Map.of(), 60);
+    return ebin;
+  }
+
+  /** Runs {@code cmd} to its end; fails the test with its output unless it exits 0. */
+  static String run(List<String> cmd, Map<String, String> env, int seconds) throws Exception {
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+        .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+    pb.environment().putAll(env);
+    Process p = pb.start();
+    try {
+      byte[] out = p.getInputStream().readAllBytes();
+      assertTrue(p.waitFor(seconds, TimeUnit.SECONDS), "hangs: " + cmd);
+      String text = new String(out, StandardCharsets.UTF_8);
+      assertEquals(0, p.exitValue(), cmd + ": " + text);
+      return text;
+    } finally {
+      p.destroyForcibly();
+    }
+  }
+}
