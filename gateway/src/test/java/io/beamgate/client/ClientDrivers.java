@@ -63,6 +63,46 @@ final class ClientDrivers {
     return new Command(argv, Map.of());
   }
 
+  static Command pythonNative(Path dir, Args a) throws Exception {
+    return python(dir, a, "native", false);
+  }
+
+  static Command pythonGrpc(Path dir, Args a) throws Exception {
+    return python(dir, a, "grpc", true);
+  }
+
+  static Command python(Path dir, Args a, String mode, boolean grpc) throws Exception {
+    require(Files.isExecutable(Path.of(PROTOC)), "protoc (Debian: protobuf-compiler)");
+    if (grpc) {
+      require(Files.isExecutable(Path.of("/usr/bin/grpc_python_plugin")),
+          "grpc_python_plugin (Debian: protobuf-compiler-grpc)");
+    }
+    require(Files.isExecutable(Path.of(PYTHON)) && new ProcessBuilder(PYTHON, "-c",
+        grpc ? "import grpc, google.protobuf" : "import google.protobuf").start().waitFor() == 0,
+        grpc ? "python3-grpcio and python3-protobuf" : "python3-protobuf");
+    Path gen = dir.resolve("py");
+    Files.createDirectories(gen);
+    List<String> protoc = new ArrayList<>(List.of(PROTOC, "-I",
+        REPO.resolve("client/src/main/proto").toString(), "--python_out=" + gen));
+    if (grpc) {
+      protoc.addAll(List.of("--grpc_python_out=" + gen,
+          "--plugin=protoc-gen-grpc_python=/usr/bin/grpc_python_plugin"));
+    }
+    protoc.add("beamgate/v1/gateway.proto");
+    run(protoc, Map.of(), 30);
+    List<String> argv = new ArrayList<>(List.of(PYTHON,
+        RESOURCES.resolve("failover/python_failover.py").toString(), mode));
+    argv.addAll(a.tail());
+    return new Command(argv, Map.of("PYTHONPATH", gen + ":"
+        + REPO.resolve("docs/examples/python")));
+  }
+
+  static void require(boolean present, String what) {
+    if (!present) {
+      Needs.missing(what + " is not installed");
+    }
+  }
+
   /** beamgate_client and beamgate_failover compiled with erlc into dir/ebin. */
   static Path beamClient(Path dir) throws Exception {
     Path ebin = dir.resolve("ebin");

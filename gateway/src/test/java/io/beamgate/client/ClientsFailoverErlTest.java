@@ -98,6 +98,11 @@ class ClientsFailoverErlTest {
     failover(ClientDrivers.elixir(dir, args()));
   }
 
+  @Test
+  void thePythonNativeClientFailsOverOnlyWhatIsSafe() throws Exception {
+    failover(ClientDrivers.pythonNative(dir, args()));
+  }
+
   /**
    * Runs the driver: once it is ready (connected to both gateways) and every call runs on the
    * backend, closes gateway A under it, then checks what each call got and how often it ran.

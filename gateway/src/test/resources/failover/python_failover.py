@@ -1,0 +1,61 @@
+"""Drives a Python example client over two gateways for ClientsFailoverErlTest.
+Usage: python_failover.py native|grpc GATEWAYS EACH WORK_MS CA ALICE_CERT ALICE_KEY BOB_CERT
+BOB_KEY, with docs/examples/python and the generated modules on PYTHONPATH. Prints "ready"
+once both clients are connected to both gateways, "result KEY ok VALUE" or "result KEY error
+CODE message" for each call of the load, "after KEY ..." for calls made after the failover,
+then "done" (ClientDrivers describes the lines)."""
+import asyncio
+import sys
+
+
+def out(line):
+    print(line, flush=True)
+
+
+async def native(gws, each, work_ms, ca, alice_files, bob_files):
+    from beamgate.v1 import gateway_pb2 as pb
+    from beamgate_call import Client, GatewayError, show, tls_context
+
+    def client(files):
+        return Client(gws, tls_context(files[0], files[1], ca), reconnect_min=0.05,
+                      reconnect_max=0.5)
+
+    alice, bob = await client(alice_files).start(), await client(bob_files).start()
+    for c in (alice, bob):
+        for _ in range(100):
+            if c.connected() == 2:
+                break
+            await asyncio.sleep(0.05)
+        else:
+            out(f"connected {c.connected()}")
+            sys.exit(1)
+    out("ready")
+
+    async def one(what, c, key, ms, idempotent):
+        try:
+            r = await c.call("scaletest", "work", [pb.Term(int=key), pb.Term(int=ms)],
+                             timeout=15, idempotent=idempotent)
+            out(f"{what} {key} ok {show(r)}")
+        except GatewayError as e:
+            out(f"{what} {key} error {e.code} {e.message}")
+
+    await asyncio.gather(*[one("result", alice, k, work_ms, True) for k in range(1, each + 1)],
+                         *[one("result", bob, 1000 + k, work_ms, False)
+                           for k in range(1, each + 1)])
+    for k in range(5001, 5007):
+        await one("after", bob, k, 0, False)
+    out("done")
+
+
+def main():
+    mode, gws, each, work_ms, ca, a_cert, a_key, b_cert, b_key = sys.argv[1:]
+    if mode == "native":
+        asyncio.run(native(gws.split(","), int(each), int(work_ms), ca, (a_cert, a_key),
+                           (b_cert, b_key)))
+    else:
+        grpc_driver(gws.split(","), int(each), int(work_ms), ca, (a_cert, a_key),
+                    (b_cert, b_key))
+
+
+if __name__ == "__main__":
+    main()
