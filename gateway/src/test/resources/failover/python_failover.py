@@ -6,6 +6,7 @@ CODE message" for each call of the load, "after KEY ..." for calls made after th
 then "done" (ClientDrivers describes the lines)."""
 import asyncio
 import sys
+import time
 
 
 def out(line):
@@ -44,6 +45,53 @@ async def native(gws, each, work_ms, ca, alice_files, bob_files):
                            for k in range(1, each + 1)])
     for k in range(5001, 5007):
         await one("after", bob, k, 0, False)
+    out("done")
+
+
+def grpc_driver(gws, each, work_ms, ca, alice_files, bob_files):
+    from concurrent.futures import ThreadPoolExecutor
+
+    import grpc
+    from beamgate.v1 import gateway_pb2 as pb
+    from beamgate_call import GatewayError, show
+    from beamgate_grpc import GatewayClient
+
+    def client(files):
+        def read(path):
+            with open(path, "rb") as f:
+                return f.read()
+        creds = grpc.ssl_channel_credentials(root_certificates=read(ca),
+                                             private_key=read(files[1]),
+                                             certificate_chain=read(files[0]))
+        return GatewayClient(gws, creds)
+
+    alice, bob = client(alice_files), client(bob_files)
+    for c in (alice, bob):
+        for _ in range(200):
+            if c.connected() == 2:
+                break
+            time.sleep(0.05)
+        else:
+            out(f"connected {c.connected()}")
+            sys.exit(1)
+    out("ready")
+
+    def one(what, c, key, ms, idempotent):
+        try:
+            r = c.call("scaletest", "work", [pb.Term(int=key), pb.Term(int=ms)], 15.0,
+                       idempotent)
+            out(f"{what} {key} ok {show(r)}")
+        except GatewayError as e:
+            out(f"{what} {key} error {e.code} {e.message}")
+
+    with ThreadPoolExecutor(max_workers=2 * each) as pool:
+        for k in range(1, each + 1):
+            pool.submit(one, "result", alice, k, work_ms, True)
+            pool.submit(one, "result", bob, 1000 + k, work_ms, False)
+    for k in range(5001, 5007):
+        one("after", bob, k, 0, False)
+    alice.close()
+    bob.close()
     out("done")
 
 

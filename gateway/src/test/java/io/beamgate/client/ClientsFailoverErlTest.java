@@ -34,7 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ClientsFailoverErlTest {
   static final int EACH = 12;
-  static final int WORK_MS = 2500;
+  static final int WORK_MS = 2000;
 
   @TempDir Path dir;
   RealEpmd epmd;
@@ -101,6 +101,11 @@ class ClientsFailoverErlTest {
   @Test
   void thePythonNativeClientFailsOverOnlyWhatIsSafe() throws Exception {
     failover(ClientDrivers.pythonNative(dir, args()));
+  }
+
+  @Test
+  void thePythonGrpcClientFailsOverOnlyWhatIsSafe() throws Exception {
+    failover(ClientDrivers.pythonGrpc(dir, args()));
   }
 
   /**
