@@ -97,6 +97,48 @@ final class ClientDrivers {
         + REPO.resolve("docs/examples/python")));
   }
 
+  /** The Go example's GatewayClient (failover.go) built with the driver in place of main.go. */
+  static Command go(Path dir, Args a) throws Exception {
+    Path src = REPO.resolve("docs/examples/go/beamgate-grpc");
+    Path drv = dir.resolve("godrv");
+    Files.createDirectories(drv);
+    Files.copy(src.resolve("failover.go"), drv.resolve("failover.go"));
+    Files.copy(RESOURCES.resolve("failover/go_failover.go"), drv.resolve("driver.go"));
+    Path bin = dir.resolve("go-failover");
+    goBuild(dir, bin, drv.resolve("failover.go"), drv.resolve("driver.go"));
+    List<String> argv = new ArrayList<>(List.of(bin.toString()));
+    argv.addAll(a.tail());
+    return new Command(argv, Map.of());
+  }
+
+  /**
+   * Builds {@code files} (one directory) into {@code bin} offline, in GOPATH mode with
+   * Debian's Go sources and the package protoc generates into dir/gopath.
+   */
+  static void goBuild(Path dir, Path bin, Path... files) throws Exception {
+    require(Files.isExecutable(Path.of(GO)), "go (Debian: golang-go)");
+    require(Files.isExecutable(Path.of(PROTOC)), "protoc (Debian: protobuf-compiler)");
+    require(Files.isExecutable(Path.of("/usr/bin/protoc-gen-go"))
+        && Files.isExecutable(Path.of("/usr/bin/protoc-gen-go-grpc")),
+        "protoc-gen-go and protoc-gen-go-grpc (Debian: protoc-gen-go, protoc-gen-go-grpc)");
+    require(Files.isDirectory(Path.of("/usr/share/gocode/src/google.golang.org/grpc"))
+        && Files.isDirectory(Path.of("/usr/share/gocode/src/google.golang.org/protobuf")),
+        "Go's grpc and protobuf sources (Debian: golang-google-grpc-dev,"
+            + " golang-google-protobuf-dev)");
+    Path gopath = dir.resolve("gopath");
+    Files.createDirectories(gopath.resolve("src"));
+    run(List.of(PROTOC, "-I", REPO.resolve("client/src/main/proto").toString(),
+        "--go_out=" + gopath.resolve("src"), "--go-grpc_out=" + gopath.resolve("src"),
+        "beamgate/v1/gateway.proto"), Map.of(), 30);
+    List<String> cmd = new ArrayList<>(List.of(GO, "build", "-o", bin.toString()));
+    for (Path f : files) {
+      cmd.add(f.toString());
+    }
+    run(cmd, Map.of("GOPATH", gopath + ":/usr/share/gocode", "GO111MODULE", "off",
+        "GOFLAGS", "", "GOCACHE", REPO.resolve("gateway/target/go-build-cache").toString(),
+        "HOME", dir.toString()), 300);
+  }
+
   static void require(boolean present, String what) {
     if (!present) {
       Needs.missing(what + " is not installed");

@@ -108,6 +108,11 @@ class ClientsFailoverErlTest {
     failover(ClientDrivers.pythonGrpc(dir, args()));
   }
 
+  @Test
+  void theGoClientFailsOverOnlyWhatIsSafe() throws Exception {
+    failover(ClientDrivers.go(dir, args()));
+  }
+
   /**
    * Runs the driver: once it is ready (connected to both gateways) and every call runs on the
    * backend, closes gateway A under it, then checks what each call got and how often it ran.
