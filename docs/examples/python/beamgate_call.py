@@ -213,14 +213,13 @@ class Client:
         self.retry = set()  # gateways to connect again: one of their connections failed
         self.last_error = None
         self.next = random.randrange(1 << 16)
-        self.changed = None
         self.keeper = None
 
     async def start(self):
         """Connects to every gateway; returns once one answered a ping."""
-        self.changed = asyncio.Event()
-        first = [asyncio.create_task(self._connect_all(g)) for g in self.gateways]
-        await asyncio.gather(*first)
+        pending = {asyncio.create_task(self._connect_all(g)) for g in self.gateways}
+        while pending and not self.up:  # the others go on connecting in the background
+            _, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
         if not self.up:
             raise self.last_error or GatewayError("CONNECTION", "no gateway")
         self.keeper = asyncio.create_task(self._keep_up())
@@ -269,7 +268,6 @@ class Client:
                 continue
             self.up[t] = c
             self.failures[gateway] = 0
-            self.changed.set()
 
     def _failed(self, gateway, error):
         self.failures[gateway] = self.failures.get(gateway, 0) + 1

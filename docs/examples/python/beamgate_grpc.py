@@ -89,6 +89,10 @@ class GatewayClient:
 
     def _state(self, i, state):
         self.states[i] = state
+        if state == grpc.ChannelConnectivity.IDLE:
+            # A channel goes idle after the gateway closed an idle connection, and stays so
+            # until asked to connect; requests only go to connected channels: ask now.
+            grpc.channel_ready_future(self.channels[i])
 
     def connected(self):
         """How many gateways' channels are connected now."""

@@ -131,7 +131,13 @@ func (c *GatewayClient) pick(tried map[int]bool) int {
 	fallback := -1
 	for k := 0; k < n; k++ {
 		i := (start + k) % n
-		if c.conns[i].GetState() != connectivity.Ready {
+		if state := c.conns[i].GetState(); state != connectivity.Ready {
+			// grpc-go 1.41 and later leave a dropped connection Idle until asked to connect
+			// (1.33 reconnects by itself and has no Connect).
+			if conn, ok := interface{}(c.conns[i]).(interface{ Connect() }); ok &&
+				state == connectivity.Idle {
+				conn.Connect()
+			}
 			continue
 		}
 		if !tried[i] {
