@@ -1,20 +1,26 @@
 #!/usr/bin/env escript
 %% Drives beamgate_client over two gateways for ClientsFailoverErlTest, from a real erl.
 %% Usage: beam_client_failover.escript EBIN GATEWAYS EACH WORK_MS CA ALICE_CERT ALICE_KEY
-%%        BOB_CERT BOB_KEY  (GATEWAYS: host:port,host:port)
+%%        BOB_CERT BOB_KEY KEEPALIVE  (GATEWAYS: host:port,host:port; KEEPALIVE: default or
+%%        INTERVAL_MS,TIMEOUT_MS)
 %% Prints "ready" once both clients are connected to both gateways, then starts EACH
 %% idempotent calls of alice's (keys 1..EACH) and EACH plain calls of bob's (1001..) to
 %% scaletest:work(Key, WORK_MS), and prints "result Key ok Value" or "result Key error CODE
 %% message" for each, then "after Key ..." for calls made after the failover, then "done".
 -mode(compile).
 
-main([Ebin, Gateways, Each0, WorkMs0, Ca, AliceCert, AliceKey, BobCert, BobKey]) ->
+main([Ebin, Gateways, Each0, WorkMs0, Ca, AliceCert, AliceKey, BobCert, BobKey, Ka]) ->
     true = code:add_patha(Ebin),
     Each = list_to_integer(Each0),
     WorkMs = list_to_integer(WorkMs0),
     Gs = string:split(Gateways, ",", all),
+    KaOpts = case Ka of
+                 "default" -> [];
+                 _ -> [I, T] = [list_to_integer(X) || X <- string:split(Ka, ",")],
+                      [{keepalive_interval, I}, {keepalive_timeout, T}, {connect_timeout, T}]
+             end,
     Opts = fun(C, K) -> [{certfile, C}, {keyfile, K}, {cacertfile, Ca},
-                         {reconnect_min, 50}, {reconnect_max, 500}] end,
+                         {reconnect_min, 50}, {reconnect_max, 500} | KaOpts] end,
     {ok, Alice} = beamgate_client:connect(Gs, Opts(AliceCert, AliceKey)),
     {ok, Bob} = beamgate_client:connect(Gs, Opts(BobCert, BobKey)),
     wait_both(Alice, 100),

@@ -1,6 +1,7 @@
 # Drives the Elixir wrapper Beamgate over two gateways for ClientsFailoverErlTest; the same
 # arguments and output lines as beam_client_failover.escript.
-[gateways, each, work_ms, ca, alice_cert, alice_key, bob_cert, bob_key] = System.argv()
+[gateways, each, work_ms, ca, alice_cert, alice_key, bob_cert, bob_key, "default"] =
+  System.argv()
 {each, work_ms} = {String.to_integer(each), String.to_integer(work_ms)}
 gws = String.split(gateways, ",")
 opts = fn cert, key ->

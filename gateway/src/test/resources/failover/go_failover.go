@@ -1,6 +1,6 @@
 // Drives GatewayClient (docs/examples/go/beamgate-grpc/failover.go) over two gateways for
 // ClientsFailoverErlTest, built with failover.go in place of main.go. Usage: driver GATEWAYS
-// EACH WORK_MS CA ALICE_CERT ALICE_KEY BOB_CERT BOB_KEY; prints the lines ClientDrivers
+// EACH WORK_MS CA ALICE_CERT ALICE_KEY BOB_CERT BOB_KEY default; prints the lines ClientDrivers
 // describes.
 package main
 

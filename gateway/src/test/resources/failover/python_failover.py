@@ -1,25 +1,36 @@
 """Drives a Python example client over two gateways for ClientsFailoverErlTest.
 Usage: python_failover.py native|grpc GATEWAYS EACH WORK_MS CA ALICE_CERT ALICE_KEY BOB_CERT
-BOB_KEY, with docs/examples/python and the generated modules on PYTHONPATH. Prints "ready"
+BOB_KEY KEEPALIVE (default, or INTERVAL_MS,TIMEOUT_MS: native only), with docs/examples/python and the generated modules on PYTHONPATH. Prints "ready"
 once both clients are connected to both gateways, "result KEY ok VALUE" or "result KEY error
 CODE message" for each call of the load, "after KEY ..." for calls made after the failover,
 then "done" (ClientDrivers describes the lines)."""
 import asyncio
 import sys
+import threading
 import time
+
+LOCK = threading.Lock()  # the gRPC driver prints from many threads: one line at a time
 
 
 def out(line):
-    print(line, flush=True)
+    with LOCK:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
 
 
-async def native(gws, each, work_ms, ca, alice_files, bob_files):
+async def native(gws, each, work_ms, ca, alice_files, bob_files, keepalive):
     from beamgate.v1 import gateway_pb2 as pb
     from beamgate_call import Client, GatewayError, show, tls_context
 
+    ka = {}
+    if keepalive != "default":
+        interval, timeout = (int(x) / 1000 for x in keepalive.split(","))
+        ka = dict(keepalive_interval=interval, keepalive_timeout=timeout,
+                  connect_timeout=timeout)
+
     def client(files):
         return Client(gws, tls_context(files[0], files[1], ca), reconnect_min=0.05,
-                      reconnect_max=0.5)
+                      reconnect_max=0.5, **ka)
 
     alice, bob = await client(alice_files).start(), await client(bob_files).start()
     for c in (alice, bob):
@@ -96,10 +107,10 @@ def grpc_driver(gws, each, work_ms, ca, alice_files, bob_files):
 
 
 def main():
-    mode, gws, each, work_ms, ca, a_cert, a_key, b_cert, b_key = sys.argv[1:]
+    mode, gws, each, work_ms, ca, a_cert, a_key, b_cert, b_key, keepalive = sys.argv[1:]
     if mode == "native":
         asyncio.run(native(gws.split(","), int(each), int(work_ms), ca, (a_cert, a_key),
-                           (b_cert, b_key)))
+                           (b_cert, b_key), keepalive))
     else:
         grpc_driver(gws.split(","), int(each), int(work_ms), ca, (a_cert, a_key),
                     (b_cert, b_key))

@@ -29,13 +29,16 @@ final class ClientDrivers {
 
   private ClientDrivers() {}
 
-  /** The gateways (host:port), the load, and the two clients' PEM files. */
+  /**
+   * The gateways (host:port), the load, the two clients' PEM files, and the keepalive
+   * ("default", or "INTERVAL_MS,TIMEOUT_MS" for the clients with their own keepalive).
+   */
   record Args(List<String> gateways, int each, int workMs, Path ca, Path aliceCert,
-      Path aliceKey, Path bobCert, Path bobKey) {
+      Path aliceKey, Path bobCert, Path bobKey, String keepalive) {
     List<String> tail() {
       return List.of(String.join(",", gateways), Integer.toString(each),
           Integer.toString(workMs), ca.toString(), aliceCert.toString(), aliceKey.toString(),
-          bobCert.toString(), bobKey.toString());
+          bobCert.toString(), bobKey.toString(), keepalive);
     }
   }
 

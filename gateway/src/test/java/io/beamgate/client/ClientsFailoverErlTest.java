@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.beamgate.gateway.server.GatewayServer;
+import io.beamgate.gateway.server.TcpRelay;
 import io.beamgate.gateway.server.TestBed;
 import io.beamgate.node.testing.ErlNode;
 import io.beamgate.node.testing.RealEpmd;
@@ -43,6 +44,7 @@ class ClientsFailoverErlTest {
   TestBed bedB;
   GatewayServer gwA;
   GatewayServer gwB;
+  TcpRelay relay;
   Process driver;
 
   @BeforeEach
@@ -70,6 +72,9 @@ class ClientsFailoverErlTest {
     if (driver != null) {
       driver.destroyForcibly();
     }
+    if (relay != null) {
+      relay.close();
+    }
     for (GatewayServer g : new GatewayServer[] {gwA, gwB}) {
       if (g != null) {
         g.close();
@@ -81,11 +86,21 @@ class ClientsFailoverErlTest {
 
   /** What every driver is given: the two gateways, the load, and alice's and bob's files. */
   ClientDrivers.Args args() throws Exception {
+    return args(gwA.listenAddress().getPort(), "default");
+  }
+
+  ClientDrivers.Args args(int portA, String keepalive) throws Exception {
     TestBed.Client alice = bedA.client("alice");
     TestBed.Client bob = bedA.client("bob");
-    return new ClientDrivers.Args(List.of("localhost:" + gwA.listenAddress().getPort(),
+    return new ClientDrivers.Args(List.of("localhost:" + portA,
         "localhost:" + gwB.listenAddress().getPort()), EACH, WORK_MS, alice.ca(),
-        alice.cert(), alice.key(), bob.cert(), bob.key());
+        alice.cert(), alice.key(), bob.cert(), bob.key(), keepalive);
+  }
+
+  /** Gateway A behind a relay that the test partitions: only the keepalive can tell. */
+  ClientDrivers.Args partitionedArgs() throws Exception {
+    relay = new TcpRelay(0, gwA.listenAddress().getPort());
+    return args(relay.port(), "200,700");
   }
 
   @Test
@@ -96,6 +111,16 @@ class ClientsFailoverErlTest {
   @Test
   void theElixirClientFailsOverOnlyWhatIsSafe() throws Exception {
     failover(ClientDrivers.elixir(dir, args()));
+  }
+
+  @Test
+  void theErlangClientFindsASilentGatewayByTheKeepalive() throws Exception {
+    failover(ClientDrivers.erlang(dir, partitionedArgs()));
+  }
+
+  @Test
+  void thePythonNativeClientFindsASilentGatewayByTheKeepalive() throws Exception {
+    failover(ClientDrivers.pythonNative(dir, partitionedArgs()));
   }
 
   @Test
@@ -115,7 +140,8 @@ class ClientsFailoverErlTest {
 
   /**
    * Runs the driver: once it is ready (connected to both gateways) and every call runs on the
-   * backend, closes gateway A under it, then checks what each call got and how often it ran.
+   * backend, closes gateway A under it (or partitions its relay), then checks what each call
+   * got and how often it ran.
    */
   void failover(ClientDrivers.Command cmd) throws Exception {
     ProcessBuilder pb = new ProcessBuilder(cmd.argv()).redirectErrorStream(true)
@@ -141,8 +167,12 @@ class ClientsFailoverErlTest {
       Thread.sleep(50);
     }
     assertEquals(2 * EACH, started(), "every call runs on the backend: " + lines);
-    gwA.close(); // its connections are closed under the clients, as a killed process's are
-    gwA = null;
+    if (relay != null) {
+      relay.partition(); // nothing arrives, nothing is reset
+    } else {
+      gwA.close(); // its connections are closed under the clients, as a killed process's are
+      gwA = null;
+    }
     assertTrue(driver.waitFor(40, TimeUnit.SECONDS), "the driver hangs: " + lines);
     reader.join(5000);
     assertEquals(0, driver.exitValue(), String.join("\n", lines));
