@@ -2,7 +2,7 @@
 %% Drives beamgate_client over two gateways for ClientsFailoverErlTest, from a real erl.
 %% Usage: beam_client_failover.escript EBIN GATEWAYS EACH WORK_MS CA ALICE_CERT ALICE_KEY
 %%        BOB_CERT BOB_KEY KEEPALIVE  (GATEWAYS: host:port,host:port; KEEPALIVE: default or
-%%        INTERVAL_MS,TIMEOUT_MS)
+%%        INTERVAL_MS,TIMEOUT_MS or max_attempts=N)
 %% Prints "ready" once both clients are connected to both gateways, then starts EACH
 %% idempotent calls of alice's (keys 1..EACH) and EACH plain calls of bob's (1001..) to
 %% scaletest:work(Key, WORK_MS), and prints "result Key ok Value" or "result Key error CODE
@@ -16,11 +16,17 @@ main([Ebin, Gateways, Each0, WorkMs0, Ca, AliceCert, AliceKey, BobCert, BobKey, 
     Gs = string:split(Gateways, ",", all),
     KaOpts = case Ka of
                  "default" -> [];
+                 "max_attempts=" ++ Max -> [{max_attempts, list_to_integer(Max)}];
                  _ -> [I, T] = [list_to_integer(X) || X <- string:split(Ka, ",")],
                       [{keepalive_interval, I}, {keepalive_timeout, T}, {connect_timeout, T}]
              end,
-    Opts = fun(C, K) -> [{certfile, C}, {keyfile, K}, {cacertfile, Ca},
-                         {reconnect_min, 50}, {reconnect_max, 500} | KaOpts] end,
+    Opts0 = fun(C, K) -> [{certfile, C}, {keyfile, K}, {cacertfile, Ca},
+                          {reconnect_min, 50}, {reconnect_max, 500}] end,
+    %% max_attempts: 1..16, checked before anything connects
+    [show("option", Bad, beamgate_client:connect(Gs, [{max_attempts, Bad}
+                                                      | Opts0(AliceCert, AliceKey)]))
+     || Bad <- [0, 17]],
+    Opts = fun(C, K) -> KaOpts ++ Opts0(C, K) end,
     {ok, Alice} = beamgate_client:connect(Gs, Opts(AliceCert, AliceKey)),
     {ok, Bob} = beamgate_client:connect(Gs, Opts(BobCert, BobKey)),
     wait_both(Alice, 100),
@@ -51,6 +57,7 @@ wait_both(C, N) ->
         _ -> timer:sleep(50), wait_both(C, N - 1)
     end.
 
-show(What, K, {ok, V}) -> io:format("~s ~b ok ~w~n", [What, K, V]);
+show(What, K, {ok, V}) when is_integer(V) -> io:format("~s ~b ok ~w~n", [What, K, V]);
+show(What, K, {ok, _}) -> io:format("~s ~b ok~n", [What, K]);
 show(What, K, {error, {Code, Msg}}) ->
     io:format("~s ~b error ~s ~ts~n", [What, K, string:uppercase(atom_to_list(Code)), Msg]).
