@@ -17,8 +17,8 @@
 -module(beamgate_client).
 -behaviour(gen_server).
 
--export([connect/2, connect/3, close/1, connected/1, call/4, call/5, call_idempotent/4, call_idempotent/5,
-         cast/4, cast/5, send/3, send/4, ping/1, ping/2]).
+-export([connect/2, connect/3, close/1, connected/1, call/4, call/5, call_idempotent/4,
+         call_idempotent/5, cast/4, cast/5, send/3, send/4, ping/1, ping/2]).
 -export([encode_term/1, decode_term/1]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2, terminate/2]).
 
@@ -196,8 +196,8 @@ init({Owner, Host, Port, Opts}) ->
         {ok, Sock} ->
             case ssl:negotiated_protocol(Sock) of
                 {ok, ?ALPN} ->
-                    {ok, #st{sock = Sock, owner = Owner, owner_mon = Mon, host = Host, opts = Opts,
-                             last_read = now_ms()}};
+                    {ok, #st{sock = Sock, owner = Owner, owner_mon = Mon, host = Host,
+                             opts = Opts, last_read = now_ms()}};
                 Other ->
                     ssl:close(Sock),
                     {stop, {shutdown, {connection, fmt("the gateway did not select ALPN "

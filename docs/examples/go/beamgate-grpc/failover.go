@@ -67,7 +67,8 @@ type GatewayClient struct {
 }
 
 // Dial connects to every gateway in the background.
-func Dial(gateways []string, creds credentials.TransportCredentials, o Options) (*GatewayClient, error) {
+func Dial(gateways []string, creds credentials.TransportCredentials,
+	o Options) (*GatewayClient, error) {
 	if o.MaxAttempts == 0 {
 		o.MaxAttempts = 3
 	}

@@ -2,7 +2,7 @@
 %% Drives beamgate_client over two gateways for ClientsFailoverErlTest, from a real erl.
 %% Usage: beam_client_failover.escript EBIN GATEWAYS EACH WORK_MS CA ALICE_CERT ALICE_KEY
 %%        BOB_CERT BOB_KEY KEEPALIVE  (GATEWAYS: host:port,host:port; KEEPALIVE: default or
-%%        INTERVAL_MS,TIMEOUT_MS or max_attempts=N)
+%%        INTERVAL_MS,TIMEOUT_MS or max_attempts=N or every_address)
 %% Prints "ready" once both clients are connected to both gateways, then starts EACH
 %% idempotent calls of alice's (keys 1..EACH) and EACH plain calls of bob's (1001..) to
 %% scaletest:work(Key, WORK_MS), and prints "result Key ok Value" or "result Key error CODE
@@ -17,6 +17,7 @@ main([Ebin, Gateways, Each0, WorkMs0, Ca, AliceCert, AliceKey, BobCert, BobKey, 
     KaOpts = case Ka of
                  "default" -> [];
                  "max_attempts=" ++ Max -> [{max_attempts, list_to_integer(Max)}];
+                 "every_address" -> [{every_address, true}];
                  _ -> [I, T] = [list_to_integer(X) || X <- string:split(Ka, ",")],
                       [{keepalive_interval, I}, {keepalive_timeout, T}, {connect_timeout, T}]
              end,

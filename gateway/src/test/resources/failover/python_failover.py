@@ -1,7 +1,8 @@
 """Drives a Python example client over two gateways for ClientsFailoverErlTest.
 Usage: python_failover.py native|grpc GATEWAYS EACH WORK_MS CA ALICE_CERT ALICE_KEY BOB_CERT
-BOB_KEY KEEPALIVE (default, or INTERVAL_MS,TIMEOUT_MS: native only), with docs/examples/python and the generated modules on PYTHONPATH. Prints "ready"
-once both clients are connected to both gateways, "result KEY ok VALUE" or "result KEY error
+BOB_KEY OPTION (default; native only: INTERVAL_MS,TIMEOUT_MS or every_address), with docs/examples/python
+and the generated modules on PYTHONPATH. Prints "ready" once both clients are connected to both
+gateways, "result KEY ok VALUE" or "result KEY error
 CODE message" for each call of the load, "after KEY ..." for calls made after the failover,
 then "done" (ClientDrivers describes the lines)."""
 import asyncio
@@ -23,7 +24,9 @@ async def native(gws, each, work_ms, ca, alice_files, bob_files, keepalive):
     from beamgate_call import Client, GatewayError, show, tls_context
 
     ka = {}
-    if keepalive != "default":
+    if keepalive == "every_address":
+        ka = dict(every_address=True)
+    elif keepalive != "default":
         interval, timeout = (int(x) / 1000 for x in keepalive.split(","))
         ka = dict(keepalive_interval=interval, keepalive_timeout=timeout,
                   connect_timeout=timeout)

@@ -30,8 +30,9 @@ final class ClientDrivers {
   private ClientDrivers() {}
 
   /**
-   * The gateways (host:port), the load, the two clients' PEM files, and the keepalive
-   * ("default", or "INTERVAL_MS,TIMEOUT_MS" for the clients with their own keepalive).
+   * The gateways (host:port), the load, the two clients' PEM files, and an option for the
+   * Erlang and Python native drivers: "default", "INTERVAL_MS,TIMEOUT_MS" (keepalive),
+   * "every_address", or "max_attempts=N" (Erlang).
    */
   record Args(List<String> gateways, int each, int workMs, Path ca, Path aliceCert,
       Path aliceKey, Path bobCert, Path bobKey, String keepalive) {

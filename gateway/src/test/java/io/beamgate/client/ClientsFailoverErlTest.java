@@ -134,6 +134,18 @@ class ClientsFailoverErlTest {
         options.toString());
   }
 
+  /** every_address: each gateway's name resolved (localhost: 127.0.0.1), TLS checks it. */
+  @Test
+  void theErlangClientConnectsToEveryAddressOfAName() throws Exception {
+    failover(ClientDrivers.erlang(dir, args(gwA.listenAddress().getPort(), "every_address")));
+  }
+
+  @Test
+  void thePythonNativeClientConnectsToEveryAddressOfAName() throws Exception {
+    failover(ClientDrivers.pythonNative(dir, args(gwA.listenAddress().getPort(),
+        "every_address")));
+  }
+
   @Test
   void thePythonNativeClientFindsASilentGatewayByTheKeepalive() throws Exception {
     failover(ClientDrivers.pythonNative(dir, partitionedArgs()));
