@@ -11,11 +11,14 @@
 %% gets an id, a timer and exactly one reply. The connection process ends with its owner (the
 %% process that called connect). When the connection is lost, every request in flight is
 %% answered at once (calls, casts and sends with outcome_unknown, as the Java client does) and
-%% later requests fail with `connection`; connect again for a new one.
+%% later requests fail with `connection`; connect again for a new one. connect/2 takes several
+%% gateways instead and fails over between them (beamgate_failover.erl: reconnects, spreads
+%% requests, retries only what cannot run twice).
 -module(beamgate_client).
 -behaviour(gen_server).
 
--export([connect/3, close/1, call/4, call/5, cast/4, cast/5, send/3, send/4, ping/1, ping/2]).
+-export([connect/2, connect/3, close/1, connected/1, call/4, call/5, call_idempotent/4,
+         call_idempotent/5, cast/4, cast/5, send/3, send/4, ping/1, ping/2]).
 -export([encode_term/1, decode_term/1]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2, terminate/2]).
 
@@ -35,7 +38,7 @@
 -export_type([code/0, error/0]).
 
 -record(req, {kind :: call | cast | send | ping | keepalive, from, timer, deadline}).
--record(st, {sock, owner_mon, host, buf = <<>>, next_id = 1, pending = #{},
+-record(st, {sock, owner, owner_mon, host, buf = <<>>, next_id = 1, pending = #{},
              opts, down = undefined, last_read, ka_timer, ka_ping = 0,
              closing_error = undefined, frame_read = false}).
 
@@ -69,6 +72,29 @@ connect(Host, Port, Opts0) ->
         {{error, _} = E, _} -> E
     end.
 
+%% Several gateways (each {Host, Port} or "host:port"), a connection to each that is kept up,
+%% requests spread over them and retried on another only when that cannot run them twice (see
+%% beamgate_failover.erl and docs/beam-client.md). Returns once one gateway answered a ping.
+%% Options: those of connect/3, and every_address (false: true connects to every address a
+%% host name resolves to, resolved again at each reconnect), max_attempts (3, 1..16),
+%% reconnect_min (100 ms) and reconnect_max (5000 ms).
+-spec connect([{string() | binary() | inet:ip_address(), inet:port_number()} | string()
+               | binary()], list() | map()) -> {ok, pid()} | error().
+connect(Gateways, Opts0) ->
+    Opts = maps:merge(defaults(), to_map(Opts0)),
+    case {check_opts(Opts), application:ensure_all_started(ssl)} of
+        {ok, {error, Why}} ->
+            {error, {tls, fmt("cannot start OTP's ssl application: ~0p", [Why])}};
+        {ok, {ok, _}} -> beamgate_failover:connect(Gateways, Opts);
+        {{error, _} = E, _} -> E
+    end.
+
+%% How many gateway connections are up now: 0 or 1 for connect/3, up to one per gateway (or
+%% address) for connect/2.
+-spec connected(pid()) -> non_neg_integer().
+connected(Conn) ->
+    try length(gen_server:call(Conn, members, 5000)) catch exit:_ -> 0 end.
+
 -spec close(pid()) -> ok.
 close(Conn) ->
     try gen_server:stop(Conn) catch exit:_ -> ok end.
@@ -76,7 +102,14 @@ close(Conn) ->
 %% Module:Function(Args...) on the cluster; {ok, Result} or {error, {Code, Message}}.
 call(Conn, M, F, Args) -> call(Conn, M, F, Args, default).
 call(Conn, M, F, Args, Timeout) ->
-    with_args(Args, fun() -> request(Conn, {call, name(M), name(F), Args}, Timeout) end).
+    with_args(Args, fun() -> request(Conn, {call, name(M), name(F), Args, false}, Timeout) end).
+
+%% A call that may run twice: with several gateways (connect/2), when its outcome is unknown
+%% it runs again on another. The gateway admits it only under a rule marked
+%% `idempotent: true` (permission_denied otherwise, before it runs).
+call_idempotent(Conn, M, F, Args) -> call_idempotent(Conn, M, F, Args, default).
+call_idempotent(Conn, M, F, Args, Timeout) ->
+    with_args(Args, fun() -> request(Conn, {call, name(M), name(F), Args, true}, Timeout) end).
 
 %% Module:Function(Args...) without waiting for it to run; ok once the gateway passed it on.
 cast(Conn, M, F, Args) -> cast(Conn, M, F, Args, default).
@@ -110,7 +143,7 @@ request(Conn, Req, Timeout) ->
         {ok, Body} ->
             %% The connection process answers every request by its deadline; the margin
             %% only guards against a connection process that no longer runs.
-            try gen_server:call(Conn, {request, Body, Timeout}, infinity)
+            try gen_server:call(Conn, {request, Body, Timeout, retry_safe(Req)}, infinity)
             catch exit:{noproc, _} -> {error, {closed, <<"the connection is closed">>}};
                   exit:{normal, _} -> {error, {closed, <<"the connection is closed">>}};
                   exit:{Reason, _} -> {error, {connection, fmt("the connection ended: ~0p",
@@ -119,15 +152,21 @@ request(Conn, Req, Timeout) ->
         {error, _} = E -> E
     end.
 
-encode_request({call, M, F, Args}) ->
+encode_request({call, M, F, Args, Idempotent}) ->
+    Idem = case Idempotent of true -> [varint_field(5, 1)]; false -> [] end,
     with_terms(fun() -> {call, [str(1, M), str(2, F) | [msg(3, term(A, arg(I)))
-                                || {I, A} <- indexed(Args)]]} end);
+                                || {I, A} <- indexed(Args)]] ++ Idem} end);
 encode_request({cast, M, F, Args}) ->
     with_terms(fun() -> {cast, [str(1, M), str(2, F) | [msg(3, term(A, arg(I)))
                                 || {I, A} <- indexed(Args)]]} end);
 encode_request({send, Name, Msg}) ->
     with_terms(fun() -> {send, [str(1, Name), msg(2, term(Msg, "message"))]} end);
 encode_request(ping) -> {ok, {ping, []}}.
+
+%% What may run twice, and so be retried on another gateway when its outcome is unknown.
+retry_safe(ping) -> true;
+retry_safe({call, _, _, _, Idempotent}) -> Idempotent;
+retry_safe(_) -> false.
 
 with_terms(Fun) ->
     try {ok, Fun()}
@@ -145,6 +184,7 @@ init({Owner, Host, Port, Opts}) ->
     Mon = erlang:monitor(process, Owner),
     %% A gateway that stops reading must not block this process in ssl:send (its timers
     %% would stop): past send_timeout the socket closes and every request is answered.
+    Peer = maps:get(address, Opts, Host), % a member of a pool may be given one address
     SslOpts = [binary, {active, once}, {packet, raw}, {versions, ['tlsv1.3']},
                {send_timeout, maps:get(keepalive_timeout, Opts)}, {send_timeout_close, true},
                {verify, verify_peer}, {alpn_advertised_protocols, [?ALPN]},
@@ -152,12 +192,12 @@ init({Owner, Host, Port, Opts}) ->
                {keyfile, path(maps:get(keyfile, Opts))},
                {cacertfile, path(maps:get(cacertfile, Opts))}
                | sni(Host)],
-    case ssl:connect(Host, Port, SslOpts, maps:get(connect_timeout, Opts)) of
+    case ssl:connect(Peer, Port, SslOpts, maps:get(connect_timeout, Opts)) of
         {ok, Sock} ->
             case ssl:negotiated_protocol(Sock) of
                 {ok, ?ALPN} ->
-                    {ok, #st{sock = Sock, owner_mon = Mon, host = Host, opts = Opts,
-                             last_read = now_ms()}};
+                    {ok, #st{sock = Sock, owner = Owner, owner_mon = Mon, host = Host,
+                             opts = Opts, last_read = now_ms()}};
                 Other ->
                     ssl:close(Sock),
                     {stop, {shutdown, {connection, fmt("the gateway did not select ALPN "
@@ -167,10 +207,10 @@ init({Owner, Host, Port, Opts}) ->
             {stop, {shutdown, connect_error(Host, Port, Reason)}}
     end.
 
-handle_call({request, _Body, _T}, _From, #st{down = Why} = St)
+handle_call({request, _Body, _T, _Safe}, _From, #st{down = Why} = St)
   when Why =/= undefined ->
     {reply, {error, {connection, <<"the connection is down: ", Why/binary>>}}, St};
-handle_call({request, {Tag, Fields}, T}, From, St0 = #st{next_id = Id}) ->
+handle_call({request, {Tag, Fields}, T, _Safe}, From, St0 = #st{next_id = Id}) ->
     %% Silence counts for the keepalive from when requests are in flight.
     St = case map_size(St0#st.pending) of 0 -> St0#st{last_read = now_ms()}; _ -> St0 end,
     Timeout = case T of default -> maps:get(timeout, St#st.opts); _ -> T end,
@@ -200,9 +240,12 @@ handle_call({request, {Tag, Fields}, T}, From, St0 = #st{next_id = Id}) ->
                                                      [Reason])}}, St}
             end
     end;
+handle_call(members, _From, St = #st{down = D}) ->
+    {reply, case D of undefined -> [self()]; _ -> [] end, St};
 handle_call(_Other, _From, St) ->
     {reply, {error, {protocol_error, <<"unknown request">>}}, St}.
 
+handle_cast(stop, St) -> {stop, normal, St};
 handle_cast(_Msg, St) -> {noreply, St}.
 
 handle_info({ssl, Sock, Data}, St = #st{sock = Sock}) ->
@@ -369,6 +412,11 @@ lost(Why, Code0, St) ->
                       end,
               gen_server:reply(R#req.from, {error, Reply})
       end, St#st.pending),
+    %% A pool (beamgate_failover) takes a lost connection out of its rotation at once.
+    case maps:get(pool_member, St#st.opts, false) of
+        true -> St#st.owner ! {beamgate_client_lost, self(), Code, Msg};
+        false -> ok
+    end,
     St#st{pending = #{}, down = Msg, ka_timer = undefined}.
 
 %% ---------------------------------------------------------------- keepalive
@@ -404,7 +452,8 @@ keepalive_check(St = #st{opts = Opts, last_read = Last}) ->
 defaults() ->
     #{timeout => ?DEFAULT_TIMEOUT, connect_timeout => ?DEFAULT_CONNECT_TIMEOUT,
       max_frame_bytes => ?DEFAULT_MAX_FRAME, keepalive_interval => ?DEFAULT_KEEPALIVE_INTERVAL,
-      keepalive_timeout => ?DEFAULT_KEEPALIVE_TIMEOUT, atoms => all}.
+      keepalive_timeout => ?DEFAULT_KEEPALIVE_TIMEOUT, atoms => all,
+      every_address => false, max_attempts => 3, reconnect_min => 100, reconnect_max => 5000}.
 
 to_map(M) when is_map(M) -> M;
 to_map(L) when is_list(L) -> maps:from_list([{K, V} || {K, V} <- proplists:unfold(L)]).
@@ -420,7 +469,12 @@ check_opts(O) ->
               {keepalive_interval, fun pos/1, "a positive integer (ms)"},
               {keepalive_timeout, fun(T) -> pos(T) andalso T > maps:get(keepalive_interval, O,
                   ?DEFAULT_KEEPALIVE_INTERVAL) end, "more than keepalive_interval (ms)"},
-              {atoms, fun(A) -> A =:= all orelse A =:= existing end, "all or existing"}],
+              {atoms, fun(A) -> A =:= all orelse A =:= existing end, "all or existing"},
+              {every_address, fun is_boolean/1, "true or false"},
+              {max_attempts, fun(N) -> pos(N) andalso N =< 16 end, "1..16"},
+              {reconnect_min, fun pos/1, "a positive integer (ms)"},
+              {reconnect_max, fun(T) -> pos(T) andalso T >= maps:get(reconnect_min, O, 100)
+                              end, "at least reconnect_min (ms)"}],
     Bad = lists:filtermap(fun({K, Check, Want}) ->
                                   V = maps:get(K, O, undefined),
                                   case Check(V) of true -> false; _ -> {true, {K, V, Want}} end

@@ -9,22 +9,25 @@
 //	mkdir -p gopath/src
 //	protoc -I client/src/main/proto --go_out=gopath/src --go-grpc_out=gopath/src \
 //	    beamgate/v1/gateway.proto
-//	go build -o beamgate-grpc docs/examples/go/beamgate-grpc/main.go
+//	go build -o beamgate-grpc ./docs/examples/go/beamgate-grpc
 //
 // then:
 //
-//	./beamgate-grpc -gateway HOST:PORT -cert C -key K -ca CA [-deadline 30s] MODULE FUNCTION [ARG...]
+//	./beamgate-grpc -gateway HOST:PORT[,HOST:PORT...] -cert C -key K -ca CA [-deadline 30s] \
+//	    [-idempotent] MODULE FUNCTION [ARG...]
 //	./beamgate-grpc -gateway HOST:PORT -cert C -key K -ca CA -ping
 //
 // Each ARG is an integer, :atom, or text (sent as a binary). The result is printed as
 // "ok <term>"; a refusal or failure as "error <CODE> <message>" (CODE: the gateway's error
 // code from the beamgate-error-bin trailer, as the native protocol has it), exit status 1.
+// Several gateways: see GatewayClient (failover.go) for what goes to another one.
 package main
 
 import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -33,27 +36,8 @@ import (
 	"time"
 
 	pb "beamgate.io/gen/go/beamgate/v1"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
-	"google.golang.org/grpc/encoding"
-	"google.golang.org/grpc/metadata"
-	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/proto"
 )
-
-// codec marshals with the protobuf API that protoc-gen-go generates for. Debian's grpc-go
-// (1.33) marshals through github.com/golang/protobuf 1.3, which cannot marshal messages made
-// by protoc-gen-go 1.28 (a nil-pointer panic on oneofs); registering under the name "proto"
-// replaces its default. Not needed with grpc-go 1.35 or later.
-type codec struct{}
-
-func (codec) Marshal(v interface{}) ([]byte, error) { return proto.Marshal(v.(proto.Message)) }
-func (codec) Unmarshal(b []byte, v interface{}) error {
-	return proto.Unmarshal(b, v.(proto.Message))
-}
-func (codec) Name() string { return "proto" }
-
-func init() { encoding.RegisterCodec(codec{}) }
 
 func toTerm(s string) *pb.Term {
 	if strings.HasPrefix(s, ":") {
@@ -104,17 +88,14 @@ func show(t *pb.Term) string {
 	return fmt.Sprint(t)
 }
 
-// fail prints an RPC's error: the gateway's Error from the trailers when it sent one.
-func fail(err error, trailer metadata.MD) int {
-	if v := trailer.Get("beamgate-error-bin"); len(v) > 0 {
-		var e pb.Error
-		if proto.Unmarshal([]byte(v[0]), &e) == nil {
-			fmt.Printf("error %s %s\n", e.Code, e.Message)
-			return 1
-		}
+// fail prints a request's error: the gateway's code, or gRPC's (the client's own deadline).
+func fail(err error) int {
+	var g *GatewayError
+	if errors.As(err, &g) {
+		fmt.Printf("error %s %s\n", g.Code, g.Message)
+	} else {
+		fmt.Printf("error %v\n", err)
 	}
-	s := status.Convert(err) // the client's own deadline, or no connection
-	fmt.Printf("error %s %s\n", upperSnake(s.Code().String()), s.Message())
 	return 1
 }
 
@@ -131,12 +112,17 @@ func upperSnake(s string) string {
 }
 
 func run() int {
-	gateway := flag.String("gateway", "", "HOST:PORT of the gateway")
+	gateway := flag.String("gateway", "", "HOST:PORT of the gateway, or several, comma-separated")
 	certFile := flag.String("cert", "", "client certificate (PEM)")
 	keyFile := flag.String("key", "", "client key (PEM)")
 	caFile := flag.String("ca", "", "CA that issued the gateway's certificate (PEM)")
 	deadline := flag.Duration("deadline", 30*time.Second, "the call's deadline")
 	ping := flag.Bool("ping", false, "ask who the gateway thinks you are")
+	idempotent := flag.Bool("idempotent", false, "the call may run twice (rule: idempotent: true)")
+	everyAddress := flag.Bool("every-address", false, "round robin over every address of each host name")
+	maxAttempts := flag.Int("max-attempts", 3, "gateways one request may be tried on")
+	kaInterval := flag.Duration("keepalive-interval", 10*time.Second, "ping a silent connection after")
+	kaTimeout := flag.Duration("keepalive-timeout", 20*time.Second, "give a silent connection up after")
 	flag.Parse()
 
 	cert, err := tls.LoadX509KeyPair(*certFile, *keyFile)
@@ -157,20 +143,19 @@ func run() int {
 	// gRPC's credentials offer ALPN h2, which selects the gateway's gRPC door.
 	creds := credentials.NewTLS(&tls.Config{Certificates: []tls.Certificate{cert},
 		RootCAs: roots, MinVersion: tls.VersionTLS13})
-	conn, err := grpc.Dial(*gateway, grpc.WithTransportCredentials(creds))
+	client, err := Dial(strings.Split(*gateway, ","), creds, Options{EveryAddress: *everyAddress,
+		MaxAttempts: *maxAttempts, KeepaliveInterval: *kaInterval, KeepaliveTimeout: *kaTimeout})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "dial:", err)
 		return 2
 	}
-	defer conn.Close()
-	client := pb.NewGatewayClient(conn)
+	defer client.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), *deadline)
 	defer cancel()
-	var trailer metadata.MD
 	if *ping {
-		pong, err := client.Ping(ctx, &pb.Ping{}, grpc.Trailer(&trailer))
+		pong, err := client.Ping(ctx)
 		if err != nil {
-			return fail(err, trailer)
+			return fail(err)
 		}
 		fmt.Println("pong " + pong.Principal)
 		return 0
@@ -179,13 +164,13 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "usage: beamgate-grpc [flags] MODULE FUNCTION [ARG...]")
 		return 2
 	}
-	call := &pb.Call{Module: flag.Arg(0), Function: flag.Arg(1)}
+	call := &pb.Call{Module: flag.Arg(0), Function: flag.Arg(1), Idempotent: *idempotent}
 	for _, a := range flag.Args()[2:] {
 		call.Args = append(call.Args, toTerm(a))
 	}
-	result, err := client.Call(ctx, call, grpc.Trailer(&trailer))
+	result, err := client.Call(ctx, call)
 	if err != nil {
-		return fail(err, trailer)
+		return fail(err)
 	}
 	fmt.Println("ok " + show(result))
 	return 0

@@ -200,8 +200,9 @@ class GrpcClientsErlTest {
     assertEquals("0", protoc[0], protoc[1]);
     Path bin = dir.resolve("beamgate-grpc");
     Path cache = repo.resolve("gateway/target/go-build-cache");
+    Path src = repo.resolve("docs/examples/go/beamgate-grpc");
     String[] build = run(List.of(GO, "build", "-o", bin.toString(),
-        repo.resolve("docs/examples/go/beamgate-grpc/main.go").toString()), Map.of(
+        src.resolve("main.go").toString(), src.resolve("failover.go").toString()), Map.of(
             "GOPATH", gopath + ":/usr/share/gocode", "GO111MODULE", "off", "GOFLAGS", "",
             "GOCACHE", cache.toString(), "HOME", dir.toString()), 300);
     assertEquals("0", build[0], build[1]);
