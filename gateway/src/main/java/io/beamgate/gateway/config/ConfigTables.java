@@ -247,7 +247,12 @@ public final class ConfigTables {
     ConfigKey.bool("reflection", false,
         "gRPC server reflection on the gRPC door (ALPN `h2`, [grpc-guide.md](grpc-guide.md)): "
         + "lists the services and serves the public `.proto` to any client whose certificate "
-        + "the gateway accepts; off by default"));
+        + "the gateway accepts; off by default"),
+    ConfigKey.integer("keepalive_permit_seconds", 5, 1, 3_600,
+        "the shortest interval between a gRPC client's keepalive pings the door accepts; a "
+        + "client that pings more often is closed (HTTP/2 GOAWAY `too_many_pings`), as gRPC "
+        + "servers do. gRPC's own default (300) would close clients that find a dead gateway "
+        + "by their keepalive (grpc-go pings at most every 10 s)"));
 
   /** Bounds of every bridge link, opened or accepted. */
   public static final ConfigSection BRIDGE = ConfigSection.of("bridge",

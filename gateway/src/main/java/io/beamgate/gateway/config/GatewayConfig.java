@@ -45,9 +45,10 @@ public record GatewayConfig(
    *
    * @param reflection whether gRPC server reflection answers (default false): it shows the
    *     public .proto only, but lets anyone with a client certificate list the services
+   * @param keepalivePermitSeconds the shortest keepalive ping interval accepted from a client
    */
-  public record Grpc(boolean reflection) {
-    public static final Grpc DEFAULTS = new Grpc(false);
+  public record Grpc(boolean reflection, int keepalivePermitSeconds) {
+    public static final Grpc DEFAULTS = new Grpc(false, 5);
   }
 
   /** As below, with no admin HTTP listener (tests, tools). */

@@ -95,7 +95,8 @@ public final class GatewayConfigFile {
     GatewayConfig.Admin admin = part(errors, () -> top.has("admin")
         ? admin(top.section("admin")) : null);
     GatewayConfig.Grpc grpc = part(errors, () -> top.has("grpc")
-        ? new GatewayConfig.Grpc(top.section("grpc").bool("reflection"))
+        ? new GatewayConfig.Grpc(top.section("grpc").bool("reflection"),
+            top.section("grpc").integer("keepalive_permit_seconds"))
         : GatewayConfig.Grpc.DEFAULTS);
     GatewayConfig.Scale scale = part(errors, () -> top.has("scale")
         ? scale(top.section("scale")) : null);

@@ -67,8 +67,6 @@ import org.slf4j.LoggerFactory;
 public final class GrpcDoor implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(GrpcDoor.class);
   private static final AtomicLong SEQ = new AtomicLong();
-  /** The shortest interval between a client's keepalive pings accepted without a strike. */
-  static final int KEEPALIVE_PERMIT_SECONDS = 5;
 
   /** What the door may reach of the gateway, and nothing else of it. */
   public record Wiring(Supplier<Admission> admission, RpcClient rpc, Mailbox sender,
@@ -105,7 +103,7 @@ public final class GrpcDoor implements AutoCloseable {
         // Clients that fail over ping every 10 s with calls in flight (grpc-go's minimum) to find
         // a dead gateway; gRPC's default (one ping per 5 min) would end their long calls with
         // GOAWAY too_many_pings. Faster pings are still answered with it.
-        .permitKeepAliveTime(KEEPALIVE_PERMIT_SECONDS, TimeUnit.SECONDS)
+        .permitKeepAliveTime(w.settings().keepalivePermitSeconds(), TimeUnit.SECONDS)
         .addService(ServerInterceptors.intercept(new GatewayService(w).definition(),
             new Identity()))
         // A check reads readiness as it is now; watchers hear of changes within a second.

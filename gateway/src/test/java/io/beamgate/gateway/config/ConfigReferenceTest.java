@@ -113,5 +113,7 @@ class ConfigReferenceTest {
         GatewayConfigFile.DEFAULT_LIMITS.idleTimeoutMillis()),
         "the short constructor's defaults are the table's too");
     assertEquals("beamgate-atoms.state", GatewayConfig.DEFAULT_ATOM_STATE);
+    assertEquals(ConfigTables.GRPC.row("keepalive_permit_seconds").intDefault(),
+        GatewayConfig.Grpc.DEFAULTS.keepalivePermitSeconds());
   }
 }
