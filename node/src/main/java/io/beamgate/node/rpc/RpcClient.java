@@ -39,8 +39,8 @@ public final class RpcClient {
   private final Set<String> watched = ConcurrentHashMap.newKeySet();
 
   private final long sweepNanos;
-  /** One deadline sweep per I/O thread of the node (io.netty's EventExecutor, internal). */
-  private final Map<Object, DeadlineSweep> sweeps = new ConcurrentHashMap<>();
+  /** One deadline sweep per I/O thread of the node (each a Netty EventExecutor, internally). */
+  private final Map<ScheduledExecutorService, DeadlineSweep> sweeps = new ConcurrentHashMap<>();
 
   private record Pending(CompletableFuture<Term> future, String node, Ref res, boolean erpc) {}
 
