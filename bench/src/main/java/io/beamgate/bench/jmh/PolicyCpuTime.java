@@ -40,6 +40,8 @@ public final class PolicyCpuTime {
     measure("policyDenied", () -> fiftyPrefix.call(client, "os", "cmd", 1));
     measure("policyFiftyExact", () -> fiftyExact.call(client, "erlang", "element", 2));
     measure("policyFiftyNoRule", () -> fiftyExact.call(client, "kv", "get", 1));
+    // Again, last: the first one measured runs with the JIT's first profile of the decision.
+    measure("policySmall again", () -> small.call(client, "erlang", "element", 2));
   }
 
   /** GuardBench's 50 rules: 49 for other principals and modules, then the one that matches. */
