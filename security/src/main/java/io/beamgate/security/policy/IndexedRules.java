@@ -63,6 +63,9 @@ final class IndexedRules extends AbstractList<Rule> implements RandomAccess {
       all = ints(allBuilding);
       byModule = frozen(modulesBuilding);
       bySend = frozen(sendsBuilding);
+      allBuilding.clear(); // a policy lives as long as it is in force: keep only the arrays
+      modulesBuilding.clear();
+      sendsBuilding.clear();
     }
 
     private static void addOnce(List<Integer> l, int i) {
