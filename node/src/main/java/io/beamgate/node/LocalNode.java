@@ -207,6 +207,16 @@ public final class LocalNode implements AutoCloseable {
   }
 
   /**
+   * The I/O thread that serves the connection to {@code node}, or one of the node's I/O threads
+   * when there is none: work about that connection runs there without a hand-off. Only
+   * non-blocking work may run there; do not shut it down.
+   */
+  public java.util.concurrent.ScheduledExecutorService ioExecutor(String node) {
+    io.netty.channel.EventLoop loop = connections.eventLoop(node);
+    return loop != null ? loop : group.next();
+  }
+
+  /**
    * What only a gateway does with this node (intercepting and relaying control messages,
    * pausing reads, its I/O threads): see {@link GatewayDoor}.
    */

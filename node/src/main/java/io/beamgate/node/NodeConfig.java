@@ -35,6 +35,8 @@ import java.util.Objects;
  *     {@code maxFrameBytes} also caps each reassembled message
  * @param ioThreads threads that do the node's network I/O (default: the number of cores, at
  *     most 4); fewer threads mean fewer hand-offs between them
+ * @param rpcSweepPeriod how often the RPC client checks its calls' deadlines (default 20 ms,
+ *     1 ms..1 s): a call times out never before its timeout and at most about one period after
  */
 public record NodeConfig(
     NodeName name,
@@ -55,7 +57,8 @@ public record NodeConfig(
     Duration busyTimeout,
     int fragmentBytes,
     int maxFragmentedMessages,
-    int ioThreads) {
+    int ioThreads,
+    Duration rpcSweepPeriod) {
 
   public NodeConfig {
     Objects.requireNonNull(name, "name");
@@ -99,6 +102,11 @@ public record NodeConfig(
     if (ioThreads < 1 || ioThreads > 256) {
       throw new IllegalArgumentException("ioThreads: " + ioThreads + " (expected: 1..256)");
     }
+    if (rpcSweepPeriod == null || rpcSweepPeriod.compareTo(Duration.ofMillis(1)) < 0
+        || rpcSweepPeriod.compareTo(Duration.ofSeconds(1)) > 0) {
+      throw new IllegalArgumentException("rpcSweepPeriod: " + rpcSweepPeriod
+          + " (expected: 1 ms..1 s)");
+    }
   }
 
   private static void positive(String what, Duration d) {
@@ -137,6 +145,7 @@ public record NodeConfig(
     private int fragmentBytes = 64 * 1024;
     private int maxFragmentedMessages = 64;
     private int ioThreads = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
+    private Duration rpcSweepPeriod = Duration.ofMillis(20);
 
     private Builder(NodeName name) {
       this.name = name;
@@ -234,13 +243,18 @@ public record NodeConfig(
       return this;
     }
 
+    public Builder rpcSweepPeriod(Duration d) {
+      this.rpcSweepPeriod = d;
+      return this;
+    }
+
     /** Builds; without a cookie, reads {@code ~/.erlang.cookie} as erl does. */
     public NodeConfig build() throws java.io.IOException {
       Cookie c = cookie != null ? cookie : Cookie.fromHome();
       return new NodeConfig(name, c, hidden, epmdHost, epmdPort, listenAddress, listenPort,
           netTickTime, handshakeTimeout, connectTimeout, maxFrameBytes, maxPendingBytes,
           mailboxCapacity, decodeLimits, maxOutboundBytes, busyTimeout, fragmentBytes,
-          maxFragmentedMessages, ioThreads);
+          maxFragmentedMessages, ioThreads, rpcSweepPeriod);
     }
   }
 }

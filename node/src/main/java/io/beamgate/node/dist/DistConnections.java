@@ -405,6 +405,13 @@ public final class DistConnections {
     }
   }
 
+  /** The I/O thread of the connection to {@code node}, or null when there is none. */
+  public io.netty.channel.EventLoop eventLoop(String node) {
+    PeerState p = peers.get(node);
+    Channel ch = p == null ? null : p.channel;
+    return ch == null ? null : ch.eventLoop();
+  }
+
   public boolean isUp(String node) {
     PeerState p = peers.get(node);
     return p != null && p.up;
@@ -412,9 +419,7 @@ public final class DistConnections {
 
   /** The I/O thread of the connection to {@code node} while it is up; else null. */
   public io.netty.channel.EventLoop eventLoopOf(String node) {
-    PeerState p = peers.get(node);
-    Channel ch = p == null ? null : p.channel;
-    return p != null && p.up && ch != null ? ch.eventLoop() : null;
+    return isUp(node) ? eventLoop(node) : null;
   }
 
   public synchronized Set<String> upNodes() {

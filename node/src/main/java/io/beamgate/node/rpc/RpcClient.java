@@ -8,21 +8,25 @@ import io.beamgate.node.term.ErlList;
 import io.beamgate.node.term.Ref;
 import io.beamgate.node.term.Term;
 import io.beamgate.node.term.Tuple;
+import io.netty.util.concurrent.EventExecutor;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+import java.util.concurrent.ScheduledExecutorService;
 
 /**
  * Asynchronous {@code rpc:call/5}: many calls in flight without a thread or a mailbox each.
  * One handler mailbox receives every answer (erpc's DOWN, rex's reply, nodedown) and completes
  * the matching future on the I/O thread; use the {@code *Async} stages for heavy work.
  * Results and errors are those of {@link Rpc#call}.
+ *
+ * <p>Timeouts: no timer per call. A call's deadline is checked every
+ * {@link io.beamgate.node.NodeConfig#rpcSweepPeriod} (20 ms by default) on the I/O thread of its
+ * node's connection, which also completes it on a timeout: a call never fails before its
+ * timeout, and fails at most about one period after it.
  */
 public final class RpcClient {
   private static final Atom ERPC = Atom.of("erpc");
@@ -34,7 +38,52 @@ public final class RpcClient {
   private final Map<Ref, Pending> pending = new ConcurrentHashMap<>();
   private final Set<String> watched = ConcurrentHashMap.newKeySet();
 
+  private final long sweepNanos;
+  /** One deadline sweep per I/O thread of the node (each a Netty EventExecutor, internally). */
+  private final Map<ScheduledExecutorService, DeadlineSweep> sweeps = new ConcurrentHashMap<>();
+
   private record Pending(CompletableFuture<Term> future, String node, Ref res, boolean erpc) {}
+
+  /** A call's future and deadline, as its I/O thread's sweep watches it. */
+  private static final class Call implements DeadlineSweep.Expiring {
+    final CompletableFuture<Term> future = new CompletableFuture<>();
+    final String node;
+    final long deadline;
+    final long timeoutMs;
+    // Dropped when the call ends, so the sweep does not keep a result alive until its next
+    // check; a stale read only means the future is seen done.
+    private CompletableFuture<Term> watched = future;
+
+    Call(String node, Duration timeout) {
+      this.node = node;
+      // Capped so that now + timeout cannot wrap (about 73 years).
+      long nanos = timeout.compareTo(Duration.ofNanos(Long.MAX_VALUE / 4)) > 0
+          ? Long.MAX_VALUE / 4 : timeout.toNanos();
+      this.deadline = System.nanoTime() + nanos;
+      this.timeoutMs = timeout.toMillis();
+    }
+
+    void ended() {
+      watched = null;
+    }
+
+    @Override
+    public long deadlineNanos() {
+      return deadline;
+    }
+
+    @Override
+    public boolean done() {
+      CompletableFuture<Term> f = watched;
+      return f == null || f.isDone();
+    }
+
+    @Override
+    public void expire() {
+      future.completeExceptionally(new RpcException(RpcException.Kind.TIMEOUT,
+          Atom.of("timeout"), "no answer from " + node + " within " + timeoutMs + " ms"));
+    }
+  }
 
   /** What {Res, return, Value} adds to Value's encoding: a reference and two atoms. */
   static final long ANSWER_OVERHEAD = 128;
@@ -42,6 +91,7 @@ public final class RpcClient {
   public RpcClient(LocalNode self) {
     this.self = self;
     this.replies = self.createMailbox(null, (mb, msg) -> onMessage(msg));
+    this.sweepNanos = self.config().rpcSweepPeriod().toNanos();
   }
 
   /** Calls {@code module:function(args)} on {@code node}; the future fails with RpcException. */
@@ -57,30 +107,30 @@ public final class RpcClient {
    */
   public CompletableFuture<Term> callAsync(String node, String module, String function,
       List<? extends Term> args, Duration timeout, long maxAnswerBytes) {
-    CompletableFuture<Term> f = new CompletableFuture<>();
+    Call call = new Call(node, timeout);
     if (self.isConnected(node)) {
-      send(f, node, module, function, args, maxAnswerBytes);
+      send(call, node, module, function, args, maxAnswerBytes);
     } else {
       CompletableFuture.runAsync(() -> {
         try {
           self.connect(node, timeout);
-          send(f, node, module, function, args, maxAnswerBytes);
+          send(call, node, module, function, args, maxAnswerBytes);
         } catch (Exception e) {
-          f.completeExceptionally(new RpcException(RpcException.Kind.NOT_CONNECTED, NODEDOWN,
-              "cannot connect to " + node + ": " + e.getMessage()));
+          call.future.completeExceptionally(new RpcException(RpcException.Kind.NOT_CONNECTED,
+              NODEDOWN, "cannot connect to " + node + ": " + e.getMessage()));
         }
       });
     }
-    return f.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS).exceptionallyCompose(e -> {
-      Throwable cause = e instanceof CompletionException && e.getCause() != null
-          ? e.getCause() : e;
-      if (cause instanceof TimeoutException) {
-        return CompletableFuture.failedFuture(new RpcException(RpcException.Kind.TIMEOUT,
-            Atom.of("timeout"), "no answer from " + node + " within " + timeout.toMillis()
-                + " ms"));
-      }
-      return CompletableFuture.failedFuture(cause);
-    });
+    sweep(node).add(call);
+    return call.future;
+  }
+
+  /** The sweep on the I/O thread of {@code node}'s connection (any one while there is none). */
+  private DeadlineSweep sweep(String node) {
+    ScheduledExecutorService loop = self.ioExecutor(node);
+    DeadlineSweep s = sweeps.get(loop);
+    return s != null ? s : sweeps.computeIfAbsent(loop,
+        l -> new DeadlineSweep((EventExecutor) l, sweepNanos));
   }
 
   /**
@@ -102,8 +152,9 @@ public final class RpcClient {
         Atom.of(module), Atom.of(function), ErlList.of(args), self.groupLeader())));
   }
 
-  private void send(CompletableFuture<Term> f, String node, String module, String function,
+  private void send(Call call, String node, String module, String function,
       List<? extends Term> args, long maxAnswerBytes) {
+    CompletableFuture<Term> f = call.future;
     if (watched.add(node)) {
       replies.monitorNode(node);
     }
@@ -117,6 +168,7 @@ public final class RpcClient {
         self.limitPayload(reqId, maxAnswerBytes + ANSWER_OVERHEAD);
       }
       f.whenComplete((v, e) -> {
+        call.ended();
         if (maxAnswerBytes > 0) {
           self.clearPayloadLimit(reqId);
         }
@@ -128,7 +180,10 @@ public final class RpcClient {
           List.of(res, Atom.of(module), Atom.of(function), ErlList.of(args)));
     } else {
       pending.put(res, new Pending(f, node, res, false));
-      f.whenComplete((v, e) -> pending.remove(res));
+      f.whenComplete((v, e) -> {
+        call.ended();
+        pending.remove(res);
+      });
       Term request = Tuple.of(Atom.of("call"), Atom.of(module), Atom.of(function),
           ErlList.of(args), self.groupLeader());
       replies.send("rex", node, Tuple.of(Atom.of("$gen_call"), Tuple.of(replies.self(), res),

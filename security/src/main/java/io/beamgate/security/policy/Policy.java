@@ -1,6 +1,7 @@
 package io.beamgate.security.policy;
 
 import io.beamgate.security.identity.Principal;
+import io.beamgate.security.identity.PrincipalMatcher;
 import java.util.List;
 
 /**
@@ -12,7 +13,11 @@ import java.util.List;
  */
 public record Policy(List<Rule> rules, int atomBudget, int atomBudgetPerPrincipal) {
   public Policy {
-    rules = List.copyOf(rules);
+    // The rules in file order, with an index by principal and by module or process name: a
+    // decision reads only the rules that can apply, and still finds the first match in file
+    // order (IndexedRules).
+    rules = rules instanceof IndexedRules indexed ? indexed
+        : new IndexedRules(List.copyOf(rules));
   }
 
   /** With the default share of the atom budget per principal (a quarter of it). */
@@ -20,15 +25,19 @@ public record Policy(List<Rule> rules, int atomBudget, int atomBudgetPerPrincipa
     this(rules, atomBudget, io.beamgate.security.guard.AtomBudget.defaultShare(atomBudget));
   }
 
+  private IndexedRules index() {
+    return (IndexedRules) rules;
+  }
+
   /** May {@code p} call {@code module:function/arity}? */
   public Decision call(Principal p, String module, String function, int arity) {
     String denied = Capabilities.reason(module, function, arity);
-    Rule matchedPrincipal = null;
-    for (Rule r : rules) {
-      if (r.principals().stream().noneMatch(m -> m.matches(p))) {
+    // Only rules that may name p and have a pattern in this module: the others cannot match.
+    for (int i : index().forCall(p, module)) {
+      Rule r = rules.get(i);
+      if (!names(r, p)) {
         continue;
       }
-      matchedPrincipal = r;
       for (CallPattern c : r.calls()) {
         if (!c.matches(module, function, arity)) {
           continue;
@@ -45,7 +54,7 @@ public record Policy(List<Rule> rules, int atomBudget, int atomBudgetPerPrincipa
     if (denied != null) {
       return Decision.deny(null, denied); // never softened by a permissive rule
     }
-    String reason = matchedPrincipal == null ? "no rule names principal " + p.name()
+    String reason = !names(p) ? "no rule names principal " + p.name()
         : "no rule allows " + module + ":" + function + "/" + arity + " for " + p.name();
     return shadowed(p, reason);
   }
@@ -55,16 +64,27 @@ public record Policy(List<Rule> rules, int atomBudget, int atomBudgetPerPrincipa
    * (checked at connection and after every reload).
    */
   public boolean names(Principal p) {
-    return rules.stream().anyMatch(r -> names(r, p));
+    for (int i : index().forPrincipal(p)) {
+      if (names(rules.get(i), p)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static boolean names(Rule r, Principal p) {
-    return r.principals().stream().anyMatch(m -> m.matches(p));
+    for (PrincipalMatcher m : r.principals()) {
+      if (m.matches(p)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** May {@code p} send to the process registered as {@code name}? */
   public Decision send(Principal p, String name) {
-    for (Rule r : rules) {
+    for (int i : index().forSend(p, name)) {
+      Rule r = rules.get(i);
       if (names(r, p) && r.sends().contains(name)) {
         return Decision.allow(r);
       }
@@ -74,7 +94,8 @@ public record Policy(List<Rule> rules, int atomBudget, int atomBudgetPerPrincipa
 
   /** A denial, unless a permissive rule for the principal turns it into a logged allow. */
   private Decision shadowed(Principal p, String reason) {
-    for (Rule r : rules) {
+    for (int i : index().forPrincipal(p)) {
+      Rule r = rules.get(i);
       if (r.permissive() && names(r, p)) {
         return new Decision(true, r, reason, true);
       }
