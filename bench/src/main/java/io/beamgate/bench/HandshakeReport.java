@@ -60,19 +60,22 @@ final class HandshakeReport {
         + " would include refused clients: each target is first probed with a JDK TLS 1.3"
         + " client — the bench client certificate must be accepted (the connection stays"
         + " open), none and another CA's must be refused. Each target is then warmed up under"
-        + " the same load (not counted). Server CPU is the target process's user and system"
-        + " time over the window (`/proc/PID/stat`), per handshake and in cores busy: the"
+        + " the same load (not counted). Server CPU is the target process's on-CPU time over the"
+        + " window (per thread, `/proc/PID/task/TID/schedstat`; a JVM's JIT compiler threads"
+        + " apart, in their own column), per handshake and in cores busy: the"
         + " s_time clients run on the same two cores, so a target can be short of CPU"
         + " while its clients are not.\n\n");
     sb.append(f("The targets alternate, %d round(s) each; the goal compares each target's best"
         + " round.%n%n", run.rounds()));
     sb.append("| target | round | clients | handshakes/s | handshakes | seconds | server CPU-µs"
-        + " per handshake | server cores busy |\n|---|---:|---:|---:|---:|---:|---:|---:|\n");
+        + " per handshake | server cores busy | JIT CPU-ms |\n"
+        + "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     Map<String, Handshakes.Probe> probes = new LinkedHashMap<>();
     for (Handshakes.Result h : run.handshakes()) {
-      sb.append(f("| %s | %d | %d | %.0f | %d | %.2f | %.0f | %.2f |%n", h.target(), h.round(),
-          h.clients(), h.rate(), h.connections(), h.wallSeconds(), h.serverCpuUs(),
-          h.serverCores()));
+      sb.append(f("| %s | %d | %d | %.0f | %d | %.2f | %.0f | %.2f | %s |%n", h.target(),
+          h.round(), h.clients(), h.rate(), h.connections(), h.wallSeconds(), h.serverCpuUs(),
+          h.serverCores(), h.target().equals("gateway") ? f("%d", h.jitNs() / 1_000_000)
+              : "—"));
       probes.put(h.target(), h.probe());
     }
     Handshakes.Result ha = best(run.handshakes(), HaProxyTarget.NAME);

@@ -46,11 +46,11 @@ final class Handshakes {
 
   /**
    * {@code connections} full handshakes completed by {@code clients} s_time processes together
-   * in {@code wallSeconds}, and the target's own CPU time over the same window ({@code -1} when
-   * it could not be read) .
+   * in {@code wallSeconds}, and the target's own CPU time over the same window, all its threads
+   * but a JVM's JIT compilers ({@code -1} when it could not be read), and its JIT compilers'.
    */
   record Result(String target, int round, int clients, long connections, double wallSeconds,
-      long serverCpuNs, Probe probe) {
+      long serverCpuNs, long jitNs, Probe probe) {
     double rate() {
       return connections / wallSeconds;
     }
@@ -101,7 +101,7 @@ final class Handshakes {
         "-tls1_3", "-cert", target.client().cert().toString(), "-key",
         target.client().key().toString(), "-CAfile", target.client().ca().toString(),
         "-verify", "2"));
-    long cpu0 = processCpuNs(pid);
+    Cpu.Sample cpu0 = Cpu.sample(pid);
     long t0 = System.nanoTime();
     List<Process> ps = new ArrayList<>();
     List<java.util.concurrent.CompletableFuture<String>> outs = new ArrayList<>();
@@ -130,25 +130,11 @@ final class Handshakes {
       ps.forEach(Harness::kill);
     }
     double wall = (System.nanoTime() - t0) / 1e9;
-    long cpu1 = processCpuNs(pid);
-    long cpu = cpu0 < 0 || cpu1 < 0 ? -1 : cpu1 - cpu0;
-    return new Result(target.name(), round, clients, connections, wall, cpu, probe);
-  }
-
-  /**
-   * {@code pid}'s CPU time (user plus system, all its threads, from {@code /proc/PID/stat}, in
-   * 10 ms ticks: over a window of seconds that is within a percent), or -1 when unreadable.
-   */
-  static long processCpuNs(long pid) {
-    try {
-      String stat = java.nio.file.Files.readString(Path.of("/proc/" + pid + "/stat"));
-      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-      // after the command: state is field 3, utime field 14, stime field 15 (1-based)
-      long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);
-      return ticks * 10_000_000L;
-    } catch (IOException | RuntimeException e) {
-      return -1;
-    }
+    Cpu.Sample cpu1 = Cpu.sample(pid);
+    long cpu = cpu0.threads().isEmpty() || cpu1.threads().isEmpty() ? -1
+        : Cpu.deltaNs(cpu0, cpu1);
+    long jit = Cpu.jitNs(cpu0, cpu1);
+    return new Result(target.name(), round, clients, connections, wall, cpu, jit, probe);
   }
 
   /**
