@@ -21,7 +21,10 @@ import java.util.List;
  * cores, which the gateway does not do per connection (it reaches its cluster over links that
  * are already open). Holding the connection, rather than rejecting it as soon as the handshake
  * is done, keeps the mutual-TLS probe meaningful: the bench client is "accepted" only when the
- * connection stays open after its handshake, as with the other targets.
+ * connection stays open after its handshake, as with the other targets. Session tickets are
+ * off ({@code no-tls-tickets}): by default HAProxy sends two after each TLS 1.3 handshake,
+ * which the gateway does not (Netty's OpenSSL contexts disable them), and s_time never uses
+ * them; with them off both servers send the same messages.
  */
 final class HaProxyTarget implements AutoCloseable {
   static final String NAME = "haproxy";
@@ -93,6 +96,7 @@ final class HaProxyTarget implements AutoCloseable {
         global
             nbthread %d
             maxconn 4096
+            ssl-default-bind-options no-tls-tickets
         defaults
             mode tcp
             timeout connect 5s

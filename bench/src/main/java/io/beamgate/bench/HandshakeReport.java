@@ -43,7 +43,9 @@ final class HandshakeReport {
         + " certificate (EC P-256) and CA:%n%n", clients, run.seconds()));
     sb.append(f("- `haproxy` — the goal's anchor: Debian's HAProxy (`haproxy -v`: 2.6), `nbthread"
         + " %d`, a TCP frontend `bind ... ssl crt <server.pem> ca-file <ca.pem> verify required"
-        + " ssl-min-ver TLSv1.3`; after the handshake it only holds the connection"
+        + " ssl-min-ver TLSv1.3`, session tickets off (`no-tls-tickets`: by default it sends two"
+        + " after each handshake, which the gateway does not); after the handshake it only holds"
+        + " the connection"
         + " (`tcp-request inspect-delay 10s`, `tcp-request content reject if WAIT_END`), so it"
         + " never connects to a backend and does the handshake work and little else;%n",
         HaProxyTarget.THREADS));
@@ -60,22 +62,26 @@ final class HandshakeReport {
         + " would include refused clients: each target is first probed with a JDK TLS 1.3"
         + " client — the bench client certificate must be accepted (the connection stays"
         + " open), none and another CA's must be refused. Each target is then warmed up under"
-        + " the same load (not counted). Server CPU is the target process's on-CPU time over the"
-        + " window (per thread, `/proc/PID/task/TID/schedstat`; a JVM's JIT compiler threads"
-        + " apart, in their own column), per handshake and in cores busy: the"
-        + " s_time clients run on the same two cores, so a target can be short of CPU"
-        + " while its clients are not.\n\n");
+        + f(" the same load, not counted: rounds of %d s until a JVM's JIT compilers burn less"
+        + " than %.0f%% of what it does, at most %d s (a production gateway is long-running;"
+        + " on a loaded machine its JIT takes thousands of handshakes to settle).",
+        HandshakeScenario.WARM_UP_SECONDS, HandshakeScenario.JIT_QUIET * 100,
+        HandshakeScenario.WARM_UP_MAX_SECONDS)
+        + " Server CPU is the target process's on-CPU time over the window (per thread,"
+        + " `/proc/PID/task/TID/schedstat`; a JVM's JIT compiler threads apart, in their own"
+        + " column), per handshake and in cores busy: the s_time clients run on the same two"
+        + " cores, so a target can be short of CPU while its clients are not.\n\n");
     sb.append(f("The targets alternate, %d round(s) each; the goal compares each target's best"
         + " round.%n%n", run.rounds()));
     sb.append("| target | round | clients | handshakes/s | handshakes | seconds | server CPU-µs"
-        + " per handshake | server cores busy | JIT CPU-ms |\n"
-        + "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        + " per handshake | server cores busy | JIT CPU-ms | load (1, 5, 15 min) |\n"
+        + "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
     Map<String, Handshakes.Probe> probes = new LinkedHashMap<>();
     for (Handshakes.Result h : run.handshakes()) {
-      sb.append(f("| %s | %d | %d | %.0f | %d | %.2f | %.0f | %.2f | %s |%n", h.target(),
+      sb.append(f("| %s | %d | %d | %.0f | %d | %.2f | %.0f | %.2f | %s | %s |%n", h.target(),
           h.round(), h.clients(), h.rate(), h.connections(), h.wallSeconds(), h.serverCpuUs(),
           h.serverCores(), h.target().equals("gateway") ? f("%d", h.jitNs() / 1_000_000)
-              : "—"));
+              : "—", h.load()));
       probes.put(h.target(), h.probe());
     }
     Handshakes.Result ha = best(run.handshakes(), HaProxyTarget.NAME);

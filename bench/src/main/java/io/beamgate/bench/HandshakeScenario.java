@@ -57,7 +57,7 @@ final class HandshakeScenario {
           System.out.printf(Locale.ROOT, "handshakes %-18s %8.0f /s (%d in %.2f s, %d clients;"
               + " server %.0f CPU-us each, %.2f cores, JIT %d ms; load %s)%n", h.target(),
               h.rate(), h.connections(), h.wallSeconds(), h.clients(), h.serverCpuUs(),
-              h.serverCores(), h.jitNs() / 1_000_000, Harness.loadAverage());
+              h.serverCores(), h.jitNs() / 1_000_000, h.load());
         }
       }
     }

@@ -47,10 +47,11 @@ final class Handshakes {
   /**
    * {@code connections} full handshakes completed by {@code clients} s_time processes together
    * in {@code wallSeconds}, and the target's own CPU time over the same window, all its threads
-   * but a JVM's JIT compilers ({@code -1} when it could not be read), and its JIT compilers'.
+   * but a JVM's JIT compilers ({@code -1} when it could not be read), and its JIT compilers';
+   * the machine's load average at the end.
    */
   record Result(String target, int round, int clients, long connections, double wallSeconds,
-      long serverCpuNs, long jitNs, Probe probe) {
+      long serverCpuNs, long jitNs, String load, Probe probe) {
     double rate() {
       return connections / wallSeconds;
     }
@@ -134,7 +135,8 @@ final class Handshakes {
     long cpu = cpu0.threads().isEmpty() || cpu1.threads().isEmpty() ? -1
         : Cpu.deltaNs(cpu0, cpu1);
     long jit = Cpu.jitNs(cpu0, cpu1);
-    return new Result(target.name(), round, clients, connections, wall, cpu, jit, probe);
+    return new Result(target.name(), round, clients, connections, wall, cpu, jit,
+        Harness.loadAverage(), probe);
   }
 
   /**
