@@ -157,10 +157,7 @@ final class ClientListener implements AutoCloseable {
 
   /** Stops accepting; the connections open stay. */
   void stopAccepting() {
-    if (channel.eventLoop().inEventLoop()) {
-      channel.close(); // accepting on a worker: waiting here would block that worker
-      return;
-    }
+    // From the accepting thread itself the close completes before the wait: no deadlock.
     channel.close().awaitUninterruptibly();
   }
 

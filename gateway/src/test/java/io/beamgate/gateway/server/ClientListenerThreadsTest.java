@@ -16,8 +16,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The listener accepts on the workers' threads (issue 17: no thread of its own, no hand-off
- * for a connection registered where it was accepted), and stopping it from one of them does
- * not block that thread.
+ * for a connection registered where it was accepted), and can be stopped from one of them.
  */
 class ClientListenerThreadsTest {
   /** No connection is made: nothing of a connection's parts is ever asked for. */
@@ -69,7 +68,7 @@ class ClientListenerThreadsTest {
           node, new GatewayMetrics(), NO_PARTS);
       assertTrue(contains(node, l.acceptLoop()), "accepts on " + l.acceptLoop()
           + " (expected: one of the node's I/O threads)");
-      // Stopping from the accepting thread itself must not wait on that thread.
+      // Stopping from the accepting thread itself must not deadlock on that thread.
       l.acceptLoop().submit(l::stopAccepting).get(10, TimeUnit.SECONDS);
       for (int i = 0; i < 100 && l.isActive(); i++) {
         Thread.sleep(20);
