@@ -105,21 +105,19 @@ final class Handshakes {
     Cpu.Sample cpu0 = Cpu.sample(pid);
     long t0 = System.nanoTime();
     List<Process> ps = new ArrayList<>();
-    List<java.util.concurrent.CompletableFuture<String>> outs = new ArrayList<>();
+    List<java.util.concurrent.Future<String>> outs = new ArrayList<>();
     long connections = 0;
+    // A thread per s_time to wait for it: not the common pool, where waiting tasks could
+    // hold every worker while the output readers they wait for queue behind them.
+    java.util.concurrent.ExecutorService waiters =
+        java.util.concurrent.Executors.newFixedThreadPool(clients);
     try {
       for (int i = 0; i < clients; i++) {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         ps.add(p);
-        outs.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> {
-          try {
-            return Harness.output(p, seconds + 30L);
-          } catch (Exception e) {
-            return "failed: " + e.getMessage();
-          }
-        }));
+        outs.add(waiters.submit(() -> Harness.output(p, seconds + 30L)));
       }
-      for (java.util.concurrent.CompletableFuture<String> f : outs) {
+      for (java.util.concurrent.Future<String> f : outs) {
         String out = f.get();
         Matcher m = Pattern.compile("(\\d+) connections in [\\d.]+s").matcher(out);
         if (!m.find()) {
@@ -129,6 +127,7 @@ final class Handshakes {
       }
     } finally {
       ps.forEach(Harness::kill);
+      waiters.shutdownNow();
     }
     double wall = (System.nanoTime() - t0) / 1e9;
     Cpu.Sample cpu1 = Cpu.sample(pid);
