@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # beamgate's benchmark harness, in one command: builds beamgate, then measures, in the same run,
 # erl->erl calls over plain and over TLS distribution, JInterface->erl, beamgate node->erl (and
-# the gateway path once it exists), mTLS handshakes/s under openssl s_time, and writes
-# docs/benchmarks.md with its charts.
+# the gateway path once it exists), mTLS handshakes/s under 8 concurrent openssl s_time clients
+# (gateway, HAProxy with 2 threads, openssl s_server), and writes docs/benchmarks.md with its
+# charts.
 #   bench/run.sh [--seconds N] [--rounds N] [--only calls,bridge,fairness,handshakes,idle]
 #                [--idle-connections N] [--contention] [--out FILE] [--sizes 100,65536,...]
 #                [--clients erl-tls,gateway,bridge,...] [--profile cpu|wall]
@@ -11,14 +12,15 @@
 #   bench/run.sh --jmh [JMH arguments]     (the microbenchmarks only)
 # Every call scenario reports each process's CPU-µs per call beside calls/s and latency;
 # --contention runs the call scenarios a second time beside a CPU hog (one busy thread per core).
-# Needs Erlang (erlang-nox, with its ssl application), Debian's erlang-jinterface and openssl;
-# installs them when missing.
+# Needs Erlang (erlang-nox, with its ssl application), Debian's erlang-jinterface, openssl and
+# haproxy; installs them when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
 command -v erl >/dev/null 2>&1 || need+=(erlang-nox)
 [ -f /usr/share/java/OtpErlang.jar ] || need+=(erlang-jinterface)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+[ -x /usr/sbin/haproxy ] || need+=(haproxy)
 if [ "${#need[@]}" -gt 0 ]; then
   apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y "${need[@]}"
 fi

@@ -94,6 +94,11 @@ final class Cpu {
     return threadDelta(before.threads(), after.threads());
   }
 
+  /** The JIT compiler threads' CPU nanoseconds between two samples of one process. */
+  static long jitNs(Sample before, Sample after) {
+    return threadDelta(before.jit(), after.jit());
+  }
+
   /** Per thread: its time after minus before (a thread started in between counts whole). */
   private static long threadDelta(Map<Long, Long> before, Map<Long, Long> after) {
     long sum = 0;

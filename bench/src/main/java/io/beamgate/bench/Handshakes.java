@@ -30,10 +30,10 @@ import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509ExtendedKeyManager;
 
 /**
- * Full mutual-TLS 1.3 handshakes per second under the same {@code openssl s_time} load, against
- * any {@link TlsTarget}: {@code openssl s_server} now, beamgate's listener when it exists. The
- * target is only a host, a port and the files the client presents, so the same load and the same
- * {@link #probe} run against either.
+ * Full mutual-TLS 1.3 handshakes per second under the same load of concurrent
+ * {@code openssl s_time} processes, against any {@link TlsTarget}: HAProxy, {@code openssl
+ * s_server}, beamgate's listener. The target is only a host, a port and the files the client
+ * presents, so the same load and the same {@link #probe} run against each.
  */
 final class Handshakes {
   private Handshakes() {}
@@ -44,10 +44,26 @@ final class Handshakes {
   /** What the target answered to the bench client, to no certificate, to another CA's. */
   record Probe(String accepted, String refusedWithoutCert, String refusedOtherCa) {}
 
-  /** {@code connections} full handshakes completed by s_time in {@code wallSeconds}. */
-  record Result(String target, int round, long connections, double wallSeconds, Probe probe) {
+  /**
+   * {@code connections} full handshakes completed by {@code clients} s_time processes together
+   * in {@code wallSeconds}, and the target's own CPU time over the same window, all its threads
+   * but a JVM's JIT compilers ({@code -1} when it could not be read), and its JIT compilers';
+   * the machine's load average at the end.
+   */
+  record Result(String target, int round, int clients, long connections, double wallSeconds,
+      long serverCpuNs, long jitNs, String load, Probe probe) {
     double rate() {
       return connections / wallSeconds;
+    }
+
+    /** The target's CPU-µs per handshake (NaN when not read). */
+    double serverCpuUs() {
+      return serverCpuNs < 0 || connections == 0 ? Double.NaN : serverCpuNs / 1000.0 / connections;
+    }
+
+    /** The target's CPU time over the window, in cores busy (NaN when not read). */
+    double serverCores() {
+      return serverCpuNs < 0 ? Double.NaN : serverCpuNs / 1e9 / wallSeconds;
     }
   }
 
@@ -68,34 +84,58 @@ final class Handshakes {
     return p;
   }
 
+  /** The number of concurrent s_time processes of the handshake goal (issue 17). */
+  static final int CLIENTS = 8;
+
   /**
-   * Loads {@code target} for {@code seconds} with one {@code openssl s_time -new} process (one
-   * connection at a time, a full handshake each, no session reuse, TLS 1.3, the client
-   * certificate presented, the server's chain verified). The rate is s_time's count over the
-   * wall time of the s_time process, measured here: s_time's own "real seconds" are whole
-   * seconds.
+   * Loads {@code target} (its process {@code pid}) for {@code seconds} with {@code clients}
+   * concurrent {@code openssl s_time -new} processes (each one connection at a time, a full
+   * handshake each, no session reuse, TLS 1.3, the client certificate presented, the server's
+   * chain verified), all started together. The rate is the sum of their counts over the wall
+   * time from the first start to the last exit, measured here (s_time's own "real seconds" are
+   * whole seconds); the target's CPU time is read over the same window.
    */
-  static Result measure(TlsTarget target, Probe probe, int round, int seconds)
-      throws Exception {
+  static Result measure(TlsTarget target, long pid, Probe probe, int round, int seconds,
+      int clients) throws Exception {
     List<String> cmd = new ArrayList<>(List.of("openssl", "s_time", "-connect",
         target.host() + ":" + target.port(), "-new", "-time", Integer.toString(seconds),
         "-tls1_3", "-cert", target.client().cert().toString(), "-key",
         target.client().key().toString(), "-CAfile", target.client().ca().toString(),
         "-verify", "2"));
+    Cpu.Sample cpu0 = Cpu.sample(pid);
     long t0 = System.nanoTime();
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    String out;
+    List<Process> ps = new ArrayList<>();
+    List<java.util.concurrent.Future<String>> outs = new ArrayList<>();
+    long connections = 0;
+    // A thread per s_time to wait for it: not the common pool, where waiting tasks could
+    // hold every worker while the output readers they wait for queue behind them.
+    java.util.concurrent.ExecutorService waiters =
+        java.util.concurrent.Executors.newFixedThreadPool(clients);
     try {
-      out = Harness.output(p, seconds + 30L);
+      for (int i = 0; i < clients; i++) {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        ps.add(p);
+        outs.add(waiters.submit(() -> Harness.output(p, seconds + 30L)));
+      }
+      for (java.util.concurrent.Future<String> f : outs) {
+        String out = f.get();
+        Matcher m = Pattern.compile("(\\d+) connections in [\\d.]+s").matcher(out);
+        if (!m.find()) {
+          throw new IOException("s_time printed no count: " + out.replaceAll("\\*+", "*..."));
+        }
+        connections += Long.parseLong(m.group(1));
+      }
     } finally {
-      Harness.kill(p);
+      ps.forEach(Harness::kill);
+      waiters.shutdownNow();
     }
     double wall = (System.nanoTime() - t0) / 1e9;
-    Matcher m = Pattern.compile("(\\d+) connections in [\\d.]+s").matcher(out);
-    if (!m.find()) {
-      throw new IOException("s_time printed no count: " + out.replaceAll("\\*+", "*..."));
-    }
-    return new Result(target.name(), round, Long.parseLong(m.group(1)), wall, probe);
+    Cpu.Sample cpu1 = Cpu.sample(pid);
+    long cpu = cpu0.threads().isEmpty() || cpu1.threads().isEmpty() ? -1
+        : Cpu.deltaNs(cpu0, cpu1);
+    long jit = Cpu.jitNs(cpu0, cpu1);
+    return new Result(target.name(), round, clients, connections, wall, cpu, jit,
+        Harness.loadAverage(), probe);
   }
 
   /**
@@ -225,6 +265,22 @@ final class Handshakes {
     }
   }
 
+  /** Waits up to ten seconds until {@code p} ({@code what}) accepts on {@code port}. */
+  static void awaitListening(Process p, int port, String what) throws Exception {
+    for (int i = 0; ; i++) {
+      try (Socket probe = new Socket()) {
+        probe.connect(new InetSocketAddress("127.0.0.1", port), 500);
+        return;
+      } catch (IOException e) {
+        if (i > 200 || !p.isAlive()) {
+          throw new IOException(what + " did not listen on " + port + (p.isAlive() ? ""
+              : " (exit " + p.exitValue() + ")"));
+        }
+        Thread.sleep(50);
+      }
+    }
+  }
+
   /**
    * {@code openssl s_server} with mutual TLS: TLS 1.3 only, the bench server certificate, a
    * client certificate required ({@code -Verify}) and verification errors fatal
@@ -253,17 +309,7 @@ final class Handshakes {
       SServer s = new SServer(new TlsTarget("openssl s_server", "127.0.0.1", port, pki.client()),
           p);
       try {
-        for (int i = 0; ; i++) {
-          try (Socket probe = new Socket()) {
-            probe.connect(new InetSocketAddress("127.0.0.1", port), 500);
-            break;
-          } catch (IOException e) {
-            if (i > 100 || !p.isAlive()) {
-              throw new IOException("openssl s_server did not listen on " + port);
-            }
-            Thread.sleep(50);
-          }
-        }
+        awaitListening(p, port, "openssl s_server");
         return s;
       } catch (Exception e) {
         s.close();

@@ -40,8 +40,8 @@ import java.util.function.Supplier;
  * node (Rpc.call and RpcClient.callAsync, through erpc) and, when it exists, the gateway path.
  * Sequential and 64 concurrent callers; payloads of 100 B, 64 KiB and 1 MiB sent and returned
  * (erlang:element(1, {Payload})). Then the fairness check, full mTLS handshakes per second under
- * openssl s_time (s_server, and the gateway's listener when it exists) and memory per idle
- * gateway connection. Writes a Markdown report with tables, SVG charts and the ratios.
+ * 8 concurrent openssl s_time clients (HAProxy, s_server and the gateway's listener) and memory
+ * per idle gateway connection. Writes a Markdown report with tables, SVG charts and the ratios.
  */
 public final class Harness {
   static final String COOKIE = "beamgate_bench";
@@ -252,27 +252,8 @@ public final class Harness {
         System.out.println(fairness);
       }
 
-      List<Handshakes.Result> handshakes = new ArrayList<>();
-      if (parts.contains("handshakes")) {
-        try (Handshakes.SServer sServer = Handshakes.SServer.start(pki, tmp)) {
-          List<Handshakes.TlsTarget> targets = new ArrayList<>(List.of(sServer.target));
-          if (gateway != null) {
-            targets.add(gateway.listener());
-          }
-          Map<String, Handshakes.Probe> probes = new LinkedHashMap<>();
-          for (Handshakes.TlsTarget t : targets) {
-            probes.put(t.name(), Handshakes.checkMutualTls(t, pki.otherClient()));
-          }
-          for (int round = 1; round <= rounds; round++) { // targets alternate
-            for (Handshakes.TlsTarget t : targets) {
-              Handshakes.Result h = Handshakes.measure(t, probes.get(t.name()), round, seconds);
-              handshakes.add(h);
-              System.out.printf(Locale.ROOT, "handshakes %-18s %8.0f /s (%d in %.2f s)%n",
-                  h.target(), h.rate(), h.connections(), h.wallSeconds());
-            }
-          }
-        }
-      }
+      List<Handshakes.Result> handshakes = parts.contains("handshakes")
+          ? HandshakeScenario.run(pki, tmp, gateway, rounds, seconds) : List.of();
 
       IdleConnections.Result idle = null;
       if (gateway != null && parts.contains("idle")) {

@@ -148,37 +148,7 @@ final class Report {
     }
     sb.append('\n');
 
-    sb.append("## Full mTLS handshakes per second\n\n");
-    sb.append(f("One `openssl s_time -new -time %d -tls1_3` process with the client certificate"
-        + " (`-cert`, `-key`, `-CAfile`, `-verify 2`) makes one connection at a time, each a"
-        + " full handshake (no session reuse), against: `openssl s_server -tls1_3 -Verify 2"
-        + " -verify_return_error` with the server certificate (one connection at a time)%s."
-        + " s_time counts a connection once its side of the handshake is done, which in TLS 1.3"
-        + " is before the server has checked the client's certificate, so a count alone would"
-        + " include refused clients: each target is first probed with a JDK TLS 1.3 client —"
-        + " the bench client certificate must be accepted (the connection stays open), none and"
-        + " another CA's must be refused. The rate is s_time's count over the wall time of the"
-        + " s_time process (s_time prints whole seconds).%n%n", run.seconds(),
-        gw ? " and `beamgate gateway run`'s listener (" + run.gatewayTlsProvider() + ", the same"
-            + " server certificate and CA; it serves connections on its event loops)"
-            : " (the gateway's listener will get the same load)"));
-    sb.append(f("The targets alternate, %d round(s) each; the goal compares each target's best"
-        + " round.%n%n", run.rounds()));
-    sb.append("| target | round | handshakes/s | handshakes | seconds |\n"
-        + "|---|---:|---:|---:|---:|\n");
-    Map<String, Handshakes.Probe> probes = new LinkedHashMap<>();
-    for (Handshakes.Result h : run.handshakes()) {
-      sb.append(f("| %s | %d | %.0f | %d | %.2f |%n", h.target(), h.round(), h.rate(),
-          h.connections(), h.wallSeconds()));
-      probes.put(h.target(), h.probe());
-    }
-    sb.append("\n| target | bench client | no certificate | another CA's certificate |\n"
-        + "|---|---|---|---|\n");
-    for (Map.Entry<String, Handshakes.Probe> e : probes.entrySet()) {
-      sb.append(f("| %s | %s | %s | %s |%n", e.getKey(), e.getValue().accepted(),
-          e.getValue().refusedWithoutCert(), e.getValue().refusedOtherCa()));
-    }
-    sb.append('\n');
+    sb.append(HandshakeReport.section(run));
 
     sb.append("## Memory per idle connection\n\n");
     IdleConnections.Result idle = run.idle();
@@ -246,12 +216,6 @@ final class Report {
     return anchor == null ? "—" : f("%.2f", r.rate() / anchor.rate());
   }
 
-  /** The target's best round. */
-  private static Handshakes.Result handshake(Run run, String target) {
-    return run.handshakes().stream().filter(h -> h.target().equals(target))
-        .max(java.util.Comparator.comparingDouble(Handshakes.Result::rate)).orElse(null);
-  }
-
   /**
    * One goal of Issue 5 §6: the anchor's and the gateway's figures as text, the ratio between
    * them, and the attainment — the measured figure over the goal's, oriented so that 1.0 or more
@@ -288,12 +252,7 @@ final class Report {
     out.add(new Goal("bridge, sequential p50 latency (100 B) ≤ 2× erl-tls", "bridge p50",
         ba == null ? "—" : f("%d us", ba.p50Us()), bb == null ? "not measured"
         : f("%d us", bb.p50Us()), br, br == null ? null : 2.0 / br));
-    Handshakes.Result s = handshake(run, "openssl s_server");
-    Handshakes.Result h = handshake(run, "gateway");
-    Double hr = s == null || h == null ? null : h.rate() / s.rate();
-    out.add(new Goal("full mTLS handshakes/s under openssl s_time ≥ 1.0× s_server",
-        "handshakes", s == null ? "—" : f("%.0f/s", s.rate()),
-        h == null ? "not measured" : f("%.0f/s", h.rate()), hr, hr));
+    out.add(HandshakeReport.goal(run));
     IdleConnections.Result idle = run.idle();
     out.add(new Goal(f("memory per idle connection, %,d open, ≤ 10 KiB, heap included",
         idle == null ? run.idleTarget() : idle.connections()), "idle memory", "—",

@@ -137,11 +137,12 @@ public final class ConfigTables {
         + "backends that fell together do not come back in lock step; at least "
         + "`reconnect_min_ms`"),
     ConfigKey.integer("io_threads", 0, 0, 256, 
-        "the I/O threads of the gateway's node; client and accepted bridge connections share "
-        + "them with the backends' connections, so a request and its call often stay on one "
-        + "thread; 0 takes the number of cores, at most 4. Fewer threads mean fewer hand-offs "
-        + "(lower latency), more threads more parallel TLS work. (A node standing for another "
-        + "cluster, from `bridges`, always has one thread, shared with its link.)"),
+        "the I/O threads of the gateway's node; the listener accepts on them, and client and "
+        + "accepted bridge connections share them with the backends' connections, so a "
+        + "request and its call often stay on one thread; 0 takes the number of cores, at "
+        + "most 4. Fewer threads mean fewer hand-offs (lower latency), more threads more "
+        + "parallel TLS work. (A node standing for another cluster, from `bridges`, always has "
+        + "one thread, shared with its link.)"),
     ConfigKey.choice("io_affinity", "backend", List.of("backend", "spread"),
         "where a new client connection is served: `backend`, on the I/O thread of a backend's "
         + "connection (of those in rotation, the one with the fewest clients), so a call and "

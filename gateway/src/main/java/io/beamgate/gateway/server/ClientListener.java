@@ -59,14 +59,12 @@ final class ClientListener implements AutoCloseable {
     void proxyRefused(String peer, String why);
   }
 
-  private final EventLoopGroup boss;
   private final EventLoopGroup workers;
   private final boolean sharedWorkers;
   private final Channel channel;
 
-  private ClientListener(EventLoopGroup boss, EventLoopGroup workers, boolean sharedWorkers,
+  private ClientListener(EventLoopGroup workers, boolean sharedWorkers,
       Channel channel) {
-    this.boss = boss;
     this.workers = workers;
     this.sharedWorkers = sharedWorkers;
     this.channel = channel;
@@ -76,12 +74,13 @@ final class ClientListener implements AutoCloseable {
    * Listens on {@code addr}. With {@code workerThreads} 0 the connections share
    * {@code nodeLoops} (the cluster-side node's I/O threads, each connection placed by
    * {@link ClientLoops}): a request and its call to a backend then stay on one thread, with no
-   * hand-off. Else a group of their own.
+   * hand-off. Else a group of their own. Connections are accepted on one of the workers'
+   * threads, not a thread of its own: no thread beyond the workers (issue 17: handshakes under
+   * load, where every thread woken waits for a core).
    */
   static ClientListener bind(InetSocketAddress addr, GatewayConfig.Limits lim,
       int workerThreads, ClientLoops nodeLoops, GatewayMetrics metrics, Parts parts)
       throws IOException {
-    EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     boolean shared = workerThreads == 0;
     EventLoopGroup workers = shared ? nodeLoops
         : new MultiThreadIoEventLoopGroup(workerThreads, NioIoHandler.newFactory());
@@ -89,7 +88,10 @@ final class ClientListener implements AutoCloseable {
     AtomicInteger telling = new AtomicInteger(); // connections past the limit being told so
     RefusedLog refusedLog = new RefusedLog(log);
     int idleMillis = lim.idleTimeoutMillis();
-    ServerBootstrap b = new ServerBootstrap().group(boss, workers)
+    // the listening socket on the node's threads themselves: ClientLoops places (and counts)
+    // accepted connections only
+    ServerBootstrap b = new ServerBootstrap().group(shared ? nodeLoops.threads() : workers,
+        workers)
         .channel(NioServerSocketChannel.class)
         .option(ChannelOption.SO_BACKLOG, 1024)
         .childOption(ChannelOption.TCP_NODELAY, true)
@@ -132,17 +134,21 @@ final class ClientListener implements AutoCloseable {
           }
         });
     try {
-      return new ClientListener(boss, workers, shared, b.bind(addr).sync().channel());
+      return new ClientListener(workers, shared, b.bind(addr).sync().channel());
     } catch (Exception e) {
       if (e instanceof InterruptedException) {
         Thread.currentThread().interrupt();
       }
-      boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
       if (!shared) {
         workers.shutdownGracefully(0, 1, TimeUnit.SECONDS);
       }
       throw new IOException("cannot listen on " + addr + ": " + e.getMessage(), e);
     }
+  }
+
+  /** The thread that accepts connections: one of the workers'. */
+  io.netty.channel.EventLoop acceptLoop() {
+    return channel.eventLoop();
   }
 
   InetSocketAddress address() {
@@ -155,16 +161,16 @@ final class ClientListener implements AutoCloseable {
 
   /** Stops accepting; the connections open stay. */
   void stopAccepting() {
+    // From the accepting thread itself the close completes before the wait: no deadlock.
     channel.close().awaitUninterruptibly();
   }
 
-  /** Stops accepting and stops the listener's threads (not the node's, when shared). */
+  /** Stops accepting and stops the listener's threads (none when it shares the node's). */
   @Override
   public void close() {
     stopAccepting();
     if (!sharedWorkers) {
       workers.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
     }
-    boss.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
   }
 }

@@ -67,6 +67,11 @@ final class ClientLoops extends AbstractEventExecutorGroup implements EventLoopG
     }
   }
 
+  /** The node's threads themselves (for the listening socket, which is no connection). */
+  EventLoopGroup threads() {
+    return node;
+  }
+
   /** The thread for a new connection (see the class comment). */
   EventLoop choose() {
     EventLoop least = null;
