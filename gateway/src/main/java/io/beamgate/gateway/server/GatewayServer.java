@@ -498,6 +498,14 @@ public final class GatewayServer implements AutoCloseable {
     // Client connections close at once, as a stopped process's do (a drain tells them first);
     // with the node's threads as workers, closing the listener alone would leave them open.
     connections.closeChannels();
+    // Accepted bridge links too, here and not only when the node's threads stop: the threads'
+    // shutdown did not always close them, and the other gateway then kept its link (and its
+    // cluster's view of this one) up until its keepalive (CliTest's bridge demo, 1 run in 3)
+    if (clusterHub != null) {
+      for (io.beamgate.gateway.bridge.BridgeSession s : clusterHub.sessions()) {
+        s.channel().close();
+      }
+    }
     if (scale != null) {
       scale.close();
     }
