@@ -69,10 +69,7 @@ class FailoverErlTest {
     epmd = RealEpmd.start();
     backend = ErlNode.startLong(ErlNode.uniqueName("fo") + "@127.0.0.1", bedA.cookie,
         epmd.port());
-    Path src = Path.of(getClass().getResource("/scaletest.erl").toURI());
-    backend.evalOk("{ok, scaletest, Bin} = compile:file(\"" + src + "\", [binary,"
-        + " return_errors]), {module, scaletest} = code:load_binary(scaletest,"
-        + " \"scaletest.erl\", Bin), scaletest:start().");
+    TestBed.loadScaletest(backend);
     gwA = GatewayServer.start(bedA.writeConfig(List.of(backend.name()), epmd.port(),
         "round_robin", ""), GatewayServer.Options.DEFAULTS);
     gwB = GatewayServer.start(bedB.writeConfig(List.of(backend.name()), epmd.port(),

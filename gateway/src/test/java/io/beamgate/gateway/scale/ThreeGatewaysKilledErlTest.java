@@ -99,11 +99,8 @@ class ThreeGatewaysKilledErlTest {
     } finally {
       e2 = second.get(60, TimeUnit.SECONDS); // closed by tearDown even when e1 failed
     }
-    Path src = Path.of(getClass().getResource("/scaletest.erl").toURI());
     for (ErlNode e : List.of(e1, e2)) {
-      e.evalOk("{ok, scaletest, Bin} = compile:file(\"" + src + "\", [binary,"
-          + " return_errors]), {module, scaletest} = code:load_binary(scaletest,"
-          + " \"scaletest.erl\", Bin), scaletest:start().");
+      TestBed.loadScaletest(e);
     }
     long erlUp = System.nanoTime();
     String group = "k3_" + ProcessHandle.current().pid();

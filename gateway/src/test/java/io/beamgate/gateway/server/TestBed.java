@@ -33,6 +33,17 @@ public final class TestBed {
     return new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD);
   }
 
+  /**
+   * Compiles and starts the scale tests' run counter (test resource scaletest.erl: each call's
+   * key counted on the backend) on {@code backend}.
+   */
+  public static void loadScaletest(io.beamgate.node.testing.ErlNode backend) throws Exception {
+    Path src = Path.of(TestBed.class.getResource("/scaletest.erl").toURI());
+    backend.evalOk("{ok, scaletest, Bin} = compile:file(\"" + src + "\", [binary,"
+        + " return_errors]), {module, scaletest} = code:load_binary(scaletest,"
+        + " \"scaletest.erl\", Bin), scaletest:start().");
+  }
+
   private static final java.util.concurrent.atomic.AtomicInteger SEQ =
       new java.util.concurrent.atomic.AtomicInteger();
   public final Path dir;
