@@ -38,6 +38,36 @@ class ConfigBoundsTest {
     return out.stream();
   }
 
+  /** Every choice row, with the section that holds it. */
+  static Stream<Arguments> choiceRows() {
+    List<Arguments> out = new ArrayList<>();
+    for (ConfigSection s : ConfigTables.all()) {
+      for (ConfigKey k : s.rows()) {
+        if (k.type() == ConfigKey.Type.CHOICE) {
+          out.add(Arguments.of(s.key(k), s, k));
+        }
+      }
+    }
+    return out.stream();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("choiceRows")
+  void everyChoiceAcceptedAnyOtherValueRefusedWithTheChoices(String key, ConfigSection s,
+      ConfigKey k) throws Exception {
+    for (String v : k.choices()) {
+      Map<String, Object> file = base();
+      section(file, s).put(k.name(), v);
+      parse(file, null);
+    }
+    Map<String, Object> file = base();
+    section(file, s).put(k.name(), "sideways");
+    ConfigException e = assertThrows(ConfigException.class, () -> parse(file, null), key);
+    assertTrue(e.getMessage().contains(k.name()) && e.getMessage().contains("sideways")
+        && k.choices().stream().allMatch(e.getMessage()::contains),
+        "the message names the key, the value and the choices: " + e.getMessage());
+  }
+
   /** Every section. */
   static Stream<Arguments> sections() {
     return ConfigTables.all().stream().map(s -> Arguments.of(
