@@ -167,12 +167,23 @@ public final class DistConnections {
       Handshake.Peer info = fast.info;
       if (ch != null && info != null) {
         if ((info.flags() & DistFlags.FRAGMENTS) != 0) {
-          ByteBuf f = encodeWithHeader(ch.alloc(), control, payload);
-          if (f != null) {
+          // A large payload's size is known first (a walk that stops past one fragment), so
+          // that its frames are encoded once, straight into fragment-sized buffers.
+          long payloadBody = control.hasPayload() && !isSmall(payload)
+              ? EtfEncoder.encodedSizeAtMost(payload, settings.fragmentBytes() + 1L) - 1 : 0;
+          if (payloadBody <= settings.fragmentBytes() - SMALL_CONTROL) {
+            ByteBuf f = encodeWithHeader(ch.alloc(), control, payload, payloadBody);
+            if (f != null) {
+              awaitNotBusy(node, ch, f.readableBytes());
+              write(ch, f);
+              return;
+            }
+          }
+          for (ByteBuf f : encodeFragments(ch.alloc(), control, payload)) {
             awaitNotBusy(node, ch, f.readableBytes());
             write(ch, f);
-            return;
           }
+          return;
         }
         Encoded encoded = encode(ByteBufAllocator.DEFAULT, control, payload);
         for (ByteBuf f : frames(ch, encoded, info.flags())) {
@@ -735,8 +746,8 @@ public final class DistConnections {
    * {@link #frames}).
    */
   private ByteBuf encodeWithHeader(ByteBufAllocator alloc, ControlMessage control,
-      Term payload) {
-    ByteBuf buf = alloc.buffer(isSmall(payload) ? 128 : 256);
+      Term payload, long payloadBody) {
+    ByteBuf buf = alloc.buffer(isSmall(payload) ? 128 : (int) (256 + payloadBody));
     try {
       buf.writeInt(0).writeByte(131).writeByte(DistHeader.NORMAL).writeByte(0);
       ByteBufSink sink = new ByteBufSink(buf);
@@ -754,6 +765,44 @@ public final class DistConnections {
       buf.release();
       throw e;
     }
+  }
+
+  /**
+   * Room left in one fragment for the control message when the payload is sized: a larger
+   * payload goes in fragments without a first attempt at one frame.
+   */
+  private static final int SMALL_CONTROL = 512;
+
+  /**
+   * A message larger than one fragment, encoded straight into its fragment frames (see
+   * {@link FragmentSink}): exact sizes first, one copy of the terms, no buffer larger than a
+   * fragment. Other senders' frames may interleave between them.
+   */
+  private List<ByteBuf> encodeFragments(ByteBufAllocator alloc, ControlMessage control,
+      Term payload) {
+    Term ctl = control.toTerm();
+    long body = EtfEncoder.encodedSize(ctl) - 1
+        + (control.hasPayload() ? EtfEncoder.encodedSize(payload) - 1 : 0);
+    if (body <= settings.fragmentBytes()) {
+      ByteBuf f = encodeWithHeader(alloc, control, payload, body);
+      if (f == null) {
+        throw new IllegalStateException("message of " + body + " bytes: neither one frame"
+            + " nor fragments");
+      }
+      return List.of(f);
+    }
+    FragmentSink sink = new FragmentSink(alloc, settings.fragmentBytes(),
+        sequence.incrementAndGet(), body);
+    try {
+      EtfEncoder.encodeBody(ctl, sink);
+      if (control.hasPayload()) {
+        EtfEncoder.encodeBody(payload, sink);
+      }
+    } catch (RuntimeException e) {
+      sink.release();
+      throw e;
+    }
+    return sink.finish();
   }
 
   /** Terms whose encoding surely fits a small buffer; anything else gets its size computed. */
