@@ -173,7 +173,7 @@ public final class TermProto {
     } else if (t instanceof ErlFloat f) {
       b.setFloat(f.value());
     } else if (t instanceof Binary bin) {
-      b.setBinary(ByteString.copyFrom(bin.unsafeArray()));
+      b.setBinary(ByteString.copyFrom(bin.array(), bin.arrayOffset(), bin.size()));
     } else if (t instanceof BitBinary bb) {
       b.setBitstring(BitString.newBuilder()
           .setData(ByteString.copyFrom(bb.unsafeArray())).setBits(bb.lastBits()));

@@ -273,7 +273,7 @@ final class DistChannelHandler extends ChannelInboundHandlerAdapter {
             return;
           }
           try {
-            message(r.data.nioBuffer(), r.refs);
+            message(r.data.nioBuffer(), r.refs, r.owned);
           } finally {
             r.release();
           }
@@ -299,8 +299,13 @@ final class DistChannelHandler extends ChannelInboundHandlerAdapter {
     }
     // Fragments are of equal size but the last: size the buffer once, within the cap.
     long expect = Math.min(connections.settings().maxFrameBytes(), fragId * (long) firstBytes);
+    int size = (int) Math.min(Math.max(expect, 16), 1 << 30);
+    // A large message is reassembled into an array of its own, unpooled: its large binaries
+    // then stay ranges of it instead of copies (the decoder's owned input). Small ones use the
+    // channel's pooled buffers.
+    boolean owned = size >= EtfDecoder.SHARED_BINARY_MIN;
     Reassembly r = new Reassembly(refs, fragId - 1,
-        alloc.buffer((int) Math.min(Math.max(expect, 16), 1 << 30)));
+        owned ? Unpooled.buffer(size) : alloc.buffer(size), owned);
     partial.put(seq, r);
     return r;
   }
@@ -326,14 +331,17 @@ final class DistChannelHandler extends ChannelInboundHandlerAdapter {
    */
   private static final class Reassembly {
     final Atom[] refs;
+    /** {@code data} is an unpooled heap buffer nothing else uses (see startFragments). */
+    final boolean owned;
     long next;
     ByteBuf data;
     String failure;
 
-    Reassembly(Atom[] refs, long next, ByteBuf data) {
+    Reassembly(Atom[] refs, long next, ByteBuf data, boolean owned) {
       this.refs = refs;
       this.next = next;
       this.data = data;
+      this.owned = owned;
     }
 
     void append(ByteBuffer b, long cap) {
@@ -375,6 +383,15 @@ final class DistChannelHandler extends ChannelInboundHandlerAdapter {
   static final Atom TOO_LARGE = Atom.of(DistConnections.PAYLOAD_TOO_LARGE);
 
   private void message(ByteBuffer nio, Atom[] refs) throws EtfException, DistProtocolException {
+    message(nio, refs, false);
+  }
+
+  /**
+   * With {@code owned}, {@code nio}'s array is a reassembled message's own (see
+   * {@link Reassembly}): a large binary in the payload may stay a range of it.
+   */
+  private void message(ByteBuffer nio, Atom[] refs, boolean owned)
+      throws EtfException, DistProtocolException {
     Term controlTerm;
     try {
       controlTerm = refs == null ? etf.decode(nio) : etf.decodeAfterHeader(nio, refs);
@@ -400,7 +417,7 @@ final class DistChannelHandler extends ChannelInboundHandlerAdapter {
         nio.position(nio.limit());
       } else {
         try {
-          payload = refs == null ? etf.decode(nio) : etf.decodeAfterHeader(nio, refs);
+          payload = refs == null ? etf.decode(nio) : etf.decodeAfterHeader(nio, refs, owned);
         } catch (EtfException e) {
           dropped("payload: " + e.getMessage(), control);
           return;

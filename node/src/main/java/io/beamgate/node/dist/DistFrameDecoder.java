@@ -1,6 +1,7 @@
 package io.beamgate.node.dist;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.TooLongFrameException;
@@ -36,7 +37,23 @@ final class DistFrameDecoder extends ByteToMessageDecoder {
 
   DistFrameDecoder(long maxFrameBytes) {
     this.maxFrameBytes = maxFrameBytes;
+    setCumulator(CUMULATOR);
   }
+
+  /** Reads at least this large are kept as they are when a frame spans them (see below). */
+  static final int COMPOSITE_MIN = 64 * 1024;
+
+  /**
+   * Small reads are merged (copied) behind the bytes left over from the last read, as Netty
+   * does by default: cheap, and frames stay contiguous. A large read (large messages: up to
+   * 1 MiB at once) is added as a component instead, so its bytes are not all copied again
+   * because one frame began in the read before; only a frame that spans two reads is copied
+   * when it is decoded.
+   */
+  private static final Cumulator CUMULATOR = (alloc, cumulation, in) ->
+      cumulation instanceof CompositeByteBuf || in.readableBytes() >= COMPOSITE_MIN
+          ? COMPOSITE_CUMULATOR.cumulate(alloc, cumulation, in)
+          : MERGE_CUMULATOR.cumulate(alloc, cumulation, in);
 
   /** Switches to 4-byte framing; called from the handshake handler on completion. */
   void connected() {
@@ -97,7 +114,7 @@ final class DistFrameDecoder extends ByteToMessageDecoder {
       // Grow the cumulation geometrically towards the frame, so a large frame is copied a
       // bounded number of times, and never allocate the whole claimed size up front.
       long need = 4 + len - in.readableBytes();
-      if (need > in.writableBytes()) {
+      if (need > in.writableBytes() && !(in instanceof CompositeByteBuf)) {
         in.ensureWritable((int) Math.min(need, Math.max(in.readableBytes(), 64 * 1024)));
       }
       return;

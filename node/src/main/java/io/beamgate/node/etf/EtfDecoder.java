@@ -75,7 +75,7 @@ public final class EtfDecoder {
         buf.get();
         return decodeCompressed(buf, start);
       }
-      return decodeBody(buf, start, null, 0);
+      return decodeBody(buf, start, null, 0, false);
     } catch (RuntimeException | StackOverflowError e) {
       throw mapFailure(buf, start, e);
     }
@@ -86,9 +86,20 @@ public final class EtfDecoder {
    * references (ATOM_CACHE_REF) index {@code atomRefs}, the atoms that header named.
    */
   public Term decodeAfterHeader(ByteBuffer buf, Atom[] atomRefs) throws EtfException {
+    return decodeAfterHeader(buf, atomRefs, false);
+  }
+
+  /**
+   * As {@link #decodeAfterHeader(ByteBuffer, Atom[])}; with {@code owned}, the caller gives
+   * up {@code buf}'s array (nothing writes to it afterwards, and it is no pooled buffer's), and
+   * a large binary that fills at least half of it is a range of it instead of a copy (see
+   * {@link #SHARED_BINARY_MIN}).
+   */
+  public Term decodeAfterHeader(ByteBuffer buf, Atom[] atomRefs, boolean owned)
+      throws EtfException {
     int start = buf.position();
     try {
-      return decodeBody(buf, start, atomRefs, 0);
+      return decodeBody(buf, start, atomRefs, 0, owned && buf.hasArray());
     } catch (RuntimeException | StackOverflowError e) {
       throw mapFailure(buf, start, e);
     }
@@ -176,7 +187,7 @@ public final class EtfDecoder {
       }
       buf.position(buf.position() + (inLen - inf.getRemaining()));
       ByteBuffer inner = ByteBuffer.wrap(out, 0, n);
-      Term t = decodeBody(inner, 0, null, 0);
+      Term t = decodeBody(inner, 0, null, 0, false);
       if (inner.hasRemaining()) {
         throw new EtfException("trailing bytes in compressed term: " + inner.remaining()
             + " (expected: 0)");
@@ -257,12 +268,19 @@ public final class EtfDecoder {
   }
 
   /**
+   * The smallest binary decoded as a range of an owned input instead of a copy: below it a
+   * copy costs little, and a range keeps the whole input alive.
+   */
+  public static final int SHARED_BINARY_MIN = 64 * 1024;
+
+  /**
    * The decoding loop. {@code owed} counts the element slots of open containers not yet
    * started; each needs at least one more byte, so a container's claim is checked against the
    * bytes present minus what is already owed. Nested containers therefore cannot each claim the
    * whole remaining input (which would allocate depth x input).
    */
-  private Term decodeBody(ByteBuffer buf, int start, Atom[] refs, int baseDepth)
+  private Term decodeBody(ByteBuffer buf, int start, Atom[] refs, int baseDepth,
+      boolean owned)
       throws EtfException {
     ArrayDeque<Frame> stack = new ArrayDeque<>();
     long owed = 0;
@@ -319,6 +337,12 @@ public final class EtfDecoder {
           long n = u32(buf);
           claim(buf, owed, n);
           checkTotal(buf, start, n);
+          if (owned && n >= SHARED_BINARY_MIN && n * 2 >= buf.capacity()) {
+            int at = buf.position();
+            buf.position(at + (int) n); // within the input: claimed above
+            leaf = Binary.wrapRange(buf.array(), buf.arrayOffset() + at, (int) n);
+            break;
+          }
           byte[] b = new byte[(int) n];
           buf.get(b);
           leaf = Binary.wrap(b);

@@ -245,7 +245,7 @@ public final class EtfEncoder {
     } else if (t instanceof Binary b) {
       out.writeByte(BINARY);
       out.writeInt(b.size());
-      out.writeBytes(b.unsafeArray(), 0, b.size());
+      out.writeBytes(b.array(), b.arrayOffset(), b.size());
     } else if (t instanceof ErlMap m) {
       out.writeByte(MAP);
       out.writeInt(m.size());
