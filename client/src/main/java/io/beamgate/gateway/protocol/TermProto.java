@@ -1,6 +1,7 @@
 package io.beamgate.gateway.protocol;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import io.beamgate.gateway.proto.BitString;
 import io.beamgate.gateway.proto.MapEntry;
 import io.beamgate.gateway.proto.Opaque;
@@ -173,7 +174,8 @@ public final class TermProto {
     } else if (t instanceof ErlFloat f) {
       b.setFloat(f.value());
     } else if (t instanceof Binary bin) {
-      b.setBinary(ByteString.copyFrom(bin.array(), bin.arrayOffset(), bin.size()));
+      // A Binary's array is never written to (its contract), so the message may share it.
+      b.setBinary(UnsafeByteOperations.unsafeWrap(bin.array(), bin.arrayOffset(), bin.size()));
     } else if (t instanceof BitBinary bb) {
       b.setBitstring(BitString.newBuilder()
           .setData(ByteString.copyFrom(bb.unsafeArray())).setBits(bb.lastBits()));
