@@ -4,7 +4,7 @@
 # the gateway path once it exists), mTLS handshakes/s under 8 concurrent openssl s_time clients
 # (gateway, HAProxy with 2 threads, openssl s_server), and writes docs/benchmarks.md with its
 # charts.
-#   bench/run.sh [--seconds N] [--rounds N] [--only calls,bridge,fairness,handshakes,idle]
+#   bench/run.sh [--seconds N] [--rounds N] [--warmup-seconds N] [--only calls,bridge,fairness,handshakes,idle]
 #                [--idle-connections N] [--contention] [--out FILE] [--sizes 100,65536,...]
 #                [--clients erl-tls,gateway,bridge,...] [--profile cpu|wall]
 #   bench/run.sh --only scale [--seconds N]  (1, 2, 3 gateways and a gateway lost under load;

@@ -115,6 +115,11 @@ final class GatewayPath implements AutoCloseable {
     String java = ProcessHandle.current().info().command().orElse("java");
     List<String> cmd = new ArrayList<>(List.of(java, "-Xmx1g"));
     cmd.addAll(Profiler.jvmArgs(config.getParent().getFileName().toString()));
+    // Extra JVM options for the gateways (JIT or GC experiments), space-separated.
+    String extraJvm = System.getProperty("bench.gateway.jvmArgs", "").trim();
+    if (!extraJvm.isEmpty()) {
+      cmd.addAll(List.of(extraJvm.split("\\s+")));
+    }
     cmd.addAll(List.of("-jar", jar.toAbsolutePath().toString(), "gateway", "run", "--config",
         config.toString()));
     cmd.addAll(List.of(extra));

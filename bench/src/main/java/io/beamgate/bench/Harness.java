@@ -117,6 +117,7 @@ public final class Harness {
         case "--idle-connections" -> idleConnections = Integer.parseInt(args[++i]);
         case "--gateway-jar" -> gatewayJar = Path.of(args[++i]);
         case "--rounds" -> rounds = Integer.parseInt(args[++i]);
+        case "--warmup-seconds" -> warmUpSeconds = Integer.parseInt(args[++i]);
         case "--only" -> parts = new java.util.LinkedHashSet<>(List.of(args[++i].split(",")));
         case "--contention" -> contention = true;
         case "--concurrency" -> CONCURRENCY = java.util.Arrays.stream(args[++i].split(","))
@@ -135,7 +136,7 @@ public final class Harness {
         default -> throw new IllegalArgumentException("unknown option " + args[i]
             + " (expected --seconds N, --out FILE, --idle-connections N, --contention,"
             + " --profile cpu|wall, --sizes 100,65536,1048576, --clients erl-tls,gateway,"
-            + " --rounds N, --only calls,bridge,fairness,handshakes,idle,scale,"
+            + " --rounds N, --warmup-seconds N, --only calls,bridge,fairness,handshakes,idle,scale,"
             + " --gateway-jar JAR)");
       }
     }
@@ -237,6 +238,9 @@ public final class Harness {
         System.out.println("calls through the gateway not measured: " + gatewayCallsMissing);
       }
 
+      if (parts.contains("calls")) {
+        warmUpNote = warmUp(clients, paths);
+      }
       List<Result> results = parts.contains("calls")
           ? calls(clients, paths, rounds, seconds) : List.of();
       List<Result> contended = List.of();
@@ -295,6 +299,77 @@ public final class Harness {
       }
       deleteTree(tmp);
     }
+  }
+
+  /** What the JIT warm-up did, for the report (null: none ran). */
+  static volatile String warmUpNote;
+
+  /** The longest the JIT warm-up may take (--warmup-seconds; 0: none). */
+  static int warmUpSeconds = 90;
+
+  /**
+   * Brings every Java process on the call paths (the harness's JVM, which runs JInterface, the
+   * node and the gateway's client; gateway A; gateway B) to the JIT's steady state before
+   * anything is measured, as a gateway that has run for a while is: slices of calls by every
+   * client but the erl ones (64 in flight with the smallest payload, then sequential with the
+   * largest, 1 s each), until a whole slice makes the compiler threads of all those JVMs
+   * together spend under 2 % of its length, or {@link #warmUpSeconds} have passed. Without it
+   * the compilers took up to a core from the first rounds (the gateway's 64-in-flight rate
+   * rose from 21 000 to 37 000 calls/s over four rounds of 4 s while its CPU per call stayed
+   * at 19-22 µs).
+   */
+  static String warmUp(List<Client> clients, Map<String, Map<String, Long>> paths)
+      throws Exception {
+    if (warmUpSeconds <= 0) {
+      return "none (--warmup-seconds 0)";
+    }
+    java.util.Set<Long> jvms = new java.util.TreeSet<>();
+    jvms.add(ProcessHandle.current().pid());
+    for (Map<String, Long> path : paths.values()) {
+      for (String role : List.of(Cpu.GATEWAY_A, Cpu.GATEWAY_B)) {
+        Long pid = path.get(role);
+        if (pid != null) {
+          jvms.add(pid);
+        }
+      }
+    }
+    int small = java.util.Arrays.stream(sizes).min().orElse(100);
+    int large = java.util.Arrays.stream(sizes).max().orElse(100);
+    long start = System.nanoTime();
+    long deadline = start + TimeUnit.SECONDS.toNanos(warmUpSeconds);
+    List<String> slices = new ArrayList<>();
+    boolean quiet = false;
+    while (!quiet && System.nanoTime() < deadline) {
+      Map<Long, Cpu.Sample> before = new LinkedHashMap<>();
+      for (long pid : jvms) {
+        before.put(pid, Cpu.sample(pid));
+      }
+      long t0 = System.nanoTime();
+      for (Client c : clients) {
+        if (c.name().startsWith("erl")) {
+          continue; // no JIT to warm
+        }
+        pathPids = paths.getOrDefault(c.name(), Map.of());
+        if (c.runs(64)) {
+          c.run(64, small, 1);
+        }
+        c.run(1, large, 1);
+      }
+      long wall = System.nanoTime() - t0;
+      long jit = 0;
+      for (long pid : jvms) {
+        jit += Cpu.jitNs(before.get(pid), Cpu.sample(pid));
+      }
+      slices.add(String.format(Locale.ROOT, "%.0f ms", jit / 1e6));
+      quiet = jit < wall / 50;
+      System.out.printf(Locale.ROOT, "JIT warm-up: slice %d, %.1f s, JIT %.0f ms%n",
+          slices.size(), wall / 1e9, jit / 1e6);
+    }
+    pathPids = Map.of();
+    return String.format(Locale.ROOT, "%.0f s in %d slices (JIT CPU per slice: %s), %s",
+        (System.nanoTime() - start) / 1e9, slices.size(), String.join(", ", slices),
+        quiet ? "until a slice's JIT was under 2 % of it"
+            : "stopped at the limit with the JIT still working");
   }
 
   /**

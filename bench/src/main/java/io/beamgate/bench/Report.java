@@ -56,7 +56,11 @@ final class Report {
         .append(", OTP ").append(otpRelease()).append(". Real erl nodes serve every call:"
             + " `erlang:element(1, {Payload})`, so the payload travels both ways. The clients"
             + " call in the same run, one after the other, each for ").append(run.seconds())
-        .append(" s after a 0.5 s warm-up; every scenario runs all its clients ")
+        .append(" s after a 0.5 s warm-up")
+        .append(Harness.warmUpNote == null ? "" : " (and, before the first scenario, the"
+            + " Java processes were brought to the JIT's steady state by calls from every"
+            + " client but the erl ones: " + Harness.warmUpNote + ")")
+        .append("; every scenario runs all its clients ")
         .append(run.rounds()).append(run.rounds() == 1 ? " time" : " times, round after round,"
             + " and each client's best round (highest calls/s) is shown, since load from"
             + " elsewhere on the machine only ever slows a round down")
