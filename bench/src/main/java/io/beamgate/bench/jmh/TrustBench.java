@@ -5,7 +5,9 @@ import io.beamgate.certs.HeldCertificate;
 import io.beamgate.security.tls.ChainCacheLimits;
 import io.beamgate.security.tls.TrustManagers;
 import io.beamgate.security.tls.VerifiedChainCache;
+import java.io.ByteArrayInputStream;
 import java.nio.file.Files;
+import java.security.cert.CertificateFactory;
 import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
@@ -44,14 +46,26 @@ public class TrustBench {
   public void setUp() throws Exception {
     DevCa ca = DevCa.init(Files.createTempDirectory("trust-bench-"), "bench CA",
         Duration.ofDays(1), false);
-    X509CRL crl = revocation.equals("crl") ? ca.crl(Duration.ofDays(1)) : null;
-    pkix = TrustManagers.pkix(List.of(ca.certificate().certificate()), crl);
-    cached = new VerifiedChainCache(TrustManagers.pkix(List.of(ca.certificate().certificate()),
-        crl), ChainCacheLimits.DEFAULT, crl == null ? null : crl.getNextUpdate().toInstant(),
+    // The JDK's own certificate objects, as the TLS stack hands them over (certs-dev makes
+    // BouncyCastle ones, which the JDK's validator would convert on every call).
+    CertificateFactory cf = CertificateFactory.getInstance("X.509");
+    X509Certificate caCert = jdk(cf, ca.certificate().certificate());
+    X509CRL crl = null;
+    if (revocation.equals("crl")) {
+      crl = (X509CRL) cf.generateCRL(new ByteArrayInputStream(
+          ca.crl(Duration.ofDays(1)).getEncoded()));
+    }
+    pkix = TrustManagers.pkix(List.of(caCert), crl);
+    cached = new VerifiedChainCache(TrustManagers.pkix(List.of(caCert), crl),
+        ChainCacheLimits.DEFAULT, crl == null ? null : crl.getNextUpdate().toInstant(),
         Clock.systemUTC());
-    chain = ca.issue(HeldCertificate.builder().commonName("c").clientAuth()).chain()
-        .toArray(new X509Certificate[0]);
+    chain = new X509Certificate[] {jdk(cf, ca.issue(HeldCertificate.builder().commonName("c")
+        .clientAuth()).certificate())};
     cached.checkClientTrusted(chain, "EC", (SSLEngine) null);
+  }
+
+  private static X509Certificate jdk(CertificateFactory cf, X509Certificate c) throws Exception {
+    return (X509Certificate) cf.generateCertificate(new ByteArrayInputStream(c.getEncoded()));
   }
 
   @Benchmark
