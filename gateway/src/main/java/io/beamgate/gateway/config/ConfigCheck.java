@@ -101,7 +101,7 @@ public final class ConfigCheck {
     files.server(t.certificate(), t.key());
     TlsSettings settings = new TlsSettings(t.certificate(), t.key(), t.clientCas(), t.crl(),
         t.allowTls12(), Duration.ofMillis(t.handshakeTimeoutMillis()),
-        TlsSettings.Provider.AUTO);
+        TlsSettings.Provider.AUTO, t.chainCache());
     if (files.clientCas(t.clientCas())) {
       try {
         TrustManagers.clientValidator(settings); // the CA bundle and the CRL, as at run time

@@ -70,7 +70,17 @@ public final class ConfigTables {
     ConfigKey.bool("allow_tls12", false, 
         "adds TLS 1.2 with ECDHE and AEAD ciphers only"),
     ConfigKey.integer("handshake_timeout_ms", 10_000, 1, 
-        "a connection that has not finished the handshake by then is closed"));
+        "a connection that has not finished the handshake by then is closed"),
+    ConfigKey.integer("verified_chains_cache", 10_000, 0, 1_000_000,
+        "how many client certificate chains that passed validation (CAs, dates, CRL) are "
+        + "remembered, so that a client reconnecting with the same certificates skips the "
+        + "path validation (the proof that it holds the key is still checked every time); "
+        + "an entry is used only within every certificate's dates, before the CRL's next "
+        + "update and within `verified_chains_max_age_ms`, and a reload empties the cache; "
+        + "0 turns it off"),
+    ConfigKey.integer("verified_chains_max_age_ms", 300_000, 1, 3_600_000,
+        "a remembered chain is validated again once this long has passed since its last "
+        + "validation"));
 
   /** One backend written as a mapping (a backend can also be just its node name). */
   public static final ConfigSection BACKEND = ConfigSection.of("cluster.backends[]",

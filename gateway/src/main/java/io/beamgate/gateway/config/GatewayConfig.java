@@ -178,7 +178,13 @@ public record GatewayConfig(
 
   /** The listener's TLS files. */
   public record Tls(Path certificate, Path key, Path clientCas, Path crl, boolean allowTls12,
-      int handshakeTimeoutMillis) {}
+      int handshakeTimeoutMillis, int verifiedChainsCache, int verifiedChainsMaxAgeMillis) {
+    /** The cache of validated client chains these settings ask for (0 entries: none). */
+    public io.beamgate.security.tls.ChainCacheLimits chainCache() {
+      return new io.beamgate.security.tls.ChainCacheLimits(verifiedChainsCache,
+          java.time.Duration.ofMillis(verifiedChainsMaxAgeMillis));
+    }
+  }
 
   /**
    * The cluster side: the gateway's hidden node and the backends it calls.

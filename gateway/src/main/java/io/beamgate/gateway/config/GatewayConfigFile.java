@@ -74,7 +74,8 @@ public final class GatewayConfigFile {
     GatewayConfig.Tls tls = part(errors, () -> {
       SectionReader t = top.section("tls");
       return new GatewayConfig.Tls(t.path("certificate"), t.path("key"), t.path("client_cas"),
-          t.path("crl"), t.bool("allow_tls12"), t.integer("handshake_timeout_ms"));
+          t.path("crl"), t.bool("allow_tls12"), t.integer("handshake_timeout_ms"),
+          t.integer("verified_chains_cache"), t.integer("verified_chains_max_age_ms"));
     });
     List<GatewayConfig.Backend> backends = new ArrayList<>();
     GatewayConfig.Cluster cluster = part(errors, () -> cluster(y, top.section("cluster"),

@@ -131,6 +131,7 @@ final class ClientListener implements AutoCloseable {
                 .addListener(f -> ClientLoops.handshakeOver(ch));
             io.beamgate.gateway.transport.ProxyProtocolGate.install(ch.pipeline(),
                 parts.proxyProtocol(), parts::proxyRefused);
+            io.beamgate.gateway.transport.PeerReset.install(ch.pipeline());
           }
         });
     try {

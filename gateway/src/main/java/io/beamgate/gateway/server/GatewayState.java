@@ -61,7 +61,8 @@ record GatewayState(Policy policy, List<String> warnings, SslContext ssl, TlsSet
     TlsSettings s = TlsSettings.of(t.certificate(), t.key(), t.clientCas())
         .withTls12(t.allowTls12())
         .withHandshakeTimeout(java.time.Duration.ofMillis(t.handshakeTimeoutMillis()))
-        .withProvider(provider);
+        .withProvider(provider)
+        .withChainCache(t.chainCache());
     return t.crl() == null ? s : s.withCrl(t.crl());
   }
 

@@ -40,7 +40,7 @@ public final class TlsContexts {
     try {
       SslContextBuilder b = SslContextBuilder.forServer(m.privateKey(), m.certificateChain());
       return apply(b, s, TlsSettings.ALPN, TlsSettings.BRIDGE_ALPN, TlsSettings.GRPC_ALPN)
-          .trustManager(TrustManagers.recording(m.trustManager()))
+          .trustManager(new VerifyAlerts(TrustManagers.recording(m.trustManager())))
           .clientAuth(ClientAuth.REQUIRE).build();
     } catch (Exception e) {
       throw new TlsException(e.getMessage(), e);

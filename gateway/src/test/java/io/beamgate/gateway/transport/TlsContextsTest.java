@@ -274,7 +274,12 @@ abstract class TlsContextsTest {
   }
 
   private String sClient(String... extra) throws Exception {
-    HeldCertificate c = ca.issue(HeldCertificate.builder().commonName("ossl").clientAuth());
+    return sClientAs(ca.issue(HeldCertificate.builder().commonName("ossl").clientAuth()),
+        extra);
+  }
+
+  /** openssl s_client's output when it connects with {@code c}, then closes its input. */
+  String sClientAs(HeldCertificate c, String... extra) throws Exception {
     c.writeTo(dir.resolve("ossl.pem"), dir.resolve("ossl.key"));
     List<String> cmd = new ArrayList<>(List.of("openssl", "s_client", "-connect",
         "127.0.0.1:" + port(), "-CAfile", dir.resolve("ca/ca.pem").toString(), "-cert",
@@ -299,6 +304,54 @@ abstract class TlsContextsTest {
   /** s_client's summary line when a handshake is refused. */
   private static boolean refused(String out) {
     return out.contains("Cipher is (NONE)");
+  }
+
+  /**
+   * The alert a client refused for its certificate receives, as openssl s_client prints it
+   * ("tlsv1 alert unknown ca"); null when the provider's alert is not asserted.
+   */
+  abstract String alertFor(String refusal);
+
+  @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"foreign CA", "self-signed",
+      "expired", "revoked"})
+  void aRefusedClientCertificateGetsTheAlertThatSaysWhy(String refusal) throws Exception {
+    Instant now = Instant.now();
+    HeldCertificate c = switch (refusal) {
+      case "foreign CA" -> DevCa.init(dir.resolve("alien-" + System.nanoTime()), "alien CA",
+          Duration.ofDays(1), false).issue(HeldCertificate.builder().commonName("alien")
+          .clientAuth());
+      case "self-signed" -> HeldCertificate.builder().commonName("self").clientAuth().build();
+      case "expired" -> ca.issue(HeldCertificate.builder().commonName("gone").clientAuth()
+          .validity(now.minus(Duration.ofDays(3)), now.minus(Duration.ofDays(1))));
+      default -> ca.issue(HeldCertificate.builder().commonName("revoked").clientAuth());
+    };
+    Channel s = null;
+    if (refusal.equals("revoked")) {
+      ca.revoke(c.certificate());
+      Path crl = dir.resolve("crl-alert.pem");
+      Files.writeString(crl, DevCa.pem(ca.crl(Duration.ofDays(1))));
+      s = startServer(serverSettings.withCrl(crl));
+    }
+    Channel old = server;
+    server = s == null ? server : s;
+    try {
+      outcomes.clear();
+      // -ign_eof: s_client waits for the server's alert instead of leaving at its end of input
+      String out = sClientAs(c, "-tls1_3", "-ign_eof");
+      String o = serverOutcome();
+      assertTrue(o.startsWith("FAIL"), refusal + ": " + o);
+      String alert = alertFor(refusal);
+      if (alert != null) {
+        assertTrue(out.contains(alert), refusal + ": expected the alert " + alert + " in\n"
+            + out);
+      }
+    } finally {
+      server = old;
+      if (s != null) {
+        s.close();
+      }
+    }
   }
 
   @Test

@@ -9,4 +9,15 @@ class TlsOpenSslTest extends TlsContextsTest {
   TlsSettings.Provider provider() {
     return TlsSettings.Provider.OPENSSL;
   }
+
+  @Override
+  String alertFor(String refusal) {
+    return switch (refusal) {
+      // as HAProxy and openssl s_server say it (not internal_error)
+      case "foreign CA", "self-signed" -> "alert unknown ca";
+      case "expired" -> "alert certificate expired";
+      case "revoked" -> "alert certificate revoked";
+      default -> throw new IllegalArgumentException(refusal);
+    };
+  }
 }

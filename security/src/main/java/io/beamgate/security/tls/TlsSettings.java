@@ -16,9 +16,12 @@ import java.util.Objects;
  * @param handshakeTimeout a handshake not complete by then is abandoned
  * @param provider which TLS implementation: AUTO (OpenSSL when it loads, else the JDK), or one
  *     explicitly
+ * @param chainCache how many validated client chains the server remembers, and how long
+ *     ({@link VerifiedChainCache}; default {@link ChainCacheLimits#DEFAULT})
  */
 public record TlsSettings(Path certificateChain, Path privateKey, Path trustedCas, Path crl,
-    boolean allowTls12, Duration handshakeTimeout, Provider provider) {
+    boolean allowTls12, Duration handshakeTimeout, Provider provider,
+    ChainCacheLimits chainCache) {
   /** The TLS implementation. */
   public enum Provider {
     AUTO, JDK, OPENSSL
@@ -37,6 +40,7 @@ public record TlsSettings(Path certificateChain, Path privateKey, Path trustedCa
     Objects.requireNonNull(trustedCas, "trustedCas");
     Objects.requireNonNull(handshakeTimeout, "handshakeTimeout");
     Objects.requireNonNull(provider, "provider");
+    Objects.requireNonNull(chainCache, "chainCache");
     if (handshakeTimeout.isNegative() || handshakeTimeout.isZero()) {
       throw new IllegalArgumentException("handshakeTimeout: " + handshakeTimeout
           + " (expected: > 0)");
@@ -44,26 +48,32 @@ public record TlsSettings(Path certificateChain, Path privateKey, Path trustedCa
   }
 
   public static TlsSettings of(Path chain, Path key, Path cas) {
-    return new TlsSettings(chain, key, cas, null, false, Duration.ofSeconds(10), Provider.AUTO);
+    return new TlsSettings(chain, key, cas, null, false, Duration.ofSeconds(10), Provider.AUTO,
+        ChainCacheLimits.DEFAULT);
   }
 
   public TlsSettings withCrl(Path crlFile) {
     return new TlsSettings(certificateChain, privateKey, trustedCas, crlFile, allowTls12,
-        handshakeTimeout, provider);
+        handshakeTimeout, provider, chainCache);
   }
 
   public TlsSettings withTls12(boolean allow) {
     return new TlsSettings(certificateChain, privateKey, trustedCas, crl, allow,
-        handshakeTimeout, provider);
+        handshakeTimeout, provider, chainCache);
   }
 
   public TlsSettings withHandshakeTimeout(Duration d) {
     return new TlsSettings(certificateChain, privateKey, trustedCas, crl, allowTls12, d,
-        provider);
+        provider, chainCache);
   }
 
   public TlsSettings withProvider(Provider p) {
     return new TlsSettings(certificateChain, privateKey, trustedCas, crl, allowTls12,
-        handshakeTimeout, p);
+        handshakeTimeout, p, chainCache);
+  }
+
+  public TlsSettings withChainCache(ChainCacheLimits limits) {
+    return new TlsSettings(certificateChain, privateKey, trustedCas, crl, allowTls12,
+        handshakeTimeout, provider, limits);
   }
 }

@@ -16,6 +16,7 @@ import java.security.cert.PKIXRevocationChecker;
 import java.security.cert.X509CRL;
 import java.security.cert.X509CertSelector;
 import java.security.cert.X509Certificate;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Date;
@@ -73,10 +74,19 @@ public final class TrustManagers {
     }
   }
 
-  /** The trust manager of {@code s}: its CA bundle and, when set, its CRL. */
+  /**
+   * The trust manager of {@code s}: its CA bundle and, when set, its CRL; the client chains it
+   * accepts are remembered as {@link TlsSettings#chainCache()} says ({@link VerifiedChainCache}).
+   */
   public static X509ExtendedTrustManager of(TlsSettings s) throws TlsException {
     List<X509Certificate> cas = readCertificates(s.trustedCas());
-    return pkix(cas, s.crl() == null ? null : readCrl(s.crl(), cas));
+    X509CRL crl = s.crl() == null ? null : readCrl(s.crl(), cas);
+    X509ExtendedTrustManager pkix = pkix(cas, crl);
+    if (!s.chainCache().enabled()) {
+      return pkix;
+    }
+    return new VerifiedChainCache(pkix, s.chainCache(),
+        crl == null ? null : crl.getNextUpdate().toInstant(), Clock.systemUTC());
   }
 
   /**
@@ -84,7 +94,8 @@ public final class TrustManagers {
    * re-checking connections that are already open when the CAs or the CRL change.
    */
   public static X509TrustManager clientValidator(TlsSettings s) throws TlsException {
-    return of(s);
+    // Each re-check is of a chain once, after a change: nothing to gain from a cache.
+    return of(s.withChainCache(ChainCacheLimits.OFF));
   }
 
   /**
