@@ -11,7 +11,8 @@ import javax.net.ssl.SSLEngine;
 import javax.net.ssl.X509ExtendedTrustManager;
 
 /**
- * Gives a client chain refused for want of a trusted CA the TLS alert {@code unknown_ca}, as
+ * Gives a client chain refused for want of a trusted CA the TLS alert {@code unknown_ca} (and
+ * one whose leaf is not for TLS clients {@code unsupported_certificate}), as
  * HAProxy and openssl s_server do. Netty's OpenSSL contexts turn the trust manager's exception
  * into an X509 verify error, and BoringSSL the error into the alert: expired, not yet valid and
  * revoked have their own errors there, but a failed path building (a foreign CA, a self-signed
@@ -47,10 +48,39 @@ final class VerifyAlerts extends X509ExtendedTrustManager {
     return false;
   }
 
-  private static CertificateException mapped(CertificateException e) {
-    if (!(e instanceof OpenSslCertificateException) && unknownCa(e)) {
+  /** OpenSSL's {@code X509_V_ERR_INVALID_PURPOSE} (x509_vfy.h): sent as unsupported_certificate. */
+  static final int INVALID_PURPOSE = 26;
+
+  private static final String CLIENT_AUTH = "1.3.6.1.5.5.7.3.2";
+  private static final String ANY_EKU = "2.5.29.37.0";
+
+  /**
+   * Whether the leaf names extended key usages of which none allows TLS client
+   * authentication (a server's certificate presented as a client's): read from the
+   * certificate itself, not from the JDK's message.
+   */
+  static boolean wrongPurpose(X509Certificate[] chain) {
+    if (chain == null || chain.length == 0) {
+      return false;
+    }
+    try {
+      java.util.List<String> eku = chain[0].getExtendedKeyUsage();
+      return eku != null && !eku.contains(CLIENT_AUTH) && !eku.contains(ANY_EKU);
+    } catch (java.security.cert.CertificateParsingException e) {
+      return false; // refused anyway; the alert stays the provider's
+    }
+  }
+
+  private static CertificateException mapped(CertificateException e, X509Certificate[] chain) {
+    if (e instanceof OpenSslCertificateException) {
+      return e;
+    }
+    if (unknownCa(e)) {
       return new OpenSslCertificateException(e.getMessage(), e,
           UNABLE_TO_GET_ISSUER_CERT_LOCALLY);
+    }
+    if (wrongPurpose(chain)) {
+      return new OpenSslCertificateException(e.getMessage(), e, INVALID_PURPOSE);
     }
     return e;
   }
@@ -61,7 +91,7 @@ final class VerifyAlerts extends X509ExtendedTrustManager {
     try {
       delegate.checkClientTrusted(chain, authType, engine);
     } catch (CertificateException e) {
-      throw mapped(e);
+      throw mapped(e, chain);
     }
   }
 
@@ -71,7 +101,7 @@ final class VerifyAlerts extends X509ExtendedTrustManager {
     try {
       delegate.checkClientTrusted(chain, authType, socket);
     } catch (CertificateException e) {
-      throw mapped(e);
+      throw mapped(e, chain);
     }
   }
 
@@ -81,7 +111,7 @@ final class VerifyAlerts extends X509ExtendedTrustManager {
     try {
       delegate.checkClientTrusted(chain, authType);
     } catch (CertificateException e) {
-      throw mapped(e);
+      throw mapped(e, chain);
     }
   }
 

@@ -314,7 +314,7 @@ abstract class TlsContextsTest {
 
   @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
   @org.junit.jupiter.params.provider.ValueSource(strings = {"foreign CA", "self-signed",
-      "expired", "revoked"})
+      "expired", "revoked", "wrong EKU"})
   void aRefusedClientCertificateGetsTheAlertThatSaysWhy(String refusal) throws Exception {
     Instant now = Instant.now();
     HeldCertificate c = switch (refusal) {
@@ -324,6 +324,7 @@ abstract class TlsContextsTest {
       case "self-signed" -> HeldCertificate.builder().commonName("self").clientAuth().build();
       case "expired" -> ca.issue(HeldCertificate.builder().commonName("gone").clientAuth()
           .validity(now.minus(Duration.ofDays(3)), now.minus(Duration.ofDays(1))));
+      case "wrong EKU" -> ca.issue(HeldCertificate.builder().commonName("srv").serverAuth());
       default -> ca.issue(HeldCertificate.builder().commonName("revoked").clientAuth());
     };
     Channel s = null;

@@ -17,6 +17,7 @@ class TlsOpenSslTest extends TlsContextsTest {
       case "foreign CA", "self-signed" -> "alert unknown ca";
       case "expired" -> "alert certificate expired";
       case "revoked" -> "alert certificate revoked";
+      case "wrong EKU" -> "alert unsupported certificate";
       default -> throw new IllegalArgumentException(refusal);
     };
   }
