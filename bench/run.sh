@@ -35,9 +35,17 @@ cp="bench/target/classes:$(cat bench/target/bench.classpath):/usr/share/java/Otp
 if [ "${1:-}" = "--jmh" ]; then
   # The microbenchmarks of the hot pieces (bench/src/main/java/io/beamgate/bench/jmh); further
   # arguments go to JMH (e.g. a name filter, -f 1 -wi 3 -i 5).
+  # The results go into docs/benchmarks.md's "Microbenchmarks (JMH)" section (a full run
+  # keeps it); -rf/-rff given by the caller are left to JMH, and then nothing is written.
   shift
   [ "$#" -gt 0 ] || set -- -f 1 -wi 3 -w 1 -i 5 -r 1
-  exec java -cp "$cp" org.openjdk.jmh.Main "$@"
+  load="$(cut -d' ' -f1-3 /proc/loadavg)"
+  case " $* " in
+    *" -rf "*|*" -rff "*) exec java -cp "$cp" org.openjdk.jmh.Main "$@" ;;
+  esac
+  java -cp "$cp" org.openjdk.jmh.Main "$@" -rf csv -rff bench/target/jmh.csv
+  exec java -cp "$cp" io.beamgate.bench.JmhReport bench/target/jmh.csv docs/benchmarks.md \
+    "$load" "$@"
 fi
 exec java -Xmx2g ${BENCH_JAVA_OPTS:-} -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$cp" \
   io.beamgate.bench.Harness --out docs/benchmarks.md "$@"
