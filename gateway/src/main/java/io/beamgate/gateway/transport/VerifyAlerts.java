@@ -1,5 +1,6 @@
 package io.beamgate.gateway.transport;
 
+import io.beamgate.security.tls.ForwardingTrustManager;
 import io.netty.handler.ssl.OpenSslCertificateException;
 import java.net.Socket;
 import java.security.cert.CertPathBuilderException;
@@ -22,14 +23,13 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * chain that leads to no trusted CA. The refusal, its message and its cause are unchanged
  * (the cause is kept, for the logs and the audit record); the JDK provider ignores the code.
  */
-final class VerifyAlerts extends X509ExtendedTrustManager {
+final class VerifyAlerts extends ForwardingTrustManager {
   /** OpenSSL's {@code X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY} (x509_vfy.h). */
   static final int UNABLE_TO_GET_ISSUER_CERT_LOCALLY = 20;
 
-  private final X509ExtendedTrustManager delegate;
 
   VerifyAlerts(X509ExtendedTrustManager delegate) {
-    this.delegate = delegate;
+    super(delegate);
   }
 
   /** Whether {@code e} says the chain leads to none of the trusted CAs. */
@@ -113,28 +113,5 @@ final class VerifyAlerts extends X509ExtendedTrustManager {
     } catch (CertificateException e) {
       throw mapped(e, chain);
     }
-  }
-
-  @Override
-  public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
-      throws CertificateException {
-    delegate.checkServerTrusted(chain, authType, engine);
-  }
-
-  @Override
-  public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket)
-      throws CertificateException {
-    delegate.checkServerTrusted(chain, authType, socket);
-  }
-
-  @Override
-  public void checkServerTrusted(X509Certificate[] chain, String authType)
-      throws CertificateException {
-    delegate.checkServerTrusted(chain, authType);
-  }
-
-  @Override
-  public X509Certificate[] getAcceptedIssuers() {
-    return delegate.getAcceptedIssuers();
   }
 }

@@ -13,12 +13,11 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * client wants to know which certificate it was). The leaf is kept per thread: the handshake
  * and its failure event run on the connection's event loop, one after the other.
  */
-final class RecordingTrustManager extends X509ExtendedTrustManager {
+final class RecordingTrustManager extends ForwardingTrustManager {
   private static final ThreadLocal<X509Certificate> REFUSED = new ThreadLocal<>();
-  private final X509ExtendedTrustManager delegate;
 
   RecordingTrustManager(X509ExtendedTrustManager delegate) {
-    this.delegate = delegate;
+    super(delegate);
   }
 
   /** The leaf of the last chain refused on this thread, once; null when there is none. */
@@ -66,28 +65,5 @@ final class RecordingTrustManager extends X509ExtendedTrustManager {
       refused(chain);
       throw e;
     }
-  }
-
-  @Override
-  public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
-      throws CertificateException {
-    delegate.checkServerTrusted(chain, authType, engine);
-  }
-
-  @Override
-  public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket)
-      throws CertificateException {
-    delegate.checkServerTrusted(chain, authType, socket);
-  }
-
-  @Override
-  public void checkServerTrusted(X509Certificate[] chain, String authType)
-      throws CertificateException {
-    delegate.checkServerTrusted(chain, authType);
-  }
-
-  @Override
-  public X509Certificate[] getAcceptedIssuers() {
-    return delegate.getAcceptedIssuers();
   }
 }

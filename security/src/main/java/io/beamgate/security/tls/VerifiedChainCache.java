@@ -38,11 +38,10 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * </ul>
  * Bounded: past {@link ChainCacheLimits#maxEntries()} the least recently used chain goes.
  */
-public final class VerifiedChainCache extends X509ExtendedTrustManager {
+public final class VerifiedChainCache extends ForwardingTrustManager {
   /** When an accepted chain may be trusted again without validation. */
   private record Entry(Instant notBefore, Instant notAfter, Instant validatedAt) {}
 
-  private final X509ExtendedTrustManager delegate;
   private final ChainCacheLimits limits;
   private final Instant crlNextUpdate;
   private final Clock clock;
@@ -56,7 +55,7 @@ public final class VerifiedChainCache extends X509ExtendedTrustManager {
    */
   public VerifiedChainCache(X509ExtendedTrustManager delegate, ChainCacheLimits limits,
       Instant crlNextUpdate, Clock clock) {
-    this.delegate = Objects.requireNonNull(delegate, "delegate");
+    super(delegate);
     this.limits = Objects.requireNonNull(limits, "limits");
     this.crlNextUpdate = crlNextUpdate;
     this.clock = Objects.requireNonNull(clock, "clock");
@@ -106,29 +105,6 @@ public final class VerifiedChainCache extends X509ExtendedTrustManager {
       delegate.checkClientTrusted(chain, authType);
       remember(key, chain);
     }
-  }
-
-  @Override
-  public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
-      throws CertificateException {
-    delegate.checkServerTrusted(chain, authType, engine);
-  }
-
-  @Override
-  public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket)
-      throws CertificateException {
-    delegate.checkServerTrusted(chain, authType, socket);
-  }
-
-  @Override
-  public void checkServerTrusted(X509Certificate[] chain, String authType)
-      throws CertificateException {
-    delegate.checkServerTrusted(chain, authType);
-  }
-
-  @Override
-  public X509Certificate[] getAcceptedIssuers() {
-    return delegate.getAcceptedIssuers();
   }
 
   /** Whether {@code key} was accepted and may still be trusted now; drops it when not. */
