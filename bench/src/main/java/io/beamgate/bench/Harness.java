@@ -280,11 +280,11 @@ public final class Harness {
       String report = Report.markdown(run);
       String scale = scaleSection != null ? scaleSection : ScaleReport.existing(out);
       // The microbenchmarks' section is written by bench/run.sh --jmh alone: kept as it is.
-      String jmh = ScaleReport.existing(out, JmhReport.HEADING);
+      String jmh = ReportSections.existing(out, JmhReport.HEADING);
       Files.createDirectories(out.toAbsolutePath().getParent());
       String doc = scale == null ? report : ScaleReport.splice(report, scale);
       Files.writeString(out, jmh == null ? doc
-          : ScaleReport.splice(doc, JmhReport.HEADING, jmh));
+          : ReportSections.splice(doc, JmhReport.HEADING, jmh));
       Files.writeString(out.resolveSibling("benchmarks.svg"), Report.svg(results, "erl",
           "Throughput relative to erl -> erl over plain distribution (higher is better)"));
       Files.writeString(out.resolveSibling("benchmarks-tls.svg"), Report.svg(results,

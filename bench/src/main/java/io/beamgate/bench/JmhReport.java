@@ -108,7 +108,7 @@ final class JmhReport {
       throw new IllegalStateException(args[0] + ": no results (did JMH run any benchmark?)");
     }
     String jmhArgs = String.join(" ", List.of(args).subList(3, args.length));
-    ScaleReport.write(Path.of(args[1]), HEADING, section(csv, args[2], jmhArgs));
+    ReportSections.write(Path.of(args[1]), HEADING, section(csv, args[2], jmhArgs));
     System.out.println("JMH results written to " + args[1] + " (" + HEADING + ")");
   }
 }

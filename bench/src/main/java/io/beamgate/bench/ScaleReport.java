@@ -4,7 +4,6 @@ import io.beamgate.bench.ScaleRun.Failover;
 import io.beamgate.bench.ScaleRun.Throughput;
 import io.beamgate.client.GatewayException;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -139,51 +138,16 @@ final class ScaleReport {
 
   /** {@code doc} with its scale section replaced by {@code section} (appended if absent). */
   static String splice(String doc, String section) {
-    return splice(doc, HEADING, section);
-  }
-
-  /**
-   * {@code doc} with its section under {@code heading} (to the next "## " heading) replaced
-   * by {@code section}, or with {@code section} appended when it has none.
-   */
-  static String splice(String doc, String heading, String section) {
-    int at = doc.indexOf("\n" + heading + "\n");
-    if (at < 0) {
-      return doc.stripTrailing() + "\n\n" + section.stripTrailing() + "\n";
-    }
-    int next = doc.indexOf("\n## ", at + 1 + heading.length());
-    String rest = next < 0 ? "" : doc.substring(next);
-    return doc.substring(0, at + 1) + section.stripTrailing() + "\n" + rest;
+    return ReportSections.splice(doc, HEADING, section);
   }
 
   /** The scale section of the report file at {@code out}, or null. */
   static String existing(Path out) {
-    return existing(out, HEADING);
-  }
-
-  /** The section under {@code heading} of the report file at {@code out}, or null. */
-  static String existing(Path out, String heading) {
-    try {
-      String doc = Files.readString(out);
-      int at = doc.indexOf("\n" + heading + "\n");
-      if (at < 0) {
-        return null;
-      }
-      int next = doc.indexOf("\n## ", at + 1 + heading.length());
-      return doc.substring(at + 1, next < 0 ? doc.length() : next + 1);
-    } catch (IOException e) {
-      return null;
-    }
+    return ReportSections.existing(out, HEADING);
   }
 
   /** Writes {@code section} into the report at {@code out} in place of its scale section. */
   static void write(Path out, String section) throws IOException {
-    write(out, HEADING, section);
-  }
-
-  /** Writes {@code section} into the report at {@code out} in place of {@code heading}'s. */
-  static void write(Path out, String heading, String section) throws IOException {
-    String doc = Files.exists(out) ? Files.readString(out) : "# Benchmarks\n";
-    Files.writeString(out, splice(doc, heading, section));
+    ReportSections.write(out, HEADING, section);
   }
 }
