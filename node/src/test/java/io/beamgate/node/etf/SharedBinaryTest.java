@@ -88,6 +88,16 @@ class SharedBinaryTest {
   }
 
   @Test
+  void aRangeOutsideItsArrayIsRefused() {
+    byte[] a = new byte[10];
+    assertThrows(IndexOutOfBoundsException.class, () -> Binary.wrapRange(a, 5, 6));
+    assertThrows(IndexOutOfBoundsException.class, () -> Binary.wrapRange(a, -1, 2));
+    assertThrows(IndexOutOfBoundsException.class, () -> Binary.wrapRange(a, 0, -1));
+    assertEquals(10, Binary.wrapRange(a, 0, 10).size());
+    assertEquals(0, Binary.wrapRange(a, 10, 0).size());
+  }
+
+  @Test
   void aTruncatedLargeBinaryIsRefusedAsBefore() {
     byte[] big = random(EtfDecoder.SHARED_BINARY_MIN, 5);
     ByteBuffer in = body(Binary.wrap(big), 0);
